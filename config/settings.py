@@ -1,0 +1,171 @@
+"""Layered settings: shipped defaults, then a TOML file, then PRESSROOM_* variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, fields
+from email.utils import parseaddr
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+SECRET_FIELDS = {"secret_key", "old_secret_keys"}
+# TOML/env names that differ from the attribute name ("from" is a Python keyword).
+ALIASES = {"from": "from_addr"}
+
+
+class ConfigError(ValueError):
+    """A setting the user gave cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    broker_url: str
+    smtp_url: str
+    outbox: str
+    from_addr: str
+    bounce_address: str
+    base_url: str
+    secret_key: str
+    old_secret_keys: str
+    unsubscribe_mailto: str
+    org_name: str
+    org_address: str
+    org_contact: str
+    org_boilerplate_heading: str
+    org_boilerplate: str
+    timezone: str
+    list_id_domain: str
+    templates_dir: str
+    batch_size: int
+    commit_every: int
+    max_attempts: int
+    retry_base_seconds: int
+    retry_max_seconds: int
+    claim_timeout_seconds: int
+    sweep_seconds: int
+    pause_after_errors: int
+    lateness_seconds: int
+    rate_limit: float
+    domain_rate_limit: float
+
+    @property
+    def sender_domain(self) -> str:
+        return parseaddr(self.from_addr)[1].rpartition("@")[2] or "localhost"
+
+    @property
+    def envelope_sender(self) -> str:
+        return self.bounce_address or parseaddr(self.from_addr)[1]
+
+    @property
+    def verify_keys(self) -> list[str]:
+        """The signing key first, then older keys that still verify."""
+        old = [k.strip() for k in self.old_secret_keys.split(",") if k.strip()]
+        return [self.secret_key, *old]
+
+    def masked(self) -> dict[str, object]:
+        """Every setting, with secrets and URL passwords hidden, for display."""
+        shown: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS and value:
+                value = "********"
+            elif isinstance(value, str) and "://" in value:
+                value = _mask_url_password(value)
+            shown[_public_name(f.name)] = value
+        return shown
+
+
+def data_dir() -> Path:
+    """Where the embedded default keeps its database, outbox and key."""
+    override = os.environ.get("PRESSROOM_HOME")
+    return Path(override) if override else Path(platformdirs.user_data_dir("pressroom"))
+
+
+def load_settings(config_file: str | os.PathLike | None = None,
+                  environ: dict[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (argument or PRESSROOM_CONFIG), then the environment."""
+    env = dict(os.environ if environ is None else environ)
+    values = _read_toml(resources.files("config").joinpath("defaults.toml").read_text("utf-8"))
+    path = config_file or env.get("PRESSROOM_CONFIG")
+    if path:
+        values.update(_read_user_file(Path(path), known=set(values)))
+    for key in list(values):
+        env_value = env.get("PRESSROOM_" + key.upper())
+        if env_value is not None:
+            values[key] = env_value
+    return _fill_computed(_typed(values))
+
+
+def _read_toml(text: str) -> dict[str, object]:
+    return dict(tomllib.loads(text))
+
+
+def _read_user_file(path: Path, known: set[str]) -> dict[str, object]:
+    try:
+        data = _read_toml(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}")
+    return data
+
+
+def _typed(values: dict[str, object]) -> dict[str, object]:
+    types = {f.name: f.type for f in fields(Settings)}
+    typed: dict[str, object] = {}
+    for key, value in values.items():
+        name = ALIASES.get(key, key)
+        kind = types[name]
+        try:
+            typed[name] = {"int": int, "float": float}.get(kind, str)(value)
+        except ValueError:
+            raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
+    return typed
+
+
+def _fill_computed(values: dict[str, object]) -> Settings:
+    home = data_dir()
+    if not values["database_url"]:
+        values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
+    if not values["outbox"]:
+        values["outbox"] = str(home / "outbox")
+    if not values["secret_key"]:
+        values["secret_key"] = _stored_secret(home)
+    if not values["unsubscribe_mailto"]:
+        domain = parseaddr(str(values["from_addr"]))[1].rpartition("@")[2] or "localhost"
+        values["unsubscribe_mailto"] = f"unsubscribe@{domain}"
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _stored_secret(home: Path) -> str:
+    """A random key made once per data directory, so signed links survive restarts."""
+    path = home / "secret_key"
+    if path.exists():
+        return path.read_text("ascii").strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def _public_name(name: str) -> str:
+    return {v: k for k, v in ALIASES.items()}.get(name, name)
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:********@{hostpart}"

@@ -1,0 +1,1 @@
+"""Pressroom's domain: releases, contacts and lists, rendering, transports, dispatch."""

@@ -1,0 +1,139 @@
+"""One batch: claim -> check the embargo -> render -> send over one connection -> record."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from distribution import claims, lifecycle
+from distribution.claims import Claimed
+from distribution.db import database_now
+from distribution.embargo import may_send
+from distribution.ledger import Result, RetryPolicy, Tally, record
+from distribution.messages import MessageFactory
+from distribution.models import DeliveryStatus, Distribution, DistributionKind, DistributionStatus
+from distribution.ratelimit import RateLimiter
+from distribution.transport import Envelope, Transport, TransportError, open_transport
+
+log = logging.getLogger(__name__)
+
+# Kinds that carry the release itself, so the embargo rule applies to them.
+RELEASE_KINDS = {DistributionKind.RELEASE, DistributionKind.CORRECTION}
+
+
+@dataclass
+class BatchReport:
+    distribution_id: int
+    claimed: int = 0
+    held_back: int = 0
+    tally: Tally = field(default_factory=Tally)
+    stopped: str | None = None   # why the batch ended early (paused, unreachable server)
+
+    @property
+    def more_may_remain(self) -> bool:
+        return self.stopped is None and self.claimed > 0
+
+
+TransportOpener = Callable[[], AbstractContextManager[Transport]]
+
+
+def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_id: int, *,
+              worker: str, opener: TransportOpener | None = None,
+              limit: int | None = None, on_sent: Callable[[int], None] | None = None,
+              limiter: RateLimiter | None = None) -> BatchReport:
+    """Deliver up to one batch of a distribution; safe to run anywhere, any number of times."""
+    report = BatchReport(distribution_id)
+    with factory() as session, session.begin():
+        now = database_now(session)
+        dist = session.get(Distribution, distribution_id)
+        if dist is None or dist.status != DistributionStatus.SENDING:
+            return report
+        batch = claims.claim(session, distribution_id, limit or settings.batch_size, worker, now)
+        report.claimed = len(batch)
+        batch = _hold_public_before_lift(session, dist, batch, now, report)
+        factory_ = MessageFactory.for_batch(session, settings, dist, batch)
+        kind = dist.kind
+    if not batch:
+        return report
+    opener = opener or (lambda: open_transport(settings.smtp_url, settings.outbox))
+    _send(factory, settings, distribution_id, kind, batch, factory_, opener, report, on_sent,
+          limiter)
+    return report
+
+
+def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
+                             now: datetime, report: BatchReport) -> list[Claimed]:
+    """The embargo rule, where the message is sent: whatever the queue holds."""
+    if dist.kind not in RELEASE_KINDS:
+        return batch
+    embargo = dist.release.embargo_until
+    early = [c.id for c in batch if not may_send(embargo, c.trusted, now)]
+    if early:
+        log.warning("distribution %s: %d public recipients held until the embargo lifts",
+                    dist.id, len(early))
+        claims.unclaim(session, early, DeliveryStatus.HELD)
+        report.held_back = len(early)
+    return [c for c in batch if c.id not in set(early)]
+
+
+def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
+          kind: DistributionKind, batch: list[Claimed], messages: MessageFactory,
+          opener: TransportOpener, report: BatchReport,
+          on_sent: Callable[[int], None] | None, limiter: RateLimiter | None) -> None:
+    policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds,
+                         settings.retry_max_seconds)
+    step = max(1, settings.commit_every)
+    done = 0
+    try:
+        with opener() as transport:
+            for start in range(0, len(batch), step):
+                group = batch[start:start + step]
+                report.stopped = _send_group(factory, settings, distribution_id, kind, group,
+                                             messages, transport, policy, report, limiter)
+                done = start + len(group)
+                if on_sent:
+                    on_sent(len(group))
+                if report.stopped:
+                    break
+    except TransportError as exc:
+        report.stopped = f"SMTP server unreachable: {exc}"
+        log.warning("distribution %s: %s", distribution_id, report.stopped)
+    finally:
+        leftover = [c.id for c in batch[done:]]
+        if leftover:
+            _give_back(factory, leftover, retry_in=0 if report.stopped is None else 30)
+
+
+def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
+                kind: DistributionKind, group: list[Claimed], messages: MessageFactory,
+                transport: Transport, policy: RetryPolicy, report: BatchReport,
+                limiter: RateLimiter | None) -> str | None:
+    if limiter is not None:
+        limiter.acquire([c.email for c in group])  # before `now`: the wait may be long
+    with factory() as session:
+        now = database_now(session)
+    built = [messages.build(c, now) for c in group]
+    outcomes = transport.send([Envelope(settings.envelope_sender, c.email, b.data)
+                               for c, b in zip(group, built, strict=True)])
+    results = [Result(c.id, c.email, c.attempts, b.message_id, o)
+               for c, b, o in zip(group, built, outcomes, strict=True)]
+    marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
+    with factory() as session, session.begin():
+        tally = record(session, results, policy, now, marked)
+        report.tally.add(tally)
+        rejected = [r for r in results if r.outcome.kind.value == "sender_rejected"]
+        if rejected:
+            claims.unclaim(session, [r.delivery_id for r in rejected])
+        return lifecycle.after_group(session, distribution_id, tally, rejected, settings, now)
+
+
+def _give_back(factory: sessionmaker[Session], ids: list[int], retry_in: int) -> None:
+    with factory() as session, session.begin():
+        not_before = database_now(session) + timedelta(seconds=retry_in) if retry_in else None
+        claims.unclaim(session, ids, not_before=not_before)

@@ -1,0 +1,97 @@
+"""Claiming deliveries for a batch, and handing claims back.
+
+The database is the queue: a claim is a conditional UPDATE whose returned rows are
+the batch. PostgreSQL skips rows another worker has locked; SQLite serialises writers,
+so its single UPDATE is atomic on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from distribution.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
+
+PENDING = DeliveryStatus.PENDING.value
+SENDING = DeliveryStatus.SENDING.value
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    contact_id: int
+    email: str
+    trusted: bool
+    list_id: int | None
+    attempts: int
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        Delivery.status == PENDING,
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    )
+
+
+def claim(session: Session, distribution_id: int, limit: int, worker: str,
+          now: datetime) -> list[Claimed]:
+    """Take up to `limit` due deliveries of a distribution that is sending."""
+    pick = (
+        select(Delivery.id)
+        .where(Delivery.distribution_id == distribution_id, _due(now))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    picked = pick.scalar_subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # Materialised, so the LIMIT holds: as a plain IN (subquery) the planner may rescan
+        # it once per row (a nested-loop semi-join), each rescan skipping the rows the
+        # last one locked, and the UPDATE then claims every pending row.
+        cte = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        picked = select(cte.c.id).scalar_subquery()
+    active = exists().where(Distribution.id == distribution_id,
+                            Distribution.status == DistributionStatus.SENDING.value)
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(picked), Delivery.status == PENDING, active)
+        .values(status=SENDING, claimed_at=now, claimed_by=worker,
+                attempts=Delivery.attempts + 1)
+        .returning(Delivery.id, Delivery.contact_id, Delivery.email, Delivery.trusted,
+                   Delivery.list_id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(stmt).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryStatus.PENDING,
+            *, not_before: datetime | None = None) -> int:
+    """Give claimed rows back without counting the attempt (nothing was sent)."""
+    if not ids:
+        return 0
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING)
+        .values(status=status.value, claimed_at=None, claimed_by=None,
+                attempts=Delivery.attempts - 1, next_attempt_at=not_before)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount
+
+
+def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
+    """Claims older than the timeout belong to a dead worker: make them pending again.
+
+    The attempt stays counted: the message may have left before the worker died.
+    """
+    stmt = (
+        update(Delivery)
+        .where(Delivery.status == SENDING,
+               Delivery.claimed_at < now - timedelta(seconds=timeout_seconds))
+        .values(status=PENDING, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount

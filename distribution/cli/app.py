@@ -1,0 +1,78 @@
+"""What every command shares: settings, the store, JSON output and plain errors."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import ConfigError, Settings, load_settings
+from distribution.db import StoreError, check_schema, make_engine, session_factory
+from distribution.errors import PressroomError
+from distribution.transport import TransportError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    config_file: str | None = None
+    _settings: Settings | None = None
+    _engine: Engine | None = None
+    _factory: sessionmaker[Session] | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_file)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+        return self._engine
+
+    @property
+    def Session(self) -> sessionmaker[Session]:  # noqa: N802 - reads like the class it makes
+        if self._factory is None:
+            check_schema(self.engine)
+            self._factory = session_factory(self.engine)
+        return self._factory
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back on any error."""
+        with self.Session() as session, session.begin():
+            yield session
+
+
+pass_app = click.make_pass_decorator(App, ensure=True)
+
+
+def user_errors(func: F) -> F:
+    """Turn the errors a user can cause into one-line messages and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (PressroomError, ConfigError, StoreError, TransportError) as exc:
+            raise click.ClickException(str(exc)) from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"database error: {reason}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

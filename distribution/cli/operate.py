@@ -1,0 +1,119 @@
+"""Watching and steering distributions: status, pause, resume, cancel, retry."""
+
+from __future__ import annotations
+
+import click
+
+from distribution import lifecycle, status
+from distribution.cli import main
+from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.delivery import follow
+from distribution.db import database_now
+
+
+@main.command("status")
+@click.argument("distribution_id", type=int, required=False)
+@click.option("--watch", is_flag=True, help="Follow with a live progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def show_status(app: App, distribution_id: int | None, watch: bool, as_json: bool) -> None:
+    """Progress of a distribution (the latest one when no id is given)."""
+    with app.transaction() as session:
+        distribution_id = distribution_id or status.latest_distribution_id(session)
+        info = status.describe(session, distribution_id)
+    if watch:
+        follow(app, distribution_id, quiet=False)
+        with app.transaction() as session:
+            info = status.describe(session, distribution_id)
+    if as_json:
+        emit_json(info)
+        return
+    _print_status(info)
+
+
+def _print_status(info: dict) -> None:
+    click.echo(f"Distribution {info['id']} of release {info['release_id']}: {info['headline']}")
+    click.echo(f"  status   {info['status']}" + (f" ({info['paused_reason']})"
+                                                 if info["paused_reason"] else ""))
+    click.echo(f"  lists    {', '.join(info['lists'])}")
+    click.echo(f"  send at  {info['send_at']}")
+    if info["embargo_until"]:
+        click.echo(f"  embargo  {info['embargo_until']} ({info['embargo_zone']})")
+    click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
+               f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
+
+
+@main.command("distributions")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def list_distributions(app: App, as_json: bool) -> None:
+    """The latest distributions, newest first."""
+    with app.transaction() as session:
+        rows = status.all_distributions(session)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5}  {r['status']:<9}  release {r['release_id']:<4} "
+                   f"sent {r['sent']}/{r['total']}  {r['headline'][:60]}")
+
+
+@main.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def pause(app: App, distribution_id: int) -> None:
+    """Pause a distribution; batches stop within one group of messages."""
+    with app.transaction() as session:
+        lifecycle.pause(session, distribution_id)
+    click.echo(f"Distribution {distribution_id} paused.")
+
+
+@main.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def resume(app: App, distribution_id: int) -> None:
+    """Resume a paused (or late) distribution."""
+    with app.transaction() as session:
+        lifecycle.resume(session, distribution_id, database_now(session))
+    click.echo(f"Distribution {distribution_id} resumed.")
+    _kick(app, distribution_id)
+
+
+@main.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def cancel(app: App, distribution_id: int) -> None:
+    """Cancel a distribution; nothing more is sent."""
+    with app.transaction() as session:
+        count = lifecycle.cancel(session, distribution_id, database_now(session))
+    click.echo(f"Distribution {distribution_id} cancelled; {count} deliveries will not be sent.")
+
+
+@main.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def retry(app: App, distribution_id: int) -> None:
+    """Send again to the recipients that failed."""
+    with app.transaction() as session:
+        count = lifecycle.retry_failed(session, distribution_id, database_now(session))
+    click.echo(f"{count} failed deliveries of distribution {distribution_id} queued again.")
+    if count:
+        _kick(app, distribution_id)
+
+
+def _kick(app: App, distribution_id: int) -> None:
+    """Deliver now in the embedded mode; with a broker, let the workers know."""
+    if app.settings.broker_url:
+        from workers.tasks import enqueue_start
+
+        enqueue_start(distribution_id)
+        return
+    from distribution.cli.delivery import deliver_now
+
+    deliver_now(app, distribution_id, quiet=False)

@@ -1,0 +1,102 @@
+"""`pressroom send`: record a distribution, then deliver it here or hand it to workers."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from distribution import dispatch, testsend, times
+from distribution.cli import main
+from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.delivery import deliver_now, hand_to_workers
+from distribution.db import database_now
+from distribution.errors import InvalidInput
+
+PREVIEW_RECIPIENTS = 10
+
+
+@main.command()
+@click.argument("release_id", type=int)
+@click.option("--list", "lists", multiple=True, metavar="NAME",
+              help="A list to send to (repeatable).")
+@click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
+@click.option("--test-to", metavar="ADDR", help="Send one copy to this address only.")
+@click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--wait", is_flag=True, help="With workers: follow progress until done.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_app
+@user_errors
+def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
+         test_to: str | None, dry_run: bool, yes: bool, wait: bool, as_json: bool) -> None:
+    """Send release RELEASE_ID to the subscribed members of the lists."""
+    if test_to:
+        _send_test(app, release_id, test_to, as_json)
+        return
+    with app.transaction() as session:
+        now = database_now(session)
+        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        plan = dispatch.plan(session, release_id, list(lists))
+        if dry_run:
+            _show_dry_run(session, plan, when, as_json)
+            return
+    if when and when.assumed_zone:
+        click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
+    if not yes:
+        _confirm(plan, when)
+    with app.transaction() as session:
+        now = database_now(session)
+        plan = dispatch.plan(session, release_id, list(lists))
+        dist, rows = dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
+                                       send_zone=when.zone if when else None)
+    result = {"distribution_id": dist.id, "recipients": rows, "send_at": dist.send_at.isoformat()}
+    if app.settings.broker_url:
+        result.update(hand_to_workers(app, dist.id, wait=wait, quiet=as_json))
+    else:
+        result.update(deliver_now(app, dist.id, quiet=as_json))
+    if as_json:
+        emit_json(result)
+    if result.get("exit_code"):
+        sys.exit(result["exit_code"])
+
+
+def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    from distribution.audience import preview_audience
+
+    first = preview_audience(session, [m.id for m in plan.lists], PREVIEW_RECIPIENTS)
+    if as_json:
+        emit_json({"dry_run": True, "release_id": plan.release.id, "recipients": plan.recipients,
+                   "first_recipients": first,
+                   "send_at": when.utc.isoformat() if when else None})
+        return
+    click.echo(f"Dry run: '{plan.release.headline}' would go to {plan.recipients} recipients "
+               f"on {', '.join(m.name for m in plan.lists)}. Nothing was sent.")
+    for address in first:
+        click.echo(f"  {address}")
+    if plan.recipients > len(first):
+        click.echo(f"  … and {plan.recipients - len(first)} more")
+
+
+def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
+    moment = f"at {times.format_in_zone(when.utc, when.zone)}" if when else "now"
+    lists = ", ".join(m.name for m in plan.lists)
+    if not click.confirm(f"Send '{plan.release.headline}' to {plan.recipients} recipients "
+                         f"on {lists} {moment}?", err=True):
+        raise click.ClickException("nothing sent")
+
+
+def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
+    with app.transaction() as session:
+        release = dispatch.get_release(session, release_id)
+        session.expunge(release)
+        now = database_now(session)
+    outcome = testsend.send_test_copy(app.settings, release, address, now)
+    if as_json:
+        emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
+                   "text": outcome.text})
+    if outcome.kind.value != "sent":
+        raise InvalidInput(f"the test copy to {address} was not accepted: "
+                           f"{outcome.code or ''} {outcome.text}".replace("  ", " "))
+    if not as_json:
+        click.echo(f"Test copy of release {release_id} sent to {address}.")

@@ -1,0 +1,120 @@
+"""Engines, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used as configured (unreachable, not initialised)."""
+
+
+def normalise_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg 3, the driver the project installs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, parsed.database)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str, database: str | None) -> Engine:
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # WAL lets the web app read while a worker writes; FKs are off by default in SQLite.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session whose work is committed on success and rolled back on any error."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", "distribution:migrations")
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; returns (before, after)."""
+    before = current_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision(engine)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str:
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    assert head is not None
+    return head
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to run on a database that `pressroom init` has not brought up to date."""
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver error means "cannot reach it"
+        raise StoreError(f"cannot open the database: {_first_line(exc)}") from None
+    if current is None:
+        raise StoreError("the database is not initialised; run `pressroom init`")
+    if current != head_revision(engine):
+        raise StoreError("the database schema is out of date; run `pressroom init`")
+
+
+def database_now(session: Session) -> datetime:
+    """The database's clock: every worker and beat agree on what is due."""
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
+    # SQLite runs in-process: its clock is this machine's clock.
+    return datetime.now(UTC)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def ensure_dir(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    return p

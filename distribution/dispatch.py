@@ -1,0 +1,79 @@
+"""Sending a release: a distribution and its delivery rows, recorded before anything leaves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from distribution import audience
+from distribution.errors import InvalidInput, NotFound
+from distribution.models import (
+    Distribution,
+    DistributionKind,
+    DistributionStatus,
+    MailingList,
+    Release,
+    ReleaseStatus,
+)
+
+# A send time this far in the past is a typo, not "now".
+PAST_TOLERANCE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    release: Release
+    lists: list[MailingList]
+    recipients: int
+
+
+def get_release(session: Session, release_id: int) -> Release:
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}")
+    return release
+
+
+def get_lists(session: Session, names: list[str]) -> list[MailingList]:
+    if not names:
+        raise InvalidInput("name at least one list with --list")
+    found = {m.name: m for m in session.scalars(
+        select(MailingList).where(MailingList.name.in_(names)))}
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise NotFound(f"no list named '{missing[0]}'")
+    return [found[n] for n in dict.fromkeys(names)]
+
+
+def plan(session: Session, release_id: int, list_names: list[str]) -> Plan:
+    """Check a send before it is recorded: release, lists, and who would receive it."""
+    release = get_release(session, release_id)
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise InvalidInput(f"release {release_id} was withdrawn and cannot be sent")
+    lists = get_lists(session, list_names)
+    count = audience.count_audience(session, [m.id for m in lists])
+    if count == 0:
+        names = ", ".join(m.name for m in lists)
+        raise InvalidInput(f"no one to send to: {names} has no subscribed, unsuppressed members")
+    return Plan(release, lists, count)
+
+
+def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | None = None,
+             send_zone: str | None = None) -> tuple[Distribution, int]:
+    """Record the distribution and every delivery row; the caller commits, then enqueues."""
+    when = send_at or now
+    if when < now - PAST_TOLERANCE:
+        raise InvalidInput(f"the send time {when.isoformat()} is in the past")
+    dist = Distribution(release_id=p.release.id, kind=DistributionKind.RELEASE,
+                        status=DistributionStatus.SCHEDULED, list_names=[m.name for m in p.lists],
+                        send_at=when, send_zone=send_zone, created_at=now)
+    session.add(dist)
+    session.flush()
+    rows = audience.create_deliveries(session, dist.id, [m.id for m in p.lists],
+                                      p.release.embargo_until, now)
+    if p.release.status == ReleaseStatus.DRAFT:
+        p.release.status = ReleaseStatus.SCHEDULED
+    return dist, rows

@@ -1,0 +1,126 @@
+"""Writing what happened to each recipient, a small group at a time."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from distribution.models import Delivery, DeliveryStatus, Suppression
+from distribution.transport import Outcome, OutcomeKind
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_seconds: int
+    max_seconds: int
+
+    def next_attempt(self, attempts: int, now: datetime) -> datetime:
+        """Exponential backoff with jitter, so retries of a busy server spread out."""
+        delay = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempts - 1))
+        return now + timedelta(seconds=delay * random.uniform(0.8, 1.2))
+
+
+@dataclass(frozen=True)
+class Result:
+    delivery_id: int
+    email: str
+    attempts: int
+    message_id: str
+    outcome: Outcome
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    sender_rejected: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.retried += other.retried
+        self.sender_rejected += other.sender_rejected
+
+    @property
+    def errors(self) -> int:
+        return self.failed + self.retried + self.sender_rejected
+
+
+_RECORD = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("b_id"), Delivery.status == DeliveryStatus.SENDING.value)
+    .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
+            message_id=bindparam("b_message_id"), smtp_code=bindparam("b_code"),
+            last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
+            claimed_at=None, claimed_by=None, embargo_marked=bindparam("b_marked"))
+    .execution_options(synchronize_session=False)
+)
+
+
+def record(session: Session, results: list[Result], policy: RetryPolicy, now: datetime,
+           marked: dict[int, bool]) -> Tally:
+    """One executemany for the group, plus suppressions for permanent failures."""
+    tally = Tally()
+    rows, suppress = [], []
+    for result in results:
+        row = _row(result, policy, now, marked.get(result.delivery_id), tally)
+        if row is not None:
+            rows.append(row)
+        if result.outcome.kind is OutcomeKind.PERMANENT:
+            suppress.append({"email": result.email, "reason": _reason(result.outcome),
+                             "created_at": now})
+    if rows:
+        # Through the Connection: a list of rows given to Session.execute would be taken
+        # for an ORM bulk update by primary key, which this WHERE clause is not.
+        session.connection().execute(_RECORD, rows)
+    if suppress:
+        add_suppressions(session, suppress)
+    return tally
+
+
+def _row(result: Result, policy: RetryPolicy, now: datetime, marked: bool | None,
+         tally: Tally) -> dict | None:
+    outcome = result.outcome
+    row = {"b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
+           "b_code": outcome.code, "b_error": None, "b_next": None, "b_marked": None}
+    if outcome.kind is OutcomeKind.SENT:
+        tally.sent += 1
+        row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=now, b_marked=marked)
+    elif outcome.kind is OutcomeKind.PERMANENT:
+        tally.failed += 1
+        row.update(b_status=DeliveryStatus.FAILED.value, b_error=outcome.text)
+    elif outcome.kind is OutcomeKind.SENDER_REJECTED:
+        # Not the recipient's fault: the row goes back untouched; the caller pauses.
+        tally.sender_rejected += 1
+        return None
+    elif result.attempts >= policy.max_attempts:
+        tally.failed += 1
+        row.update(b_status=DeliveryStatus.FAILED.value,
+                   b_error=f"gave up after {result.attempts} attempts: {outcome.text}")
+    else:
+        tally.retried += 1
+        row.update(b_status=DeliveryStatus.PENDING.value, b_error=outcome.text,
+                   b_next=policy.next_attempt(result.attempts, now))
+    return row
+
+
+def _reason(outcome: Outcome) -> str:
+    return f"{outcome.code or ''} {outcome.text}".strip()
+
+
+def add_suppressions(session: Session, rows: list[dict]) -> None:
+    """Insert suppressions, keeping the first reason for an address already there."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(Suppression).on_conflict_do_nothing(index_elements=["email"])
+    session.execute(stmt, rows)
+
+
+__all__ = ["Result", "RetryPolicy", "Tally", "add_suppressions", "record"]

@@ -1,0 +1,90 @@
+"""Per-recipient messages of a distribution: the prepared render plus cheap personal parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+import jinja2
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from distribution import embargo, tokens
+from distribution.claims import Claimed
+from distribution.models import Contact, Distribution, DistributionKind, MailingList, Release
+from distribution.render import PreparedMessage, Recipient, load_templates, prepare
+
+RELEASE_KINDS = {DistributionKind.RELEASE, DistributionKind.CORRECTION}
+
+
+@dataclass(frozen=True)
+class Built:
+    data: bytes
+    message_id: str
+    marked: bool
+
+
+@lru_cache(maxsize=8)
+def _templates(settings: Settings) -> jinja2.Environment:
+    return load_templates(settings)
+
+
+def message_id(settings: Settings, distribution_id: int, delivery_id: int) -> str:
+    """Stable across retries, so a receiver can drop a copy it already has."""
+    return f"<pressroom.{distribution_id}.{delivery_id}@{settings.sender_domain}>"
+
+
+class MessageFactory:
+    """Renders each (marked, list) variant once per batch, then personalises per row."""
+
+    def __init__(self, settings: Settings, distribution: Distribution, release: Release,
+                 contacts: dict[int, tuple[str | None, str | None]],
+                 list_names: dict[int, str]) -> None:
+        self.settings = settings
+        self.distribution_id = distribution.id
+        self.kind = DistributionKind(distribution.kind)
+        self.note = distribution.note
+        self.release = release
+        self.contacts = contacts
+        self.list_names = list_names
+        self._prepared: dict[tuple[bool, str | None], PreparedMessage] = {}
+
+    @classmethod
+    def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
+                  batch: list[Claimed]) -> MessageFactory:
+        ids = [c.contact_id for c in batch]
+        contacts = {row.id: (row.name, row.timezone) for row in session.execute(
+            select(Contact.id, Contact.name, Contact.timezone).where(Contact.id.in_(ids)))}
+        lists = {row.id: row.name for row in session.execute(
+            select(MailingList.id, MailingList.name))}
+        release = distribution.release
+        session.expunge(release)
+        return cls(settings, distribution, release, contacts, lists)
+
+    def build(self, claimed: Claimed, now: datetime) -> Built:
+        marked = self.kind in RELEASE_KINDS and embargo.marked(self.release.embargo_until, now)
+        if self.kind is DistributionKind.NOTICE_MOVED:
+            marked = True
+        list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
+        prepared = self._variant(marked, list_name)
+        name, zone = self.contacts.get(claimed.contact_id, (None, None))
+        mid = message_id(self.settings, self.distribution_id, claimed.id)
+        recipient = Recipient(
+            email=claimed.email, name=name, timezone=zone, message_id=mid,
+            unsubscribe_url=tokens.unsubscribe_url(self.settings, claimed.contact_id,
+                                                   claimed.list_id or 0),
+            preferences_url=tokens.preferences_url(self.settings, claimed.contact_id),
+            unsubscribe_mailto=tokens.unsubscribe_mailto(self.settings, claimed.contact_id,
+                                                         claimed.list_id or 0),
+        )
+        return Built(prepared.personalise(recipient, date=now), mid, marked)
+
+    def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
+        key = (marked, list_name)
+        if key not in self._prepared:
+            self._prepared[key] = prepare(
+                self.release, self.settings, _templates(self.settings), marked=marked,
+                list_name=list_name, kind=self.kind.value, note=self.note)
+        return self._prepared[key]

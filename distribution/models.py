@@ -1,0 +1,238 @@
+"""The store: typed SQLAlchemy models for releases, contacts, lists and deliveries."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as plain strings so raw SQL (the claim queries) can compare them.
+    return Enum(cls, name=name, native_enum=False, length=20,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReleaseStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    WITHDRAWN = "withdrawn"
+
+
+class SubscriptionStatus(enum.StrEnum):
+    PENDING = "pending"          # double opt-in not yet confirmed
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class DistributionKind(enum.StrEnum):
+    RELEASE = "release"
+    TEST = "test"
+    NOTICE_MOVED = "notice_moved"
+    NOTICE_LIFTED = "notice_lifted"
+    NOTICE_WITHDRAWN = "notice_withdrawn"
+    CORRECTION = "correction"
+
+
+class DistributionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"      # waiting for send_at
+    SENDING = "sending"
+    PAUSED = "paused"            # by an operator, or automatically (see paused_reason)
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"          # claimed by a batch
+    SENT = "sent"
+    FAILED = "failed"
+    HELD = "held"                # public recipient waiting for the embargo to lift
+    CANCELLED = "cancelled"
+
+
+class Release(Base):
+    __tablename__ = "releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    headline: Mapped[str] = mapped_column(Text)
+    subheadline: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    dateline_place: Mapped[str | None] = mapped_column(String(200))
+    dateline_date: Mapped[date | None] = mapped_column(Date)
+    dateline_text: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    end_marker: Mapped[str] = mapped_column(String(20), default="-ENDS-")
+    media_contacts: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+    boilerplate_heading: Mapped[str | None] = mapped_column(String(200))
+    boilerplate: Mapped[str | None] = mapped_column(Text)
+    embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    embargo_zone: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[ReleaseStatus] = mapped_column(
+        _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.DRAFT)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
+    source_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    outlet: Mapped[str | None] = mapped_column(String(200))
+    beat: Mapped[str | None] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailingList(Base):
+    __tablename__ = "lists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    # Open to sign-up through the public subscribe form (double opt-in).
+    open_signup: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("lists.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        _enum(SubscriptionStatus, "subscription_status"), default=SubscriptionStatus.SUBSCRIBED)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Consent record for double opt-in: when, from where, which form and wording.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_ip: Mapped[str | None] = mapped_column(String(64))
+    consent_form: Mapped[str | None] = mapped_column(String(100))
+    consent_wording: Mapped[str | None] = mapped_column(String(40))
+
+    contact: Mapped[Contact] = relationship()
+    mailing_list: Mapped[MailingList] = relationship()
+
+    __table_args__ = (Index("ix_subscriptions_list_status", "list_id", "status"),)
+
+
+class Suppression(Base):
+    """Addresses never mailed again: hard bounces, complaints, 'unsubscribe from all'."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Distribution(Base):
+    __tablename__ = "distributions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"))
+    kind: Mapped[DistributionKind] = mapped_column(
+        _enum(DistributionKind, "distribution_kind"), default=DistributionKind.RELEASE)
+    status: Mapped[DistributionStatus] = mapped_column(
+        _enum(DistributionStatus, "distribution_status"), default=DistributionStatus.SCHEDULED)
+    list_names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_zone: Mapped[str | None] = mapped_column(String(64))
+    # The distribution a notice or correction follows up (its recipients are the sent ones).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("distributions.id"))
+    note: Mapped[str | None] = mapped_column(Text)          # what a notice/correction says
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    release: Mapped[Release] = relationship()
+
+    __table_args__ = (Index("ix_distributions_status_send_at", "status", "send_at"),)
+
+
+class Delivery(Base):
+    """One recipient of one distribution: the idempotency key of every send."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distribution_id: Mapped[int] = mapped_column(
+        ForeignKey("distributions.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    # From a trusted list: may receive the release, marked, before the embargo lifts.
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id"))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    embargo_marked: Mapped[bool | None] = mapped_column(Boolean)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
+        Index("ix_deliveries_claim", "distribution_id", "status", "id"),
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+    )

@@ -1,0 +1,81 @@
+"""The embedded engine: no broker, the same batch functions run in this process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from distribution.batch import BatchReport, TransportOpener, run_batch
+from distribution.ledger import Tally
+from distribution.ratelimit import local_limiter
+from distribution.sweep import sweep
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class RunReport:
+    tally: Tally = field(default_factory=Tally)
+    stopped: str | None = None
+    held_back: int = 0
+
+
+def deliver_due(factory: sessionmaker[Session], settings: Settings, *,
+                only: int | None = None, opener: TransportOpener | None = None,
+                on_sent: Callable[[int], None] | None = None) -> RunReport:
+    """Sweep, then run batches until nothing is due now (or the server is unreachable)."""
+    report = RunReport()
+    while True:
+        work = sweep(factory, settings).work
+        ids = [d for d in work if only is None or d == only]
+        if not ids:
+            return report
+        for distribution_id in ids:
+            batch = _drain(factory, settings, distribution_id, opener, on_sent, report)
+            if batch.stopped and "unreachable" in batch.stopped:
+                report.stopped = batch.stopped
+                return report
+
+
+def _drain(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
+           opener: TransportOpener | None, on_sent: Callable[[int], None] | None,
+           report: RunReport) -> BatchReport:
+    while True:
+        batch = run_batch(factory, settings, distribution_id, worker=worker_name(),
+                          opener=opener, on_sent=on_sent, limiter=local_limiter(settings))
+        report.tally.add(batch.tally)
+        report.held_back += batch.held_back
+        if batch.stopped:
+            report.stopped = batch.stopped
+        if not batch.more_may_remain:
+            return batch
+
+
+def serve(factory: sessionmaker[Session], settings: Settings,
+          should_stop: Callable[[], bool] = lambda: False) -> None:
+    """`pressroom worker` without a broker: poll the database and deliver what falls due."""
+    while not should_stop():
+        result = deliver_due(factory, settings)
+        if result.tally.sent or result.tally.errors:
+            log.info("sent %d, failed %d, retrying %d", result.tally.sent,
+                     result.tally.failed, result.tally.retried)
+        if result.stopped:
+            log.warning("%s", result.stopped)
+        _sleep(settings.sweep_seconds, should_stop)
+
+
+def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not should_stop():
+        time.sleep(min(0.2, seconds))

@@ -1,0 +1,468 @@
+"""The SMTP transport: one connection per batch, pipelined when the server allows it.
+
+URL forms (user and password are percent-decoded):
+
+    smtp://[user[:password]@]host[:port][?starttls=auto|always|no]    port 25
+    smtps://[user[:password]@]host[:port]                              port 465, TLS at once
+
+STARTTLS: `auto` (the default) upgrades when the server offers it, and insists on it when a
+user is given, so a password never crosses in clear; `always` insists on it; `no` never
+upgrades (a local relay without a certificate). Certificates are verified.
+
+smtplib connects, greets, upgrades and logs in. The transactions themselves are driven over
+its socket: with PIPELINING (RFC 2920) each message costs one round trip, because the data
+of message n travels in the same write as RSET/MAIL/RCPT/DATA of message n+1 ("the actual
+transfer of message content is explicitly allowed to be the first command in a group").
+Without PIPELINING each command waits for its reply, as smtplib.sendmail would.
+
+Replies: 2xx sent; 4xx (421 included) or a broken connection temporary; 5xx to MAIL FROM
+sender rejected, so that no recipient is blamed for it; any other 5xx permanent. RSET
+follows a transaction that failed before its data; a refused data block already ends its
+transaction (RFC 5321 4.1.1.4).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
+
+TlsMode = Literal["implicit", "required", "opportunistic", "none"]
+
+_DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
+_STARTTLS_TO_TLS: dict[str, TlsMode | None] = {"always": "required", "no": "none", "auto": None}
+_IDLE_CHECK_SECONDS = 5.0  # a connection idle longer than this is checked with NOOP first
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    tls: TlsMode
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """Read an smtp:// or smtps:// URL; ValueError with a one-line message if malformed."""
+    parts = urlsplit(url.strip())
+    shown = re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url.strip())  # never echo a password
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        raise ValueError(f"SMTP URL must start with smtp:// or smtps://: {shown!r}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"SMTP URL has a bad port: {shown!r}") from None
+    if not parts.hostname:
+        raise ValueError(f"SMTP URL has no host: {shown!r}")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError(f"SMTP URL takes no path or fragment: {shown!r}")
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return SmtpSettings(
+        host=parts.hostname,
+        port=_DEFAULT_PORTS[scheme] if port is None else port,
+        tls=_tls_mode(scheme, parts.query, user is not None, shown),
+        user=user,
+        password=password,
+    )
+
+
+def _tls_mode(scheme: str, query: str, has_user: bool, shown: str) -> TlsMode:
+    options = parse_qs(query, keep_blank_values=True)
+    if set(options) - {"starttls"}:
+        raise ValueError(f"SMTP URL accepts only the starttls= option: {shown!r}")
+    if scheme == "smtps":
+        if options:
+            raise ValueError(f"starttls= applies to smtp:// URLs, not smtps://: {shown!r}")
+        return "implicit"
+    choice = options.get("starttls", ["auto"])[-1].lower()
+    if choice not in _STARTTLS_TO_TLS:
+        raise ValueError(f"starttls= must be auto, always or no: {shown!r}")
+    return _STARTTLS_TO_TLS[choice] or ("required" if has_user else "opportunistic")
+
+
+_BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+
+
+def data_block(message: bytes) -> bytes:
+    """What follows DATA: CRLF line ends, dot-stuffed lines (RFC 5321 4.5.2), then CRLF.CRLF."""
+    # Plain byte scans first: the regex costs more than the rest of a transaction.
+    if not message.count(b"\r") == message.count(b"\n") == message.count(b"\r\n"):
+        message = _BARE_LINE_END.sub(b"\r\n", message)
+    body = message.replace(b"\n.", b"\n..")
+    if body.startswith(b"."):
+        body = b"." + body
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    return body + b".\r\n"
+
+
+class _Stage(enum.Enum):
+    MAIL = "MAIL"
+    RCPT = "RCPT"
+    DATA = "DATA"
+    BODY = "end of data"
+
+
+def classify(stage: _Stage, code: int, text: str) -> Outcome:
+    """Turn a final (or failing) reply into an Outcome; decided here and only here."""
+    if 200 <= code < 300:
+        return Outcome(OutcomeKind.SENT, code, text)
+    if code >= 500:
+        kind = OutcomeKind.SENDER_REJECTED if stage is _Stage.MAIL else OutcomeKind.PERMANENT
+        return Outcome(kind, code, text)
+    return Outcome(OutcomeKind.TEMPORARY, code, text)
+
+
+def _accepted(stage: _Stage, code: int) -> bool:
+    return code == 354 if stage is _Stage.DATA else 200 <= code < 300
+
+
+class _Lost(Exception):
+    """The connection broke; `outcome` is what the envelopes caught in flight get."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.text)
+        self.outcome = outcome
+
+
+@dataclass
+class _Batch:
+    envelopes: Sequence[Envelope]
+    outcomes: list[Outcome | None]
+    written: int = -1  # the last envelope whose commands went out; later ones are untouched
+
+    def remaining(self) -> list[int]:
+        return [i for i, outcome in enumerate(self.outcomes) if outcome is None]
+
+    def settle(self, index: int | None, outcome: Outcome) -> None:
+        if index is not None:  # None: the reply to an aborted, empty DATA
+            self.outcomes[index] = outcome
+
+    def settle_written(self, outcome: Outcome) -> None:
+        for i in range(self.written + 1):
+            if self.outcomes[i] is None:
+                self.outcomes[i] = outcome
+
+    def settle_remaining(self, outcome: Outcome) -> None:
+        for i in self.remaining():
+            self.outcomes[i] = outcome
+
+
+class SmtpTransport:
+    """Sends batches over one SMTP connection, opened on `with`. One per thread.
+
+    send() does not raise for server trouble: a connection lost mid-batch makes the
+    envelopes in flight TEMPORARY and is reopened once per send() call for the rest; if
+    that fails too, the rest are TEMPORARY with the reason.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 60.0,
+        local_hostname: str | None = None,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = parse_smtp_url(url)
+        self._timeout = timeout
+        self._local_hostname = local_hostname
+        self._tls_context = tls_context  # None: the system's trusted CAs
+        self._smtp: smtplib.SMTP | None = None
+        self._entered = False
+        self._needs_rset = False
+        self._last_used = 0.0
+
+    @property
+    def pipelining(self) -> bool:
+        """Whether the open connection pipelines (the server advertised PIPELINING)."""
+        return self._smtp is not None and self._smtp.has_extn("pipelining")
+
+    def __enter__(self) -> SmtpTransport:
+        self._open()
+        self._entered = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._entered = False
+        self._close(polite=True)
+
+    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+        if not self._entered:
+            raise RuntimeError("SmtpTransport.send() needs an open transport: use `with`")
+        batch = _Batch(envelopes, [None] * len(envelopes))
+        loss = Outcome(OutcomeKind.TEMPORARY, None, "connection lost")
+        reconnects_left = 1
+        while todo := batch.remaining():
+            if not self._still_open():
+                if reconnects_left == 0:
+                    batch.settle_remaining(loss)
+                    break
+                reconnects_left -= 1
+                try:
+                    self._open()
+                except TransportError as exc:
+                    batch.settle_remaining(Outcome(OutcomeKind.TEMPORARY, None, one_line(str(exc))))
+                    break
+            try:
+                self._transmit(batch, todo)
+            except _Lost as lost:
+                loss = lost.outcome
+                batch.settle_written(loss)
+                self._close(polite=False)
+        assert None not in batch.outcomes
+        return cast(list[Outcome], batch.outcomes)
+
+    # Connection
+
+    def _open(self) -> None:
+        self._close(polite=False)
+        self._smtp = self._connect()
+        self._needs_rset = False
+        self._last_used = time.monotonic()
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        name = self._local_hostname or _ehlo_name()
+        try:
+            if settings.tls == "implicit":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.host,
+                    settings.port,
+                    name,
+                    timeout=self._timeout,
+                    context=self._context(),
+                )
+            else:
+                smtp = smtplib.SMTP(settings.host, settings.port, name, timeout=self._timeout)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise self._connection_error(exc) from exc
+        try:
+            # Whole groups are written at once, so Nagle's delay would only add latency.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._greet(smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            smtp.close()
+            raise self._connection_error(exc) from exc
+        except TransportError:
+            smtp.close()
+            raise
+        return smtp
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            # Loading the system's CA bundle takes tens of milliseconds: only when needed.
+            self._tls_context = ssl.create_default_context()
+        return self._tls_context
+
+    def _greet(self, smtp: smtplib.SMTP) -> None:
+        settings = self.settings
+        smtp.ehlo_or_helo_if_needed()
+        if settings.tls in ("required", "opportunistic") and smtp.has_extn("starttls"):
+            smtp.starttls(context=self._context())
+            smtp.ehlo()
+        elif settings.tls == "required":
+            raise TransportError(
+                f"SMTP server {settings.address} does not offer STARTTLS, which this URL "
+                "requires (a user is given or starttls=always); add ?starttls=no to allow "
+                "sending without TLS"
+            )
+        if settings.user is not None:
+            smtp.login(settings.user, settings.password or "")
+
+    def _connection_error(self, exc: BaseException) -> TransportError:
+        address = self.settings.address
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            reply = exc.smtp_error.decode("utf-8", "replace")
+            return TransportError(
+                one_line(f"SMTP server {address} refused the login: {exc.smtp_code} {reply}")
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return TransportError(f"SMTP server {address} does not offer AUTH, so cannot log in")
+        if isinstance(exc, ssl.SSLError):
+            return TransportError(
+                one_line(
+                    f"TLS with SMTP server {address} failed: {exc}; for a local relay "
+                    "without a valid certificate use smtp://…?starttls=no"
+                )
+            )
+        return TransportError(one_line(f"cannot connect to SMTP server {address}: {exc}"))
+
+    def _still_open(self) -> bool:
+        """False when there is no connection, or an idle one no longer answers NOOP."""
+        if self._smtp is None:
+            return False
+        if time.monotonic() - self._last_used < _IDLE_CHECK_SECONDS:
+            return True
+        try:
+            code, _ = self._smtp.noop()
+        except (OSError, smtplib.SMTPException):
+            code = -1
+        if code != 250:
+            self._close(polite=False)
+            return False
+        return True
+
+    def _close(self, *, polite: bool) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            if polite:
+                smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        finally:
+            smtp.close()
+
+    # Transactions
+
+    def _transmit(self, batch: _Batch, todo: list[int]) -> None:
+        smtp = self._smtp
+        assert smtp is not None
+        try:
+            if smtp.has_extn("pipelining"):
+                self._send_pipelined(smtp, batch, todo)
+            else:
+                self._send_one_by_one(smtp, batch, todo)
+        except (OSError, smtplib.SMTPException) as exc:
+            lost = Outcome(OutcomeKind.TEMPORARY, None, one_line(f"connection lost: {exc}"))
+            raise _Lost(lost) from exc
+        finally:
+            self._last_used = time.monotonic()
+
+    def _send_pipelined(self, smtp: smtplib.SMTP, batch: _Batch, todo: list[int]) -> None:
+        pending = b""  # the previous message's data block: it opens the next write
+        pending_index: int | None = None
+        for i in todo:
+            envelope = batch.envelopes[i]
+            if refusal := _refusal(smtp, envelope):
+                batch.settle(i, refusal)
+                continue
+            batch.written = i
+            rset, self._needs_rset = self._needs_rset, False
+            group = [pending, b"RSET\r\n" if rset else b"", *_commands(smtp, envelope)]
+            smtp.send(b"".join(group))
+            if pending:
+                batch.settle(pending_index, classify(_Stage.BODY, *_reply(smtp)))
+            if rset:
+                _reply(smtp)
+            replies = [(stage, *_reply(smtp)) for stage in (_Stage.MAIL, _Stage.RCPT, _Stage.DATA)]
+            failure = next(((s, c, t) for s, c, t in replies if not _accepted(s, c)), None)
+            if failure is None:
+                pending, pending_index = data_block(envelope.message), i
+                continue
+            batch.settle(i, classify(*failure))
+            self._needs_rset = True
+            # A server that opened DATA although MAIL or RCPT failed must get an empty
+            # message, which it will refuse for lack of recipients (RFC 2920 3.1).
+            pending, pending_index = (b".\r\n" if replies[2][1] == 354 else b""), None
+        if pending:
+            smtp.send(pending)
+            batch.settle(pending_index, classify(_Stage.BODY, *_reply(smtp)))
+
+    def _send_one_by_one(self, smtp: smtplib.SMTP, batch: _Batch, todo: list[int]) -> None:
+        for i in todo:
+            envelope = batch.envelopes[i]
+            if refusal := _refusal(smtp, envelope):
+                batch.settle(i, refusal)
+                continue
+            batch.written = i
+            if self._needs_rset:
+                smtp.send(b"RSET\r\n")
+                _reply(smtp)
+                self._needs_rset = False
+            stages = (_Stage.MAIL, _Stage.RCPT, _Stage.DATA)
+            for stage, command in zip(stages, _commands(smtp, envelope), strict=True):
+                smtp.send(command)
+                code, text = _reply(smtp)
+                if not _accepted(stage, code):
+                    batch.settle(i, classify(stage, code, text))
+                    self._needs_rset = True
+                    break
+            else:
+                smtp.send(data_block(envelope.message))
+                batch.settle(i, classify(_Stage.BODY, *_reply(smtp)))
+
+
+def _commands(smtp: smtplib.SMTP, envelope: Envelope) -> list[bytes]:
+    """MAIL FROM, RCPT TO and DATA lines, with BODY=8BITMIME and SMTPUTF8 as needed."""
+    options = ""
+    if not envelope.message.isascii() and smtp.has_extn("8bitmime"):
+        options += " BODY=8BITMIME"
+    if not (envelope.sender.isascii() and envelope.recipient.isascii()):
+        options += " SMTPUTF8"  # _refusal() made sure the server offers it
+    return [
+        f"MAIL FROM:<{envelope.sender}>{options}\r\n".encode(),
+        f"RCPT TO:<{envelope.recipient}>\r\n".encode(),
+        b"DATA\r\n",
+    ]
+
+
+def _refusal(smtp: smtplib.SMTP, envelope: Envelope) -> Outcome | None:
+    """An Outcome for an envelope that must not be sent on this connection, else None."""
+    utf8 = smtp.has_extn("smtputf8")
+    if not _usable_address(envelope.sender, allow_empty=True):
+        return Outcome(OutcomeKind.SENDER_REJECTED, None, "sender address cannot be used in SMTP")
+    if not (envelope.sender.isascii() or utf8):
+        return Outcome(
+            OutcomeKind.SENDER_REJECTED,
+            None,
+            "sender address is not ASCII and the SMTP server does not offer SMTPUTF8",
+        )
+    if not _usable_address(envelope.recipient, allow_empty=False):
+        return Outcome(OutcomeKind.PERMANENT, None, "recipient address cannot be used in SMTP")
+    if not (envelope.recipient.isascii() or utf8):
+        return Outcome(
+            OutcomeKind.PERMANENT,
+            None,
+            "recipient address is not ASCII and the SMTP server does not offer SMTPUTF8",
+        )
+    return None
+
+
+_UNUSABLE_IN_PATH = re.compile(r"[\x00-\x20\x7f<>\ud800-\udfff]")
+
+
+def _usable_address(address: str, *, allow_empty: bool) -> bool:
+    # Control characters or brackets would inject commands or break the reverse-path.
+    return (allow_empty or bool(address)) and not _UNUSABLE_IN_PATH.search(address)
+
+
+def _reply(smtp: smtplib.SMTP) -> tuple[int, str]:
+    code, raw = smtp.getreply()
+    text = one_line(raw.decode("utf-8", "replace"))
+    if code == 421 or not 200 <= code <= 599:
+        # 421: the server is closing the connection; anything else: replies are out of
+        # step and must not be pinned on the wrong recipient.
+        raise _Lost(Outcome(OutcomeKind.TEMPORARY, code if code > 0 else None, text))
+    return code, text
+
+
+@functools.cache
+def _ehlo_name() -> str:
+    """smtplib's default EHLO name, worked out once: it may cost DNS look-ups."""
+    fqdn = socket.getfqdn()
+    if "." in fqdn:
+        return fqdn
+    try:
+        return f"[{socket.gethostbyname(socket.gethostname())}]"
+    except OSError:
+        return "[127.0.0.1]"

@@ -1,0 +1,149 @@
+"""A serialised message with holes: built once, filled per recipient by joining bytes.
+
+Body encoding is quoted-printable. QP encodes each line on its own, so a line that holds a
+per-recipient value is encoded per recipient and every other line once, and the result is
+byte for byte what the email package (email.quoprimime.body_encode) writes for the whole
+body. QP is 7-bit: any relay takes it, 8BITMIME or not. And QP output never contains "==",
+so the MIME boundary the generator chose ("===============...==") cannot occur in any
+recipient's body, whatever their values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email import quoprimime
+
+from markupsafe import escape
+
+from distribution.headers import POLICY
+
+CRLF = b"\r\n"
+_MAX = POLICY.max_line_length
+# quoprimime's body alphabet as a table, so text is escaped apart from line breaking: the
+# literal parts of a line once, the recipient's values per message.
+_ESCAPES = [quoprimime.quote(chr(c)) if quoprimime.body_check(c) else chr(c) for c in range(256)]
+
+
+def qp_escape(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1").translate(_ESCAPES)
+
+
+def qp_wrap(line: str) -> bytes:
+    """Soft line breaks for one escaped line, exactly as quoprimime.body_encode places them."""
+    chunks = []
+    start, last_start = 0, len(line) - 1 - _MAX
+    while start <= last_start:
+        stop = start + _MAX - 1
+        if line[stop - 2] == "=":  # never split an "=XX" escape
+            chunks.append(line[start:stop - 1])
+            start = stop - 2
+        elif line[stop - 1] == "=":
+            chunks.append(line[start:stop])
+            start = stop - 1
+        else:
+            chunks.append(line[start:stop] + "=")
+            start = stop
+    if line and line[-1] in " \t":  # whitespace at a line end must be escaped
+        room = start - last_start
+        if room >= 3:
+            tail = quoprimime.quote(line[-1])
+        elif room == 2:
+            tail = line[-1] + "=\r\n"
+        else:
+            tail = "=\r\n" + quoprimime.quote(line[-1])
+        chunks.append(line[start:-1] + tail)
+    else:
+        chunks.append(line[start:])
+    return "\r\n".join(chunks).encode("ascii") + CRLF
+
+
+def qp_line(line: str) -> bytes:
+    """One body line (no line end) QP-encoded, CRLF-terminated."""
+    return qp_wrap(qp_escape(line))
+
+
+@dataclass(frozen=True)
+class ValueLine:
+    """A body line that holds per-recipient values: escaped text and value names alternate."""
+
+    pieces: tuple[str, ...]  # even indexes: QP-escaped literal text; odd: value names
+    html: bool  # takes the values HTML-escaped
+
+    def encode(self, values: Mapping[str, str]) -> bytes:
+        parts = list(self.pieces)
+        parts[1::2] = [values[name] for name in parts[1::2]]
+        return qp_wrap("".join(parts))
+
+
+Segment = bytes | str | ValueLine  # str: the name of a per-recipient header line
+
+
+@dataclass(frozen=True)
+class Stencil:
+    segments: tuple[Segment, ...]
+
+    def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
+        text = {name: qp_escape(value) for name, value in values.items()}
+        # Escaped as Jinja's autoescape does, once per recipient, not per line.
+        html = {name: qp_escape(str(escape(value))) for name, value in values.items()}
+        out = []
+        for segment in self.segments:
+            if type(segment) is bytes:
+                out.append(segment)
+            elif type(segment) is str:
+                out.append(headers[segment])
+            else:
+                out.append(segment.encode(html if segment.html else text))
+        return b"".join(out)
+
+
+def cut(blob: bytes, header_slots: Mapping[str, str], bodies: Mapping[str, tuple[str, bool]],
+        value_tokens: Mapping[str, str]) -> Stencil:
+    """Turn a message serialised with placeholder lines into a stencil.
+
+    header_slots: token -> header name, each token alone on the line its header took;
+    bodies: token -> (body text, is_html), each token the whole payload of its part;
+    value_tokens: token -> value name, as written inside those bodies.
+    """
+    names = {**header_slots, **bodies}
+    pattern = re.compile(b"(" + b"|".join(re.escape(t.encode()) for t in names) + b")\r\n")
+    pieces = pattern.split(blob)
+    if sorted(pieces[1::2]) != sorted(t.encode() for t in names):
+        raise RuntimeError("a placeholder went missing or was repeated in the message")
+    segments: list[Segment] = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            segments.append(piece)
+        elif (token := piece.decode()) in header_slots:
+            segments.append(header_slots[token])
+        else:
+            text, html = bodies[token]
+            segments.extend(_body_segments(text, html, value_tokens))
+    return Stencil(_merged(segments))
+
+
+def _body_segments(text: str, html: bool, value_tokens: Mapping[str, str]) -> list[Segment]:
+    # Lines split as the email package splits them (bytes.splitlines), so they match.
+    finder = re.compile("(" + "|".join(re.escape(t) for t in value_tokens) + ")")
+    segments: list[Segment] = []
+    for raw in text.encode("utf-8").splitlines() or [b""]:
+        parts = finder.split(raw.decode("utf-8"))
+        if len(parts) == 1:
+            segments.append(qp_line(parts[0]))
+        else:
+            parts[0::2] = [qp_escape(literal) for literal in parts[0::2]]
+            parts[1::2] = [value_tokens[token] for token in parts[1::2]]
+            segments.append(ValueLine(tuple(parts), html))
+    return segments
+
+
+def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
+    merged: list[Segment] = []
+    for segment in segments:
+        if type(segment) is bytes and merged and type(merged[-1]) is bytes:
+            merged[-1] = merged[-1] + segment  # type: ignore[operator]
+        elif segment != b"":
+            merged.append(segment)
+    return tuple(merged)

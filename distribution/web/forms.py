@@ -1,0 +1,78 @@
+"""Reading what a visitor submitted: size limits, clean text, addresses, languages, consent."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+MAX_BODY_BYTES = 16 * 1024  # our forms are a few short fields
+MAX_FIELDS = 50
+
+# Offered on the sign-up and preferences forms (the UN's official languages first).
+LANGUAGES: dict[str, str] = {
+    "en": "English", "fr": "Français", "es": "Español", "ar": "العربية",
+    "ru": "Русский", "zh": "中文", "de": "Deutsch",
+}
+
+# The consent text shown next to the checkbox. Its version is what a Subscription records
+# (consent_wording), so change CONSENT_VERSION whenever the text changes.
+CONSENT_VERSION = "2025-06-v1"
+CONSENT_TEXT = (
+    "I agree that {org} may send me press releases from the list “{list}” by email, and "
+    "keeps a record of this consent (when, from which IP address, and this wording). I can "
+    "unsubscribe at any time with the link in every email."
+)
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+@dataclass(frozen=True)
+class Signup:
+    email: str
+    name: str | None
+    language: str | None
+
+
+async def read_form(request: Request) -> FormData:
+    """The submitted fields; 413 for a body larger than any of our forms needs."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        raise HTTPException(413, "That request is too large.")
+    return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
+
+
+def field(form: FormData, name: str, limit: int = 200) -> str:
+    """One text field, control characters removed, whitespace collapsed, cut to `limit`."""
+    value = form.get(name)
+    if not isinstance(value, str):
+        return ""
+    return " ".join(_CONTROL.sub(" ", value).split())[:limit]
+
+
+def language(form: FormData) -> str | None:
+    value = field(form, "language", 16)
+    return value if value in LANGUAGES else None
+
+
+def consent_text(org_name: str, list_name: str) -> str:
+    return CONSENT_TEXT.format(org=org_name, list=list_name)
+
+
+def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
+    """The sign-up, or None with a message per field that needs fixing."""
+    errors: dict[str, str] = {}
+    email = ""
+    try:
+        email = validate_email(field(form, "email", 320), check_deliverability=False).normalized
+    except EmailNotValidError:
+        errors["email"] = "Please enter a valid email address."
+    if form.get("consent") != "yes":
+        errors["consent"] = "Please tick the box to agree to receive our emails."
+    if errors:
+        return None, errors
+    return Signup(email, field(form, "name") or None, language(form)), {}

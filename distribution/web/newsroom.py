@@ -1,0 +1,125 @@
+"""The public newsroom: `/releases` (newest first) and `/releases/{id}`.
+
+Both read through visibility.public_view: an embargoed or unsent release answers exactly
+like a missing one (404), and a withdrawn one shows a notice without its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from config import Settings
+from distribution.web.context import Web, web
+from distribution.web.prose import Block, blocks
+from distribution.web.visibility import PublicRelease, public_release, public_releases
+
+PAGE_SIZE = 30
+MAX_ID = 2**31 - 1  # larger ids cannot exist; do not hand them to the database
+
+
+@dataclass(frozen=True)
+class ReleasePage:
+    id: int
+    headline: str
+    subheadline: str | None
+    language: str
+    published: str
+    withdrawn: bool
+    dateline: str | None
+    body: list[Block]
+    end_marker: str
+    contacts: list[dict[str, str | None]]
+    boilerplate_heading: str | None
+    boilerplate: list[Block]
+
+
+def local_date(settings: Settings, moment: datetime) -> str:
+    """"16 April 2025" in the office's zone (UTC when none is configured)."""
+    try:
+        zone = ZoneInfo(settings.timezone) if settings.timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    local = moment.astimezone(zone) if zone else moment
+    return f"{local.day} {local:%B %Y}"
+
+
+def _dateline(view: PublicRelease) -> str | None:
+    release = view.release
+    if release.dateline_text:
+        return release.dateline_text
+    if release.dateline_place and release.dateline_date:
+        date = release.dateline_date
+        return f"{release.dateline_place}, {date.day} {date:%B %Y}"
+    return release.dateline_place
+
+
+def release_page(settings: Settings, view: PublicRelease) -> ReleasePage:
+    release = view.release
+    shown = not view.withdrawn  # a withdrawn release keeps only its headline and date
+    return ReleasePage(
+        id=release.id, headline=release.headline, subheadline=release.subheadline,
+        language=release.language or "en", published=local_date(settings, view.published_at),
+        withdrawn=view.withdrawn,
+        dateline=_dateline(view) if shown else None,
+        body=blocks(release.body) if shown else [],
+        end_marker=release.end_marker or "-ENDS-",
+        contacts=[c for c in release.media_contacts or [] if any(c.values())] if shown else [],
+        boilerplate_heading=release.boilerplate_heading if shown else None,
+        boilerplate=blocks(release.boilerplate) if shown else [],
+    )
+
+
+def _listing(w: Web) -> list[ReleasePage]:
+    with w.sessions() as session:
+        return [release_page(w.settings, v) for v in public_releases(session, w.clock())]
+
+
+def _one(w: Web, release_id: int) -> ReleasePage | None:
+    with w.sessions() as session:
+        view = public_release(session, release_id, w.clock())
+        return None if view is None else release_page(w.settings, view)
+
+
+async def index(request: Request) -> Response:
+    w = web(request)
+    number = request.query_params.get("page", "1")
+    page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 0
+    if not page:
+        raise HTTPException(404)
+    releases = await run_in_threadpool(_listing, w)
+    shown = releases[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    if page > 1 and not shown:
+        raise HTTPException(404)
+    return w.page("releases.html.j2", {
+        "releases": shown, "page": page,
+        "newer": page - 1 if page > 1 else None,
+        "older": page + 1 if len(releases) > page * PAGE_SIZE else None,
+    }, public=True)
+
+
+async def show(request: Request) -> Response:
+    w = web(request)
+    release_id = request.path_params["release_id"]
+    page = await run_in_threadpool(_one, w, release_id) if release_id <= MAX_ID else None
+    if page is None:
+        raise HTTPException(404)  # hidden and missing look the same
+    # 410 Gone: a withdrawn release is permanently no longer available (search engines drop it).
+    return w.page("release.html.j2", {"release": page}, status=410 if page.withdrawn else 200,
+                  public=True)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/releases", status_code=302)
+
+
+routes = [Route("/", home, methods=["GET"]),
+          Route("/releases", index, methods=["GET"]),
+          Route("/releases/{release_id:int}", show, methods=["GET"])]

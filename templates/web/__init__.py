@@ -1,0 +1,1 @@
+"""Jinja templates and the stylesheet of `pressroom web`, shipped as package data."""

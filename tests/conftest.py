@@ -1,0 +1,5 @@
+pytest_plugins = [
+    "tests.fixtures.stores",
+    "tests.fixtures.settings",
+    "tests.fixtures.smtpd",
+]

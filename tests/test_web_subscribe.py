@@ -1,0 +1,307 @@
+"""`/subscribe/{list}` and `/confirm/{token}`: double opt-in, CSRF, rate limit, no enumeration."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from distribution import tokens
+from distribution.models import Contact, MailingList, SubscriptionStatus, Suppression
+from distribution.web.forms import CONSENT_VERSION
+from tests.fixtures.webpages import (
+    add_list,
+    add_member,
+    csrf_token,
+    link_in,
+    outbox_messages,
+    subscription,
+)
+
+pytest_plugins = ["tests.fixtures.web"]
+
+
+@pytest.fixture
+def lists(sqlite_store) -> dict[str, int]:
+    with sqlite_store.Session.begin() as session:
+        open_list = add_list(session, "Newsroom", open_signup=True,
+                             description="Every press release, as it is published.")
+        closed = add_list(session, "Media", trusted=True)
+        return {"open": open_list.id, "closed": closed.id}
+
+
+def _sign_up(client, email: str = "new@example.org", list_name: str = "Newsroom", **extra):
+    page = client.get(f"/subscribe/{list_name}")
+    assert page.status_code == 200
+    data = {"csrf_token": csrf_token(page.text), "email": email, "name": "New Person",
+            "language": "fr", "consent": "yes", **extra}
+    return client.post(f"/subscribe/{list_name}", data=data)
+
+
+def _contact(store, email: str) -> Contact | None:
+    with store.Session() as session:
+        return session.scalar(select(Contact).where(Contact.email == email))
+
+
+def _confirm_path(settings) -> str:
+    [message] = outbox_messages(settings)
+    return link_in(message, "/confirm/").removeprefix(settings.base_url.rstrip("/"))
+
+
+def _press_confirm(client, path: str):
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    return client.post(path, data={"csrf_token": csrf_token(page.text)})
+
+
+# --- the form -------------------------------------------------------------------------------
+
+def test_the_form_shows_the_consent_wording_and_a_csrf_field(web_client, lists) -> None:
+    page = web_client.get("/subscribe/Newsroom")
+    assert page.status_code == 200
+    assert "Every press release, as it is published." in page.text
+    assert "may send me press releases from the list “Newsroom”" in page.text
+    assert 'type="checkbox" name="consent"' in page.text
+    assert csrf_token(page.text)
+    assert "pressroom_csrf" in page.headers["set-cookie"]
+    assert "httponly" in page.headers["set-cookie"].lower()
+
+
+def test_a_list_without_open_signup_is_a_404_like_a_missing_one(web_client, lists) -> None:
+    closed = web_client.get("/subscribe/Media")
+    missing = web_client.get("/subscribe/Nothing")
+    assert closed.status_code == missing.status_code == 404
+    assert closed.text == missing.text
+    assert web_client.post("/subscribe/Media", data={"email": "x@example.org"}).status_code == 404
+
+
+# --- signing up -----------------------------------------------------------------------------
+
+def test_a_sign_up_is_pending_and_sends_a_confirmation_email(
+        web_client, settings, sqlite_store, lists) -> None:
+    response = _sign_up(web_client)
+    assert response.status_code == 200
+    assert "Check your inbox" in response.text
+    contact = _contact(sqlite_store, "new@example.org")
+    assert contact is not None and contact.name == "New Person" and contact.language == "fr"
+    with sqlite_store.Session() as session:
+        sub = subscription(session, contact.id, lists["open"])
+        assert sub is not None and sub.status is SubscriptionStatus.PENDING
+        assert sub.consent_at is None
+        assert sub.consent_wording == CONSENT_VERSION
+        assert sub.consent_form == "web:/subscribe/Newsroom"
+    [message] = outbox_messages(settings)
+    assert message["To"] == "new@example.org"
+    assert message["From"] == settings.from_addr
+    assert "Newsroom" in message["Subject"]
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert f"{settings.base_url}/confirm/" in message.get_body(("html",)).get_content()
+    assert link_in(message, "/confirm/")
+
+
+def test_a_sign_up_without_a_csrf_token_is_refused(web_client, sqlite_store, lists) -> None:
+    web_client.get("/subscribe/Newsroom")  # the cookie alone is not enough
+    response = web_client.post("/subscribe/Newsroom",
+                               data={"email": "new@example.org", "consent": "yes"})
+    assert response.status_code == 403
+    assert _contact(sqlite_store, "new@example.org") is None
+
+
+def test_a_wrong_or_mismatched_csrf_token_is_refused(
+        web_client, settings, sqlite_store, lists) -> None:
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    base = {"email": "new@example.org", "consent": "yes"}
+    assert web_client.post("/subscribe/Newsroom",
+                           data={**base, "csrf_token": token[:-3] + "abc"}).status_code == 403
+    # A genuine token paired with another browser's cookie.
+    web_client.cookies.set("pressroom_csrf", "someone-elses-cookie")
+    assert web_client.post("/subscribe/Newsroom",
+                           data={**base, "csrf_token": token}).status_code == 403
+    # A token but no cookie at all.
+    web_client.cookies.clear()
+    assert web_client.post("/subscribe/Newsroom",
+                           data={**base, "csrf_token": token}).status_code == 403
+    assert _contact(sqlite_store, "new@example.org") is None
+    assert outbox_messages(settings) == []
+
+
+@pytest.mark.parametrize(("email", "consent", "message"), [
+    ("not-an-address", "yes", "valid email address"),
+    ("new@example.org", "", "tick the box"),
+])
+def test_an_invalid_sign_up_shows_the_form_again(
+        web_client, settings, sqlite_store, lists, email, consent, message) -> None:
+    response = _sign_up(web_client, email=email, consent=consent)
+    assert response.status_code == 400
+    assert message in response.text
+    assert f'value="{email}"' in response.text  # what was typed is kept
+    assert _contact(sqlite_store, "new@example.org") is None
+    assert outbox_messages(settings) == []
+
+
+def test_sign_ups_are_rate_limited_per_client(web_client, lists, ticker) -> None:
+    for n in range(5):
+        assert _sign_up(web_client, email=f"n{n}@example.org").status_code == 200
+    refused = _sign_up(web_client, email="n5@example.org")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 61
+    ticker.value += 61
+    assert _sign_up(web_client, email="n6@example.org").status_code == 200
+
+
+def test_the_answer_is_the_same_for_a_known_address(
+        web_client, sqlite_store, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        newsroom = session.get_one(MailingList, lists["open"])
+        add_member(session, newsroom, "known@example.org")
+    known = _sign_up(web_client, email="known@example.org")
+    fresh = _sign_up(web_client, email="fresh@example.org")
+    assert known.status_code == fresh.status_code == 200
+    assert known.text == fresh.text
+
+
+def test_signing_up_does_not_overwrite_a_known_contacts_name(
+        web_client, sqlite_store, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.add(Contact(email="known@example.org", name="Jane Doe"))
+    _sign_up(web_client, email="known@example.org", name="Mallory")
+    contact = _contact(sqlite_store, "known@example.org")
+    assert contact is not None and contact.name == "Jane Doe" and contact.language == "fr"
+
+
+# --- confirming -----------------------------------------------------------------------------
+
+def test_opening_the_confirm_link_does_not_confirm(
+        web_client, settings, sqlite_store, lists) -> None:
+    _sign_up(web_client)
+    page = web_client.get(_confirm_path(settings))
+    assert page.status_code == 200
+    assert ">Confirm</button>" in page.text
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.PENDING
+
+
+def test_pressing_confirm_subscribes_and_records_the_consent(
+        web_client, settings, sqlite_store, lists, clock) -> None:
+    _sign_up(web_client)
+    clock.advance(minutes=5)
+    response = _press_confirm(web_client, _confirm_path(settings))
+    assert response.status_code == 200
+    assert "You are subscribed" in response.text
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        sub = subscription(session, contact.id, lists["open"])
+        assert sub.status is SubscriptionStatus.SUBSCRIBED
+        assert sub.consent_at == clock.now
+        assert sub.consent_ip == "testclient"
+        assert sub.consent_form == "web:/subscribe/Newsroom"
+        assert sub.consent_wording == CONSENT_VERSION
+
+
+def test_confirming_twice_says_so_and_changes_nothing(
+        web_client, settings, sqlite_store, lists, clock) -> None:
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    first = clock.now
+    _press_confirm(web_client, path)
+    clock.advance(hours=1)
+    page = web_client.get(path)
+    assert "already confirmed" in page.text
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    second = web_client.post(path, data={"csrf_token": token})
+    assert "already confirmed" in second.text
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).consent_at == first
+
+
+def test_confirming_without_a_csrf_token_is_refused(
+        web_client, settings, sqlite_store, lists) -> None:
+    _sign_up(web_client)
+    response = web_client.post(_confirm_path(settings), data={})
+    assert response.status_code == 403
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.PENDING
+
+
+def test_an_expired_confirm_link_says_so(web_client, settings, sqlite_store, lists,
+                                         clock) -> None:
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    token = csrf_token(web_client.get(path).text)
+    clock.advance(days=8)
+    page = web_client.get(path)
+    assert page.status_code == 410 and "expired" in page.text
+    assert web_client.post(path, data={"csrf_token": token}).status_code == 410
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.PENDING
+
+
+def test_a_forged_confirm_link_is_refused(web_client, settings, lists) -> None:
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    assert web_client.get(path[:-4] + "abcd").status_code == 400
+    unsubscribe = tokens.unsubscribe_token(settings, 1, lists["open"])
+    assert web_client.get(f"/confirm/{unsubscribe}").status_code == 400
+
+
+def test_an_old_confirm_link_does_not_resubscribe_after_unsubscribing(
+        web_client, settings, sqlite_store, lists) -> None:
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    _press_confirm(web_client, path)
+    contact = _contact(sqlite_store, "new@example.org")
+    web_client.post("/u/" + tokens.unsubscribe_token(settings, contact.id, lists["open"]),
+                    data={"List-Unsubscribe": "One-Click"})
+    page = web_client.get(path)
+    assert page.status_code == 410 and "already been used" in page.text
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.UNSUBSCRIBED
+
+
+# --- suppressed addresses -------------------------------------------------------------------
+
+def test_confirming_lifts_an_unsubscribed_from_all_suppression(
+        web_client, settings, sqlite_store, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="new@example.org", reason="unsubscribed from all via web"))
+    assert _sign_up(web_client).status_code == 200
+    _press_confirm(web_client, _confirm_path(settings))
+    with sqlite_store.Session() as session:
+        assert session.scalars(select(Suppression)).all() == []
+
+
+def test_a_bounced_address_gets_the_same_page_but_no_email(
+        web_client, settings, sqlite_store, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="new@example.org", reason="550 5.1.1 no such user"))
+    bounced = _sign_up(web_client)
+    assert bounced.text == _sign_up(web_client, email="other@example.org").text
+    assert [m["To"] for m in outbox_messages(settings)] == ["other@example.org"]
+    # Even with a valid link, the web does not lift a bounce.
+    contact = _contact(sqlite_store, "new@example.org")
+    path = "/confirm/" + tokens.confirm_token(settings, contact.id, lists["open"])
+    response = web_client.post(path, data={"csrf_token": csrf_token(web_client.get(
+        "/subscribe/Newsroom").text)})
+    assert response.status_code == 409
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.PENDING
+        assert len(session.scalars(select(Suppression)).all()) == 1
+
+
+def test_a_transport_failure_asks_to_try_again(
+        web_client, settings, sqlite_store, lists, tmp_path) -> None:
+    # The outbox path is a file, so the outbox transport cannot create its folder.
+    blocker = tmp_path / "outbox"
+    blocker.write_text("not a folder")
+    response = _sign_up(web_client)
+    assert response.status_code == 503
+    assert "try again" in response.text

@@ -1,0 +1,120 @@
+"""Thin tasks: ids in, calls into `distribution`, nothing scheduled inside the broker."""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+
+import redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings, load_settings
+from distribution.batch import run_batch
+from distribution.db import make_engine, session_factory
+from distribution.ratelimit import RateLimiter, redis_limiter
+from distribution.runner import worker_name
+from distribution.sweep import sweep
+from workers.celery import app
+
+# No task may wait in the broker longer than this (Redis would redeliver it: sent twice).
+MAX_COUNTDOWN = 300
+# Batches running side by side for one distribution.
+MAX_PARALLEL_BATCHES = 8
+FANOUT_GUARD_SECONDS = 30
+
+
+@lru_cache(maxsize=1)
+def _settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def _factory(pid: int) -> sessionmaker[Session]:
+    # One engine per worker process (keyed by pid: pools must not cross a fork).
+    return session_factory(make_engine(_settings().database_url))
+
+
+def factory() -> sessionmaker[Session]:
+    return _factory(os.getpid())
+
+
+@lru_cache(maxsize=1)
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(_settings().broker_url or "redis://127.0.0.1:6379/0")
+
+
+def _limiter() -> RateLimiter | None:
+    # Buckets in the broker's Redis: the limit holds across every worker and host.
+    return redis_limiter(_settings(), _redis())
+
+
+@app.task(name="pressroom.sweep")
+def sweep_task() -> dict[str, int]:
+    """Start what is due, release held rows, reclaim stale claims, fan out batches."""
+    report = sweep(factory(), _settings())
+    for distribution_id, due in report.work.items():
+        fan_out(distribution_id, due)
+    return {"started": len(report.started), "released": report.released,
+            "reclaimed": report.reclaimed, "finished": len(report.finished)}
+
+
+@app.task(name="pressroom.start")
+def start_task(distribution_id: int) -> None:
+    """Sent right after `pressroom send` commits, so a due send does not wait for beat."""
+    report = sweep(factory(), _settings())
+    if distribution_id in report.work:
+        fan_out(distribution_id, report.work[distribution_id], force=True)
+
+
+@app.task(name="pressroom.batch")
+def batch_task(distribution_id: int) -> dict[str, int]:
+    """One batch; while work remains, the chain goes on."""
+    report = run_batch(factory(), _settings(), distribution_id, worker=worker_name(),
+                       limiter=_limiter())
+    if report.more_may_remain:
+        _refresh_guard(distribution_id)
+        batch_task.delay(distribution_id)
+    return {"claimed": report.claimed, "sent": report.tally.sent,
+            "failed": report.tally.failed, "retried": report.tally.retried}
+
+
+def fan_out(distribution_id: int, due: int, *, force: bool = False) -> int:
+    """Start enough batch chains for the work, unless chains are already running."""
+    if force:
+        _refresh_guard(distribution_id)
+    elif not _take_guard(distribution_id):
+        return 0
+    chains = min(MAX_PARALLEL_BATCHES, max(1, math.ceil(due / _settings().batch_size)))
+    for _ in range(chains):
+        batch_task.delay(distribution_id)
+    return chains
+
+
+def _guard_key(distribution_id: int) -> str:
+    return f"pressroom:fanout:{distribution_id}"
+
+
+def _take_guard(distribution_id: int) -> bool:
+    # Running chains keep refreshing the key; the sweep restarts chains only once it lapses.
+    return bool(_redis().set(_guard_key(distribution_id), 1, nx=True,
+                             ex=FANOUT_GUARD_SECONDS))
+
+
+def _refresh_guard(distribution_id: int) -> None:
+    _redis().set(_guard_key(distribution_id), 1, ex=FANOUT_GUARD_SECONDS)
+
+
+def enqueue_start(distribution_id: int) -> str | None:
+    """Hand a recorded distribution to the workers; the error text if the broker is down.
+
+    Failing here loses nothing: the distribution is in the database and the sweep
+    dispatches it once the broker is back.
+    """
+    try:
+        start_task.apply_async((distribution_id,), retry=True,
+                               retry_policy={"max_retries": 1, "interval_start": 0,
+                                             "interval_step": 0.5, "interval_max": 1})
+    except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None

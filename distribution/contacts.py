@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import operator
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from os import PathLike
 from typing import IO, Any
 
@@ -38,10 +40,12 @@ DETAILS = FIELDS[1:]
 # The widths of the contacts table: a longer value would fail the whole import on PostgreSQL.
 MAX_LENGTH = {"name": 200, "outlet": 200, "beat": 200, "country": 64}
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*\Z", re.IGNORECASE)
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters other than tab, CR and LF (which become spaces).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 PROGRESS_EVERY = 1000  # lines between progress reports
 
 Source = str | PathLike[str] | IO[bytes] | IO[str]
+Row = list[str | None]  # a contact's FIELDS, in order
 Progress = Callable[[int], None]
 
 
@@ -89,7 +93,9 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
         contacts = _read(stream, report, AddressValidator(check_deliverability), on_progress)
     ids = _save(session, contacts, report)
     if target is not None:
-        report.subscribed = subscribe(session, ids, target.id)
+        # Contacts the file left unchanged returned no id.
+        ids |= _ids_by_email(session, [str(c[0]) for c in contacts if c[0] not in ids])
+        report.subscribed = subscribe(session, ids.values(), target.id)
     return report
 
 
@@ -172,24 +178,31 @@ def _open(source: Source) -> Iterator[IO[bytes] | IO[str]]:
 
 
 def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressValidator,
-          on_progress: Progress | None) -> list[dict[str, str | None]]:
+          on_progress: Progress | None) -> list[Row]:
     """Validated contacts by normalised address, duplicates merged; bad rows reported."""
     rows = _csv_rows(_lines(stream, on_progress))
-    columns = _columns(_header(rows), report)
-    contacts: dict[str, dict[str, str | None]] = {}
+    header = _header(rows)
+    # Absent columns read the padding after the row: one C call picks every field.
+    pick = operator.itemgetter(*_columns(header, report))
+    padding = [""] * (len(header) + 1)
+    contacts: dict[str, Row] = {}
     for line, values in rows:
-        if not any(value.strip() for value in values):
+        joined = "".join(values)
+        if not joined or joined.isspace():
             continue
+        fields = list(map(str.strip, pick(values + padding)))
         try:
-            contact = _clean(values, columns, validator)
+            if not joined.isprintable() or "  " in joined:  # rare, so checked only then
+                fields = _one_line(joined, fields)
+            contact = _clean(fields, validator)
         except RowRejected as exc:
             report.rejected.append((line, str(exc)))
             continue
-        earlier = contacts.setdefault(str(contact["email"]), contact)
+        earlier = contacts.setdefault(contact[0], contact)
         if earlier is not contact:
             report.duplicates_merged += 1
-            for name in DETAILS:  # the first row wins; later rows fill its gaps
-                earlier[name] = earlier[name] or contact[name]
+            for i in range(1, len(FIELDS)):  # the first row wins; later rows fill its gaps
+                earlier[i] = earlier[i] or contact[i]
     return list(contacts.values())
 
 
@@ -237,8 +250,8 @@ def _header(rows: Iterator[tuple[int, list[str]]]) -> list[str]:
     raise InvalidInput("the file is empty: expected a header row with an email column")
 
 
-def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
-    """Where each known column is; header names are case-insensitive and trimmed."""
+def _columns(header: list[str], report: ImportReport) -> list[int]:
+    """Where each of FIELDS is (len(header) if absent); names are case-insensitive, trimmed."""
     columns: dict[str, int] = {}
     unknown: list[str] = []
     for index, title in enumerate(value.strip() for value in header):
@@ -255,35 +268,39 @@ def _columns(header: list[str], report: ImportReport) -> dict[str, int]:
                            + ", ".join(FIELDS))
     if unknown:
         report.warnings.append("ignored unknown columns: " + ", ".join(unknown))
-    return columns
+    return [columns.get(name, len(header)) for name in FIELDS]
 
 
-def _clean(values: list[str], columns: dict[str, int],
-           validator: AddressValidator) -> dict[str, str | None]:
-    raw = {name: values[i].strip() if i < len(values) else "" for name, i in columns.items()}
-    email = raw.get("email", "")
+def _one_line(joined: str, fields: list[str]) -> list[str]:
+    """Fields without runs of whitespace (a quoted newline becomes a space) or controls."""
+    if CONTROL.search(joined):
+        raise RowRejected("the row contains a control character")
+    return [" ".join(value.split()) for value in fields]
+
+
+def _clean(values: list[str], validator: AddressValidator) -> Row:
+    """The row's FIELDS, checked and normalised; raises RowRejected."""
+    email, name, outlet, beat, language, country, timezone = values
     if not email:
         raise RowRejected("missing email")
     try:
-        contact: dict[str, str | None] = {"email": validator.normalize(email)}
+        email = validator.normalize(email)
     except EmailNotValidError as exc:
         raise RowRejected(f"invalid email '{email}': {exc}") from None
-    for name in ("name", "outlet", "beat", "country"):
-        contact[name] = _text(name, raw.get(name, ""))
-    contact["language"] = _language(raw.get("language", ""))
-    contact["timezone"] = _timezone(raw.get("timezone", ""))
-    return contact
+    if len(name) > 200 or len(outlet) > 200 or len(beat) > 200 or len(country) > 64:
+        raise RowRejected(_too_long(values))
+    return [email, name or None, outlet or None, beat or None, _language(language),
+            country or None, _timezone(timezone)]
 
 
-def _text(name: str, value: str) -> str | None:
-    value = " ".join(value.split())  # one line: a quoted newline in a name becomes a space
-    if CONTROL.search(value):
-        raise RowRejected(f"{name} contains a control character")
-    if len(value) > MAX_LENGTH[name]:
-        raise RowRejected(f"{name} is longer than {MAX_LENGTH[name]} characters")
-    return value or None
+def _too_long(values: list[str]) -> str:
+    for name, value in zip(FIELDS, values, strict=True):
+        if len(value) > MAX_LENGTH.get(name, len(value)):
+            return f"{name} is longer than {MAX_LENGTH[name]} characters"
+    raise AssertionError("no value is too long")
 
 
+@functools.cache  # a file repeats a handful of values; errors are not cached
 def _language(value: str) -> str | None:
     """A short language tag, written the usual way: 'pt_br' -> 'pt-BR'."""
     if not value:
@@ -304,6 +321,7 @@ def _subtag(part: str) -> str:
     return part.lower()
 
 
+@functools.cache
 def _timezone(value: str) -> str | None:
     if not value:
         return None
@@ -321,41 +339,50 @@ def _zone_names() -> dict[str, str]:
     return {name.lower(): name for name in zoneinfo.available_timezones()}
 
 
-def _save(session: Session, contacts: list[dict[str, str | None]],
-          report: ImportReport) -> list[int]:
-    """Upsert the contacts in chunks; returns every contact's id."""
-    ids = _ids_by_email(session, [str(c["email"]) for c in contacts])
-    existing = set(ids)
+def _save(session: Session, contacts: list[Row], report: ImportReport) -> dict[str, int]:
+    """Insert the new contacts, then update the others; returns their ids by email."""
     now = utcnow()
+    inserted = _in_chunks(session, _insert_new, contacts, now)
+    report.imported = len(inserted)
+    updated = _in_chunks(session, _update_existing,
+                         [c for c in contacts if c[0] not in inserted], now)
+    report.updated = len(updated)
+    return inserted | updated
+
+
+def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Any],
+               contacts: list[Row], now: datetime) -> dict[str, int]:
+    """Run a statement built for each chunk of rows; returns the (email, id) rows it returns."""
+    returned: dict[str, int] = {}
     for start in range(0, len(contacts), CHUNK):
-        for email, contact_id in session.execute(_upsert(session, contacts[start:start + CHUNK],
-                                                         now)):
-            ids[email] = contact_id
-            if email in existing:
-                report.updated += 1
-            else:
-                report.imported += 1
-    # Rows another session inserted meanwhile, which the upsert left unchanged.
-    ids.update(_ids_by_email(session, [str(c["email"]) for c in contacts
-                                       if c["email"] not in ids]))
-    return list(ids.values())
+        returned.update(session.execute(build(session, contacts[start:start + CHUNK], now)).all())
+    return returned
 
 
-def _upsert(session: Session, contacts: list[dict[str, str | None]], now: Any) -> Any:
-    """INSERT ... ON CONFLICT (email) DO UPDATE: a non-empty new detail replaces the old."""
+def _insert_new(session: Session, contacts: list[Row], now: datetime) -> Any:
     table = Contact.__table__
-    rows = json_rows(session, dict.fromkeys(FIELDS, String()),
-                     [tuple(c[name] for name in FIELDS) for c in contacts])
-    stmt = dialect_insert(session, table).from_select(
-        [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))
+    return (_insert(session, contacts, now).on_conflict_do_nothing(index_elements=[table.c.email])
+            .returning(table.c.email, table.c.id))
+
+
+def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Any:
+    """ON CONFLICT (email) DO UPDATE: a non-empty new detail replaces the old one."""
+    table = Contact.__table__
+    stmt = _insert(session, contacts, now)
     new = stmt.excluded
-    # Rows that would not change are left alone: no rewrite, and not counted as updated.
+    # A contact the file would not change is not rewritten, nor counted as updated.
     changed = or_(*(and_(new[name].is_not(None), new[name].is_distinct_from(table.c[name]))
                     for name in DETAILS))
     return stmt.on_conflict_do_update(
         index_elements=[table.c.email], where=changed,
         set_={name: func.coalesce(new[name], table.c[name]) for name in DETAILS},
     ).returning(table.c.email, table.c.id)
+
+
+def _insert(session: Session, contacts: list[Row], now: datetime) -> Any:
+    rows = json_rows(session, dict.fromkeys(FIELDS, String()), contacts)
+    return dialect_insert(session, Contact.__table__).from_select(
+        [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))
 
 
 def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:

@@ -124,7 +124,8 @@ def what_changed(old: Release, new: ParsedRelease) -> list[str]:
     if theirs and _sorted(old.media_contacts) != _sorted(theirs):
         changes.append("media contact" if len(theirs) == 1 else "media contacts")
     if (old.boilerplate or "") != (new.boilerplate or ""):
-        changes.append(old.boilerplate_heading or new.boilerplate_heading or "boilerplate")
+        heading = old.boilerplate_heading or new.boilerplate_heading
+        changes.append(f"the “{heading}” section" if heading else "boilerplate")
     return changes
 
 

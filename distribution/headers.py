@@ -29,7 +29,8 @@ _CLEAN = {code: None for code in _DROPPED} | {ord(c): " " for c in _BREAKS}
 _SPECIALS = frozenset('()<>@,:;.\\"[]')
 _ADDRESS = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
 _MSG_ID = re.compile(r"<[^\s<>@]+@[^\s<>@]+>")
-_URL_UNSAFE = re.compile(r"[^\x21-\x7e]|[<>\"]")  # non-ASCII, space, and what ends <...>
+# Anything but printable ASCII without < > " (which would end the <...> around a URL).
+_URL_UNSAFE = re.compile(r"[^\x21\x23-\x3b\x3d\x3f-\x7e]")
 
 
 def clean_header_value(value: str) -> str:
@@ -56,6 +57,20 @@ def header_line(name: str, value: str) -> str:
         # Short ASCII values pass as they are; long ones are refolded by the header parser.
         return POLICY.fold(name, value)
     return POLICY.header_factory(name, value).fold(policy=POLICY)
+
+
+def unstructured(name: str, value: str) -> str | FoldedHeader:
+    """A text header (Subject); non-ASCII text becomes RFC 2047 encoded-words throughout.
+
+    Whole encoded-words, because the email package's folder leaves a doubled space where
+    it switches from plain words to encoded-words in the middle of a line.
+    """
+    value = clean_header_value(value)
+    if value.isascii():
+        return value
+    encoded = Header(value, "utf-8", header_name=name).encode(
+        linesep="\r\n", maxlinelen=POLICY.max_line_length)
+    return FoldedHeader(name, f"{name}: {encoded}\r\n")
 
 
 def address(name: str | None, email: str) -> str:
@@ -88,7 +103,7 @@ def list_unsubscribe(url: str, mailto: str) -> FoldedHeader:
     Folded here because the email package's folder turns a URL longer than a line into
     RFC 2047 encoded-words, which no mail client reads as a URL.
     """
-    https, mail = header_url(url), header_url(mailto)
+    https, mail = header_url(url), header_url(mailto)  # cheap again on a cleaned URL
     if len(https) > MAX_LINE - 21 or len(mail) > MAX_LINE - 3:
         raise ValueError("unsubscribe URL longer than a header line may be")
     return FoldedHeader("List-Unsubscribe", f"List-Unsubscribe: <{https}>,\r\n <{mail}>\r\n")

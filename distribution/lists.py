@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSON
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
@@ -120,7 +120,7 @@ def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[S
     """
     doc = bindparam(None, json.dumps(rows, ensure_ascii=False), type_=String())
     if session.get_bind().dialect.name == "postgresql":
-        elements = func.json_array_elements(cast(doc, JSON)).table_valued("value")
+        elements = func.jsonb_array_elements(cast(doc, JSONB)).table_valued("value")
         fields = [elements.c.value.op("->>")(literal(i)) for i in range(len(columns))]
     else:
         elements = func.json_each(doc).table_valued("value")

@@ -36,8 +36,6 @@ RECEIVED = [DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]
 NOT_YET_SENT = [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
 UNFINISHED = [DS.SCHEDULED.value, DS.SENDING.value, DS.PAUSED.value]
 
-LIFTED_NOTE = "The embargo is lifted: you may publish now."
-WITHDRAWN_NOTE = "DO NOT PUBLISH: the release is withdrawn."
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,7 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     else:
         if lifted(current.embargo_until, now):
             raise InvalidInput(f"release {release_id} is not under embargo")
-        note, kind, change = LIFTED_NOTE, DK.NOTICE_LIFTED, "lifted"
+        note, kind, change = _lifted_note(current, now), DK.NOTICE_LIFTED, "lifted"
         new_time, zone = now, current.embargo_zone
     for version in versions:
         version.embargo_until, version.embargo_zone = new_time, zone
@@ -193,11 +191,28 @@ def _check_move(session: Session, release: Release, until: times.WhenParsed,
                            "out; an embargo cannot be put back on it")
 
 
+# Notes add the facts to what the notice templates already say ("EMBARGO MOVED: ...",
+# "DO NOT PUBLISH: ..."); they are also what `status` and --json show an operator.
 def _moved_note(release: Release, until: times.WhenParsed) -> str:
     note = f"The embargo has moved to {_moment(until.utc, until.zone)}."
     if release.embargo_until is not None:
-        note += f" It was {_moment(release.embargo_until, release.embargo_zone or 'UTC')}."
+        note += f" It was {_moment(release.embargo_until, _zone(release))}."
     return note
+
+
+def _lifted_note(release: Release, now: datetime) -> str:
+    assert release.embargo_until is not None
+    return (f"Lifted at {_moment(now, _zone(release))}, ahead of the planned "
+            f"{_moment(release.embargo_until, _zone(release))}: you may publish now.")
+
+
+def _withdrawn_note(release: Release, now: datetime) -> str:
+    return (f"Withdrawn at {_moment(now, _zone(release))}. Do not publish it, in whole or in "
+            "part, and delete any copy you hold.")
+
+
+def _zone(release: Release) -> str:
+    return release.embargo_zone or "UTC"
 
 
 def _moment(utc: datetime, zone: str) -> str:
@@ -235,8 +250,9 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
         version.status, version.withdrawn_at = ReleaseStatus.WITHDRAWN, now
     session.flush()
     current = versions[-1]
-    notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, WITHDRAWN_NOTE, now)
+    note = _withdrawn_note(current, now)
+    notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, note, now)
     return ChangeReport(release_id, "withdrawn", current.embargo_until, current.embargo_zone,
-                        WITHDRAWN_NOTE, notice.id if notice else None, notified, held,
+                        note, notice.id if notice else None, notified, held,
                         cancelled_deliveries=cancelled,
                         cancelled_distributions=tuple(sorted(stopped)))

@@ -140,7 +140,8 @@ def _dateline(release: Release) -> str | None:
     if text:
         return text
     when = release.dateline_date
-    parts = [release.dateline_place, f"{when.day} {MONTHS[when.month - 1]} {when.year}" if when else None]
+    written = f"{when.day} {MONTHS[when.month - 1]} {when.year}" if when else None
+    parts = [release.dateline_place, written]
     return ", ".join(part for part in parts if part) or None
 
 

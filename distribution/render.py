@@ -11,11 +11,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
+from functools import lru_cache
 
 import jinja2
 
@@ -50,14 +50,15 @@ class PreparedMessage:
 
     def __init__(self, draft: Draft) -> None:
         self._draft = draft
-        self._default = _stencil(draft, draft.embargo_line(None))
-        self._by_zone: dict[str | None, Stencil] = {None: self._default}
-        self._by_line: dict[str | None, Stencil] = {draft.embargo_line(None): self._default}
+        line = draft.embargo_line(None)
+        default = _stencil(draft, line)
+        self._by_zone: dict[str | None, Stencil] = {None: default}
+        self._by_line: dict[str | None, Stencil] = {line: default}
 
     def personalise(self, recipient: Recipient, *, date: datetime | None = None) -> bytes:
-        stencil = self._stencil_for(recipient.timezone)
-        return stencil.fill(_header_lines(recipient, date or datetime.now(UTC)),
-                            _links(recipient))
+        links = _links(recipient)
+        lines = _header_lines(recipient, links, date or datetime.now(UTC))
+        return self._stencil_for(recipient.timezone).fill(lines, links)
 
     def _stencil_for(self, zone: str | None) -> Stencil:
         stencil = self._by_zone.get(zone)
@@ -105,7 +106,7 @@ def compose(release: Release, recipient: Recipient, templates: jinja2.Environmen
         "List-Unsubscribe": h.list_unsubscribe(recipient.unsubscribe_url,
                                                recipient.unsubscribe_mailto),
     }
-    return build_message({**draft.headers, "Subject": subject}, personal, text, html)
+    return build_message(_fixed(draft, subject), personal, text, html)
 
 
 def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], text: str,
@@ -133,27 +134,40 @@ def _text_part(content: str, subtype: str) -> MIMEPart:
 
 def _stencil(draft: Draft, embargo_line: str | None) -> Stencil:
     """Render and serialise once, with placeholder lines where the recipient goes."""
-    nonce = secrets.token_hex(8)  # unguessable, so no release text can contain it
+    nonce = f"{secrets.randbelow(10**16):016d}"  # unguessable: no release text contains it
     value_tokens = {f"PRESSROOM{nonce}V{i}": name for i, name in enumerate(LINK_NAMES)}
     subject, text, html = draft.render(embargo_line, {v: k for k, v in value_tokens.items()})
+    _check_links(nonce, value_tokens, subject, text, html)
     header_slots = {f"PRESSROOM{nonce}H{i}": name for i, name in enumerate(PERSONAL_HEADERS)}
     text_token, html_token = f"PRESSROOM{nonce}T", f"PRESSROOM{nonce}M"
     personal = {name: h.FoldedHeader(name, token + "\r\n") for token, name in header_slots.items()}
-    skeleton = build_message({**draft.headers, "Subject": subject}, personal,
-                             text_token, html_token)
+    skeleton = build_message(_fixed(draft, subject), personal, text_token, html_token)
     blob = skeleton.as_bytes(policy=h.POLICY)
     return cut(blob, header_slots, {text_token: (text, False), html_token: (html, True)},
                value_tokens)
 
 
-def _header_lines(recipient: Recipient, date: datetime) -> dict[str, bytes]:
+def _check_links(nonce: str, tokens: Mapping[str, str], subject: str, *bodies: str) -> None:
+    """Links go into the bodies as given: a site template that altered one (|lower keeps
+    the nonce's digits) would send everyone a broken link; a subject cannot hold one."""
+    if nonce in subject or any(
+            body.count(nonce) != sum(body.count(token) for token in tokens) for body in bodies):
+        raise ValueError("a template changed a per-recipient link or put one in the subject")
+
+
+def _fixed(draft: Draft, subject: str) -> dict[str, object]:
+    return {**draft.headers, "Subject": h.unstructured("Subject", subject)}
+
+
+def _header_lines(recipient: Recipient, links: Mapping[str, str],
+                  date: datetime) -> dict[str, bytes]:
     # The email package's fold for each value; its header parser would cost 100-500 µs a
     # header, ten times the budget of a whole message, so values are formatted directly.
     lines = {
         "To": h.header_line("To", h.address(recipient.name, recipient.email)),
         "Date": _date_line(date),
         "Message-ID": h.header_line("Message-ID", h.message_id(recipient.message_id)),
-        "List-Unsubscribe": h.list_unsubscribe(recipient.unsubscribe_url,
+        "List-Unsubscribe": h.list_unsubscribe(links["unsubscribe_url"],
                                                recipient.unsubscribe_mailto).line,
     }
     return {name: line.encode("ascii") for name, line in lines.items()}

@@ -27,11 +27,15 @@ _ESCAPES = [quoprimime.quote(chr(c)) if quoprimime.body_check(c) else chr(c) for
 
 
 def qp_escape(text: str) -> str:
+    if text.isascii() and text.isprintable() and "=" not in text:
+        return text  # the usual URL: nothing to escape
     return text.encode("utf-8").decode("latin-1").translate(_ESCAPES)
 
 
 def qp_wrap(line: str) -> bytes:
     """Soft line breaks for one escaped line, exactly as quoprimime.body_encode places them."""
+    if len(line) <= _MAX and line[-1:] not in (" ", "\t"):
+        return line.encode("ascii") + CRLF  # short enough, nothing at the end to escape
     chunks = []
     start, last_start = 0, len(line) - 1 - _MAX
     while start <= last_start:
@@ -66,15 +70,14 @@ def qp_line(line: str) -> bytes:
 
 @dataclass(frozen=True)
 class ValueLine:
-    """A body line that holds per-recipient values: escaped text and value names alternate."""
+    """A body line that holds per-recipient values."""
 
-    pieces: tuple[str, ...]  # even indexes: QP-escaped literal text; odd: value names
+    pattern: str  # the QP-escaped literal text, "%s" where a value goes
+    names: tuple[str, ...]  # the values, in order
     html: bool  # takes the values HTML-escaped
 
     def encode(self, values: Mapping[str, str]) -> bytes:
-        parts = list(self.pieces)
-        parts[1::2] = [values[name] for name in parts[1::2]]
-        return qp_wrap("".join(parts))
+        return qp_wrap(self.pattern % tuple([values[name] for name in self.names]))
 
 
 Segment = bytes | str | ValueLine  # str: the name of a per-recipient header line
@@ -133,9 +136,9 @@ def _body_segments(text: str, html: bool, value_tokens: Mapping[str, str]) -> li
         if len(parts) == 1:
             segments.append(qp_line(parts[0]))
         else:
-            parts[0::2] = [qp_escape(literal) for literal in parts[0::2]]
-            parts[1::2] = [value_tokens[token] for token in parts[1::2]]
-            segments.append(ValueLine(tuple(parts), html))
+            pattern = "%s".join(qp_escape(literal).replace("%", "%%") for literal in parts[0::2])
+            names = tuple(value_tokens[token] for token in parts[1::2])
+            segments.append(ValueLine(pattern, names, html))
     return segments
 
 

@@ -2,4 +2,5 @@ pytest_plugins = [
     "tests.fixtures.stores",
     "tests.fixtures.settings",
     "tests.fixtures.smtpd",
+    "tests.fixtures.services",
 ]

@@ -53,7 +53,7 @@ def test_each_recipient_once_across_lists_without_suppressed_or_unsubscribed(sto
     assert set(_statuses(store, distribution_id)) == {"a@example.org", "b@example.org",
                                                       "c@example.org"}
     with store.Session() as session:
-        trusted = dict(session.execute(select(Delivery.email, Delivery.trusted)))
+        trusted = {e: t for e, t in session.execute(select(Delivery.email, Delivery.trusted))}
     # b is on a trusted and a public list: the office vetted them, so trusted.
     assert trusted == {"a@example.org": True, "b@example.org": True, "c@example.org": False}
 

@@ -44,7 +44,7 @@ def test_unsubscribe_by_clicking_the_button(page, live_server, screenshot) -> No
     assert _status(store, *ids) is SubscriptionStatus.UNSUBSCRIBED
 
 
-def test_subscribe_read_the_email_and_confirm(page, live_server, screenshot) -> None:
+def test_subscribe_read_the_email_confirm_and_manage(page, live_server, screenshot) -> None:
     store = live_server.store
     with store.Session.begin() as session:
         newsroom_id = add_list(session, "Newsroom", open_signup=True,
@@ -79,6 +79,15 @@ def test_subscribe_read_the_email_and_confirm(page, live_server, screenshot) -> 
         sub = subscription(session, contact_id, newsroom_id)
         assert sub is not None and sub.status is SubscriptionStatus.SUBSCRIBED
         assert sub.consent_ip == "127.0.0.1" and sub.consent_at is not None
+
+    # The preferences link on that page: untick the list and save.
+    page.get_by_role("link", name="Manage your subscriptions").click()
+    page.get_by_role("heading", name="Your subscriptions").wait_for()
+    page.get_by_role("checkbox", name="Newsroom").uncheck()
+    screenshot(page, "preferences-page")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Your choices are saved").wait_for()
+    assert _status(store, contact_id, newsroom_id) is SubscriptionStatus.UNSUBSCRIBED
 
 
 def test_the_newsroom_reads_on_a_phone(page, live_server, screenshot) -> None:

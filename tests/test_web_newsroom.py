@@ -190,3 +190,9 @@ def test_the_home_page_leads_to_the_releases(newsroom) -> None:
 def test_the_stylesheet_is_served(newsroom) -> None:
     response = newsroom.get("/static/style.css")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/css")
+
+
+def test_a_right_to_left_release_is_marked_so(newsroom, add) -> None:
+    release_id = add("بيان صحفي", language="ar")
+    page = newsroom.get(f"/releases/{release_id}").text
+    assert '<html lang="ar">' in page and 'dir="rtl"' in page

@@ -6,6 +6,7 @@ import pytest
 
 from distribution import tokens
 from distribution.models import Contact, SubscriptionStatus, Suppression
+from distribution.web.forms import PREFERENCES_CONSENT_VERSION
 from tests.fixtures.webpages import add_list, add_member, csrf_token, subscription
 
 pytest_plugins = ["tests.fixtures.web"]
@@ -66,6 +67,7 @@ def test_saving_leaves_unticked_lists_and_joins_ticked_open_ones(
         assert joined.status is SubscriptionStatus.SUBSCRIBED
         assert joined.consent_at == clock.now and joined.consent_form == "web:/preferences"
         assert joined.consent_ip == "testclient"
+        assert joined.consent_wording == PREFERENCES_CONSENT_VERSION
         assert session.get(Contact, contact).language == "es"
 
 

@@ -305,3 +305,13 @@ def test_a_transport_failure_asks_to_try_again(
     response = _sign_up(web_client)
     assert response.status_code == 503
     assert "try again" in response.text
+
+
+def test_an_oversized_body_is_refused_before_anything_happens(
+        web_client, settings, sqlite_store, lists) -> None:
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    response = web_client.post("/subscribe/Newsroom", data={
+        "csrf_token": token, "email": "new@example.org", "consent": "yes",
+        "name": "x" * 100_000})
+    assert response.status_code == 413
+    assert _contact(sqlite_store, "new@example.org") is None

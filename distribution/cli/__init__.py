@@ -19,8 +19,10 @@ def _register() -> None:
     # Each command group lives in its own module; importing registers it on `main`.
     from distribution.cli import (  # noqa: F401
         admin,
+        contacts,
         demo,
         embargo,
+        lists,
         operate,
         releases,
         sending,

@@ -18,7 +18,7 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     with app.transaction() as session:
         due = status.counts(session, distribution_id)["pending"]
     with click.progressbar(length=due, label="Sending", file=sys.stderr,
-                           hidden=quiet or due == 0) as bar:
+                           hidden=quiet or due == 0 or not sys.stderr.isatty()) as bar:
         report = deliver_due(app.Session, app.settings, only=distribution_id, on_sent=bar.update)
     with app.transaction() as session:
         summary = status.describe(session, distribution_id)
@@ -83,7 +83,7 @@ def follow(app: App, distribution_id: int, *, quiet: bool, interval: float = 0.5
     with app.transaction() as session:
         total = status.counts(session, distribution_id)["total"]
     with click.progressbar(length=total, label="Delivering", file=sys.stderr,
-                           hidden=quiet, show_eta=True) as bar:
+                           hidden=quiet or not sys.stderr.isatty(), show_eta=True) as bar:
         seen = 0
         while True:
             with app.transaction() as session:

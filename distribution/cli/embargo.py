@@ -70,9 +70,10 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
     with app.transaction() as session:
         _, note = corrections.plan_correction(session, release_id, parsed)
         recipients = notices.impact(session, release_id).recipients
-    if not yes and not click.confirm(
-            f"Correct release {release_id} ({note}) and send the correction to {recipients} "
-            "recipients who received it?", err=True):
+    told = (f"send the correction to {recipients} recipients who received it" if recipients
+            else "no one has received it yet, so no correction is sent")
+    if not yes and not click.confirm(f"Correct release {release_id} ({note}); {told}. "
+                                     "Go ahead?", err=True):
         raise click.ClickException("nothing sent")
     with app.transaction() as session:
         new, dist = corrections.correct_release(session, release_id, parsed,

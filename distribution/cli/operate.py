@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
-from distribution import lifecycle, status
+from distribution import lifecycle, status, times
 from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.delivery import follow
@@ -26,20 +28,32 @@ def show_status(app: App, distribution_id: int | None, watch: bool, as_json: boo
         follow(app, distribution_id, quiet=False)
         with app.transaction() as session:
             info = status.describe(session, distribution_id)
+    info["embargo_display"] = _embargo_display(info, app.settings.timezone)
     if as_json:
         emit_json(info)
         return
     _print_status(info)
 
 
+def _embargo_display(info: dict, org_zone: str) -> str | None:
+    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
+    if not info["embargo_until"]:
+        return None
+    lift = datetime.fromisoformat(info["embargo_until"])
+    zone = org_zone or info["embargo_zone"] or "UTC"
+    return f"{times.format_in_zone(lift, zone)} ({times.format_in_zone(lift, 'UTC')})"
+
+
 def _print_status(info: dict) -> None:
-    click.echo(f"Distribution {info['id']} of release {info['release_id']}: {info['headline']}")
+    kind = "" if info["kind"] == "release" else f" ({info['kind']})"
+    click.echo(f"Distribution {info['id']}{kind} of release {info['release_id']}: "
+               f"{info['headline']}")
     click.echo(f"  status   {info['status']}" + (f" ({info['paused_reason']})"
                                                  if info["paused_reason"] else ""))
     click.echo(f"  lists    {', '.join(info['lists'])}")
     click.echo(f"  send at  {info['send_at']}")
-    if info["embargo_until"]:
-        click.echo(f"  embargo  {info['embargo_until']} ({info['embargo_zone']})")
+    if info["embargo_display"]:
+        click.echo(f"  embargo  {info['embargo_display']}")
     click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
                f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
 
@@ -56,8 +70,9 @@ def list_distributions(app: App, as_json: bool) -> None:
         emit_json(rows)
         return
     for r in rows:
+        why = f"  ({r['paused_reason']})" if r["paused_reason"] else ""
         click.echo(f"{r['id']:>5}  {r['status']:<9}  release {r['release_id']:<4} "
-                   f"sent {r['sent']}/{r['total']}  {r['headline'][:60]}")
+                   f"sent {r['sent']}/{r['total']}  {r['headline'][:60]}{why}")
 
 
 @main.command()

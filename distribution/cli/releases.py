@@ -11,6 +11,7 @@ from distribution import catalogue, dispatch
 from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.db import database_now
+from distribution.notices import family
 from distribution.preview import preview_bytes
 from distribution.releases import read_release_file
 
@@ -81,17 +82,26 @@ def list_releases(app: App, as_json: bool) -> None:
 def show(app: App, release_id: int, as_json: bool) -> None:
     """Every field of one release."""
     with app.transaction() as session:
-        info = catalogue.describe(dispatch.get_release(session, release_id), app.settings)
+        item = dispatch.get_release(session, release_id)
+        info = catalogue.describe(item, app.settings)
         info["held_deliveries"] = catalogue.held_count(session, release_id)
+        info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
+        info["corrects_id"] = item.corrects_id
+        info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
     if as_json:
         emit_json(info)
         return
     for key, value in info.items():
-        if key in ("body", "boilerplate") or value in (None, "", []):
+        if key in _NOT_LISTED or value in (None, "", []):
             continue
-        click.echo(f"{key}: {value}")
+        click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
     click.echo("")
     click.echo(info["body"])
+
+
+# The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
+_NOT_LISTED = {"body", "boilerplate", "embargo_until"}
+_LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
 
 
 @release.command("preview")

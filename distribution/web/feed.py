@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution.release_view import parse_blocks
 from distribution.web.context import Web, web
-from distribution.web.prose import blocks
 from distribution.web.visibility import PublicRelease, public_releases
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -44,8 +44,8 @@ def _updated(view: PublicRelease) -> datetime:
 def _summary(view: PublicRelease) -> str:
     if view.withdrawn:
         return WITHDRAWN_SUMMARY
-    first = next((b for b in blocks(view.release.body) if b.kind == "paragraph"), None)
-    return first.lines[0] if first else view.release.headline
+    first = next((b for b in parse_blocks(view.release.body) if b.kind == "p"), None)
+    return first.text if first else view.release.headline
 
 
 def _entry(feed: ET.Element, base: str, view: PublicRelease) -> None:

@@ -28,6 +28,14 @@ CONSENT_TEXT = (
     "unsubscribe at any time with the link in every email."
 )
 
+# What the preferences page says next to its list checkboxes, recorded the same way.
+PREFERENCES_CONSENT_VERSION = "2025-06-prefs-v1"
+PREFERENCES_CONSENT_TEXT = (
+    "Ticking a list means you agree to receive its emails; we keep a record of this consent "
+    "(when, from which IP address, and that you used this page). You can untick it at any "
+    "time."
+)
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 

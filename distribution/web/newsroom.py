@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution.release_view import ReleaseView, release_view
 from distribution.web.context import Web, web
-from distribution.web.prose import Block, blocks
 from distribution.web.visibility import PublicRelease, public_release, public_releases
 
 PAGE_SIZE = 30
@@ -27,18 +27,13 @@ MAX_ID = 2**31 - 1  # larger ids cannot exist; do not hand them to the database
 
 @dataclass(frozen=True)
 class ReleasePage:
+    """One release as the newsroom shows it; a withdrawn one keeps only headline and date."""
+
     id: int
     headline: str
-    subheadline: str | None
-    language: str
     published: str
     withdrawn: bool
-    dateline: str | None
-    body: list[Block]
-    end_marker: str
-    contacts: list[dict[str, str | None]]
-    boilerplate_heading: str | None
-    boilerplate: list[Block]
+    view: ReleaseView | None  # the same view model the emails render; None when withdrawn
 
 
 def local_date(settings: Settings, moment: datetime) -> str:
@@ -51,29 +46,12 @@ def local_date(settings: Settings, moment: datetime) -> str:
     return f"{local.day} {local:%B %Y}"
 
 
-def _dateline(view: PublicRelease) -> str | None:
-    release = view.release
-    if release.dateline_text:
-        return release.dateline_text
-    if release.dateline_place and release.dateline_date:
-        date = release.dateline_date
-        return f"{release.dateline_place}, {date.day} {date:%B %Y}"
-    return release.dateline_place
-
-
-def release_page(settings: Settings, view: PublicRelease) -> ReleasePage:
-    release = view.release
-    shown = not view.withdrawn  # a withdrawn release keeps only its headline and date
+def release_page(settings: Settings, public: PublicRelease) -> ReleasePage:
+    release = public.release
     return ReleasePage(
-        id=release.id, headline=release.headline, subheadline=release.subheadline,
-        language=release.language or "en", published=local_date(settings, view.published_at),
-        withdrawn=view.withdrawn,
-        dateline=_dateline(view) if shown else None,
-        body=blocks(release.body) if shown else [],
-        end_marker=release.end_marker or "-ENDS-",
-        contacts=[c for c in release.media_contacts or [] if any(c.values())] if shown else [],
-        boilerplate_heading=release.boilerplate_heading if shown else None,
-        boilerplate=blocks(release.boilerplate) if shown else [],
+        id=release.id, headline=release.headline,
+        published=local_date(settings, public.published_at), withdrawn=public.withdrawn,
+        view=None if public.withdrawn else release_view(release, settings),
     )
 
 

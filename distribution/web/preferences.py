@@ -21,7 +21,13 @@ from distribution import tokens
 from distribution.models import Contact, MailingList, Subscription, SubscriptionStatus
 from distribution.web import membership
 from distribution.web.context import Web, bad_link, web
-from distribution.web.forms import CONSENT_VERSION, LANGUAGES, language, read_form
+from distribution.web.forms import (
+    LANGUAGES,
+    PREFERENCES_CONSENT_TEXT,
+    PREFERENCES_CONSENT_VERSION,
+    language,
+    read_form,
+)
 from distribution.web.security import client_ip
 
 FORM_NAME = "web:/preferences"
@@ -90,13 +96,14 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
         contact = _contact(session, contact_id)
         offered = {lst.id for lst, _ in _offered(session, contact_id)}
         membership.set_lists(session, contact, wanted & offered, offered, form=FORM_NAME,
-                             wording=CONSENT_VERSION, ip=ip, now=w.clock())
+                             wording=PREFERENCES_CONSENT_VERSION, ip=ip, now=w.clock())
         contact.language = language(form)
 
 
 def _page(w: Web, request: Request, prefs: Preferences, saved: bool) -> Response:
     return w.form_page(request, "preferences.html.j2", {
-        "prefs": prefs, "languages": LANGUAGES, "saved": saved, "action": request.url.path})
+        "prefs": prefs, "languages": LANGUAGES, "saved": saved, "action": request.url.path,
+        "consent": PREFERENCES_CONSENT_TEXT})
 
 
 async def show(request: Request) -> Response:

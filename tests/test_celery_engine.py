@@ -1,0 +1,402 @@
+"""The engine on Celery and Redis, with real processes: what an operator would check.
+
+Each test starts its own redis-server, Celery workers (and beat) as subprocesses, and the
+in-process SMTP server whose own record of received messages is the judge of "every
+recipient exactly once". The CLI runs as a subprocess, as an operator would run it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from distribution.models import (
+    Contact,
+    Delivery,
+    Distribution,
+    MailingList,
+    Subscription,
+)
+from tests.fixtures.builders import make_release
+from tests.fixtures.services import CeleryProcesses, RedisServer
+from tests.fixtures.smtpd import SmtpTestServer
+from tests.fixtures.stores import Store
+
+pytestmark = [pytest.mark.slow, pytest.mark.redis]
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_BROKER_WAIT_SECONDS = 300
+
+
+# Test data and what an operator reads
+
+
+def seed(store: Store, count: int, *, list_name: str = "media", prefix: str = "r",
+         domain: str = "example.org") -> tuple[int, list[str]]:
+    """A release and a trusted list of `count` members, inserted in bulk; (id, addresses)."""
+    emails = [f"{prefix}{i}@{domain}" for i in range(count)]
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        mailing_list = MailingList(name=list_name, trusted=True)
+        session.add(mailing_list)
+        session.flush()
+        session.execute(insert(Contact), [{"email": e, "name": e.split("@")[0]} for e in emails])
+        members = select(Contact.id, mailing_list.id).where(Contact.email.in_(emails))
+        session.execute(insert(Subscription).from_select(["contact_id", "list_id"], members))
+        return release.id, emails
+
+
+def send(celery: CeleryProcesses, release_id: int, list_name: str = "media") -> int:
+    result = celery.cli("send", str(release_id), "--list", list_name, "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    return int(json.loads(result.stdout)["distribution_id"])
+
+
+def statuses(store: Store, distribution_id: int) -> Counter[str]:
+    with store.Session() as session:
+        rows = session.execute(select(Delivery.status, func.count())
+                               .where(Delivery.distribution_id == distribution_id)
+                               .group_by(Delivery.status))
+        return Counter({status.value: n for status, n in rows})
+
+
+def dist_status(store: Store, distribution_id: int) -> str:
+    with store.Session() as session:
+        dist = session.get(Distribution, distribution_id)
+        assert dist is not None
+        return dist.status.value
+
+
+def copies(smtp: SmtpTestServer) -> Counter[str]:
+    """How many copies each recipient got, by the SMTP server's own record."""
+    return Counter(address for m in smtp.messages for address in m.rcpt_tos)
+
+
+def duplicates(smtp: SmtpTestServer) -> int:
+    return sum(n - 1 for n in copies(smtp).values())
+
+
+def describe(store: Store, distribution_id: int) -> str:
+    with store.Session() as session:
+        dist = session.get(Distribution, distribution_id)
+        assert dist is not None
+        reason = f" ({dist.paused_reason})" if dist.paused_reason else ""
+    return f"{dist.status.value}{reason}, deliveries {dict(statuses(store, distribution_id))}"
+
+
+def wait_done(celery: CeleryProcesses, store: Store, distribution_id: int,
+              timeout: float = 90) -> None:
+    try:
+        celery.wait_until(lambda: dist_status(store, distribution_id) == "done",
+                          timeout=timeout, what=f"distribution {distribution_id} done")
+    except AssertionError as exc:
+        raise AssertionError(f"now {describe(store, distribution_id)}\n{exc}") from None
+
+
+def assert_everyone_got_it(smtp: SmtpTestServer, store: Store, distribution_id: int,
+                           emails: list[str], *, max_duplicates: int = 0) -> int:
+    """Every recipient received the release and its row says sent; returns duplicates."""
+    got = copies(smtp)
+    assert set(got) == set(emails), f"{len(set(emails) - set(got))} recipients got nothing"
+    assert statuses(store, distribution_id) == Counter(sent=len(emails))
+    extra = duplicates(smtp)
+    assert extra <= max_duplicates, f"{extra} duplicates, bound {max_duplicates}"
+    return extra
+
+
+def start_engine(celery: CeleryProcesses, store: Store, *, workers: int = 1,
+                 concurrency: int = 2, **settings: str) -> None:
+    """Workers plus one beat: the production shape."""
+    celery.configure(database_url=store.url, **settings)
+    for n in range(1, workers + 1):
+        celery.worker(f"w{n}", concurrency=concurrency)
+    celery.beat("beat")
+
+
+# Sending and delivering
+
+
+@pytest.mark.postgres
+def test_send_returns_at_once_and_two_workers_deliver_each_recipient_once(
+        pg_store, smtp_server, celery_workers, redis_server):
+    release_id, emails = seed(pg_store, 1000)
+    celery_workers.configure(database_url=pg_store.url, batch_size="100", commit_every="25")
+    started = time.monotonic()
+    result = celery_workers.cli("send", str(release_id), "--list", "media", "--yes")
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    assert "queued for the workers" in result.stdout
+    # No worker runs yet: the command returned without sending anything, and left the
+    # recorded distribution to the queue.
+    assert took < 20
+    distribution_id = int(result.stdout.split("Distribution ")[1].split()[0])
+    assert dist_status(pg_store, distribution_id) == "scheduled"
+    assert statuses(pg_store, distribution_id) == Counter(pending=1000)
+    assert redis_server.client().llen("celery") == 1
+    assert smtp_server.messages == []
+
+    w1 = celery_workers.worker("w1", concurrency=2)
+    w2 = celery_workers.worker("w2", concurrency=2)
+    celery_workers.beat("beat")
+    wait_done(celery_workers, pg_store, distribution_id)
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+    for worker in (w1, w2):
+        assert "pressroom.batch" in worker.log.read_text() and "succeeded" in \
+            worker.log.read_text(), f"{worker.name} ran no batch"
+
+
+def test_workers_deliver_with_the_sqlite_store(sqlite_store, smtp_server, celery_workers):
+    release_id, emails = seed(sqlite_store, 200)
+    start_engine(celery_workers, sqlite_store, batch_size="50", commit_every="10")
+    distribution_id = send(celery_workers, release_id)
+    wait_done(celery_workers, sqlite_store, distribution_id)
+    assert_everyone_got_it(smtp_server, sqlite_store, distribution_id, emails)
+
+
+@pytest.mark.postgres
+def test_send_with_the_broker_down_is_recorded_and_dispatched_once_it_is_back(
+        pg_store, smtp_server, celery_workers, redis_server):
+    release_id, emails = seed(pg_store, 100)
+    start_engine(celery_workers, pg_store)
+    redis_server.stop()
+    result = celery_workers.cli("send", str(release_id), "--list", "media", "--yes")
+    assert result.returncode == 0, result.stderr
+    assert "is recorded, but the broker is unreachable" in result.stderr
+    assert "the sweep will dispatch it" in result.stderr
+    with pg_store.Session() as session:
+        distribution_id = session.scalar(select(func.max(Distribution.id)))
+    assert statuses(pg_store, distribution_id) == Counter(pending=100)
+    time.sleep(2)
+    assert smtp_server.messages == []
+
+    redis_server.start()
+    wait_done(celery_workers, pg_store, distribution_id, timeout=120)
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+
+
+# Crashes and outages
+
+
+@pytest.mark.postgres
+def test_a_killed_worker_loses_nobody_and_duplicates_only_its_messages_in_flight(
+        pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 3000)
+    celery_workers.configure(database_url=pg_store.url, batch_size="100", commit_every="50")
+    doomed = celery_workers.worker("doomed", concurrency=2)
+    celery_workers.beat("beat")
+    distribution_id = send(celery_workers, release_id)
+    smtp_server.wait_for(500, timeout=60)
+    celery_workers.kill9(doomed)
+    received_at_kill = len(smtp_server.messages)
+    assert received_at_kill < len(emails), "the worker finished before it could be killed"
+
+    celery_workers.worker("survivor", concurrency=2)
+    wait_done(celery_workers, pg_store, distribution_id, timeout=120)
+    bound = 50 * 2  # commit_every x concurrency of the killed worker
+    extra = assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails,
+                                   max_duplicates=bound)
+    print(f"kill -9 after {received_at_kill} received: {extra} duplicates (bound {bound})")
+
+
+@pytest.mark.postgres
+def test_a_distribution_completes_across_a_redis_restart(
+        pg_store, smtp_server, celery_workers, redis_server):
+    release_id, emails = seed(pg_store, 3000)
+    start_engine(celery_workers, pg_store, workers=2, batch_size="100", commit_every="50")
+    distribution_id = send(celery_workers, release_id)
+    smtp_server.wait_for(500, timeout=60)
+    redis_server.stop()
+    time.sleep(2)
+    redis_server.start()
+    wait_done(celery_workers, pg_store, distribution_id, timeout=120)
+    # Redis held no delivery state: a restart loses no recipient and sends nothing twice.
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+
+
+@pytest.mark.postgres
+def test_a_distribution_completes_after_the_smtp_server_was_down(
+        pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 3000)
+    start_engine(celery_workers, pg_store, workers=2, batch_size="100", commit_every="50",
+                 retry_base_seconds="2", retry_max_seconds="4")
+    distribution_id = send(celery_workers, release_id)
+    smtp_server.wait_for(500, timeout=60)
+    smtp_server.stop()
+    down_at = len(smtp_server.messages)
+    time.sleep(15)
+    smtp_server.start()
+    wait_done(celery_workers, pg_store, distribution_id, timeout=150)
+    bound = 50 * 2 * 2  # commit_every x concurrency, for each of the two workers
+    extra = assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails,
+                                   max_duplicates=bound)
+    print(f"SMTP server down after {down_at} received: {extra} duplicates (bound {bound})")
+
+
+@pytest.mark.postgres
+def test_two_beats_at_once_double_nothing(pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 1000)
+    celery_workers.configure(database_url=pg_store.url, batch_size="100", commit_every="25")
+    celery_workers.worker("w1", concurrency=2)
+    first, second = celery_workers.beat("beat1"), celery_workers.beat("beat2")
+    distribution_id = send(celery_workers, release_id)
+    wait_done(celery_workers, pg_store, distribution_id)
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+    for beat in (first, second):
+        assert "Sending due task sweep" in beat.log.read_text(), f"{beat.name} never swept"
+
+
+# Operator control
+
+
+def _settled(smtp: SmtpTestServer, quiet_for: float = 2.0, timeout: float = 20) -> int:
+    """Wait until no message has arrived for `quiet_for` seconds; the count then."""
+    deadline = time.monotonic() + timeout
+    count = len(smtp.messages)
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < quiet_for:
+        assert time.monotonic() < deadline, "messages kept arriving"
+        time.sleep(0.1)
+        if len(smtp.messages) != count:
+            count, quiet_since = len(smtp.messages), time.monotonic()
+    return count
+
+
+@pytest.mark.postgres
+def test_pause_resume_and_cancel_take_effect_within_one_batch(
+        pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 1500)
+    # Slowed to 150 messages a second so that there is a middle to pause in.
+    start_engine(celery_workers, pg_store, concurrency=2, batch_size="100",
+                 commit_every="10", rate_limit="150")
+    in_flight = 10 * 2  # one group per running batch
+    distribution_id = send(celery_workers, release_id)
+
+    smtp_server.wait_for(200, timeout=60)
+    paused = celery_workers.cli("pause", str(distribution_id))
+    assert paused.returncode == 0, paused.stderr
+    at_pause = len(smtp_server.messages)
+    after_pause = _settled(smtp_server)
+    assert after_pause - at_pause <= in_flight
+    shown = json.loads(celery_workers.cli("status", str(distribution_id), "--json").stdout)
+    assert shown["status"] == "paused" and shown["paused_reason"] == "paused by an operator"
+    assert shown["sent"] == after_pause and shown["pending"] == 1500 - after_pause
+
+    resumed = celery_workers.cli("resume", str(distribution_id))
+    assert resumed.returncode == 0, resumed.stderr
+    smtp_server.wait_for(after_pause + 200, timeout=30)
+    cancelled = celery_workers.cli("cancel", str(distribution_id))
+    assert cancelled.returncode == 0, cancelled.stderr
+    at_cancel = len(smtp_server.messages)
+    after_cancel = _settled(smtp_server)
+    assert after_cancel - at_cancel <= in_flight
+    assert after_cancel < len(emails)
+    celery_workers.wait_until(
+        lambda: statuses(pg_store, distribution_id) == Counter(
+            sent=after_cancel, cancelled=len(emails) - after_cancel),
+        timeout=15, what="every delivery either sent or cancelled")
+    assert dist_status(pg_store, distribution_id) == "cancelled"
+    assert duplicates(smtp_server) == 0
+
+
+@pytest.mark.postgres
+def test_retry_sends_again_to_the_recipients_that_failed(pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 40)
+    busy = emails[:5]
+    for address in busy:
+        smtp_server.answer(address, "451 4.7.1 Greylisted, try again later")
+    start_engine(celery_workers, pg_store, max_attempts="1")
+    distribution_id = send(celery_workers, release_id)
+    wait_done(celery_workers, pg_store, distribution_id)
+    assert statuses(pg_store, distribution_id) == Counter(sent=35, failed=5)
+    assert set(copies(smtp_server)) == set(emails) - set(busy)
+
+    for address in busy:
+        smtp_server.answer(address, "451 4.7.1 Greylisted, try again later", times=0)
+    retried = celery_workers.cli("retry", str(distribution_id))
+    assert retried.returncode == 0, retried.stderr
+    assert "5 failed deliveries" in retried.stdout
+    wait_done(celery_workers, pg_store, distribution_id)
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+
+
+# Nothing waits in the broker
+
+
+TIMING_KEYWORDS = {"countdown", "eta", "default_retry_delay"}
+
+
+def _long_waits_in_source(folder: Path) -> list[str]:
+    """Calls passing countdown/eta that are not a literal number of at most 300 s."""
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg in TIMING_KEYWORDS and not _short_literal(keyword.value):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} {keyword.arg}=")
+    return found
+
+
+def _short_literal(node: ast.expr) -> bool:
+    return (isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            and 0 <= node.value <= MAX_BROKER_WAIT_SECONDS)
+
+
+def test_no_source_schedules_a_task_far_ahead_in_the_broker():
+    assert _long_waits_in_source(ROOT / "workers") == []
+    assert _long_waits_in_source(ROOT / "distribution") == []
+
+
+@pytest.mark.postgres
+def test_every_task_is_published_without_a_distant_eta(
+        pg_store, celery_workers, redis_server):
+    release_id, _ = seed(pg_store, 300)
+    celery_workers.configure(database_url=pg_store.url, batch_size="100")
+    distribution_id = send(celery_workers, release_id)      # pressroom.start
+    fanned = celery_workers.python(                          # pressroom.batch, as beat would
+        "from workers.tasks import sweep_task; print(sweep_task())")
+    assert fanned.returncode == 0, fanned.stderr
+    beat = celery_workers.beat("beat")                       # pressroom.sweep
+    celery_workers.wait_until(lambda: "Sending due task sweep" in beat.log.read_text(),
+                              timeout=30, what="beat sends a sweep")
+    celery_workers.stop(beat)
+
+    queued = [json.loads(raw) for raw in redis_server.client().lrange("celery", 0, -1)]
+    names = Counter(message["headers"]["task"] for message in queued)
+    assert {"pressroom.start", "pressroom.batch", "pressroom.sweep"} <= set(names)
+    assert names["pressroom.batch"] == 3  # one chain per 100 due deliveries
+    now = datetime.now(UTC)
+    for message in queued:
+        eta = message["headers"].get("eta")
+        if eta is not None:
+            ahead = (datetime.fromisoformat(eta) - now).total_seconds()
+            assert ahead < MAX_BROKER_WAIT_SECONDS, message["headers"]
+    assert statuses(pg_store, distribution_id) == Counter(pending=300)
+
+
+# Rate limits
+
+
+@pytest.mark.postgres
+def test_the_rate_limit_holds_across_two_workers(pg_store, smtp_server, celery_workers):
+    release_id, emails = seed(pg_store, 200)
+    start_engine(celery_workers, pg_store, workers=2, concurrency=1, batch_size="50",
+                 commit_every="5", rate_limit="50")
+    distribution_id = send(celery_workers, release_id)
+    wait_done(celery_workers, pg_store, distribution_id)
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+    stamps = sorted(m.received_at for m in smtp_server.messages)
+    # A bucket of one second's worth (50) may go at once; the other 150 at 50 a second.
+    assert stamps[-1] - stamps[0] >= 150 / 50 * 0.9
+    for start in stamps:
+        in_a_second = sum(1 for t in stamps if start <= t < start + 1)
+        assert in_a_second <= 50 + 50 + 5, "more than the bucket and a second's refill"

@@ -1,0 +1,104 @@
+"""The embargo in real time: `pressroom worker` in a subprocess, a real SMTP server, a lift
+~10 s after the send, judged by the SMTP server's own receive times."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+
+from distribution import dispatch
+from distribution.notices import change_embargo
+from distribution.times import WhenParsed
+from tests.fixtures.builders import addresses, make_list, make_release, now_utc
+from tests.fixtures.smtpd import parse
+
+pytestmark = pytest.mark.slow
+
+TRUSTED = addresses("media", 5)
+PUBLIC = addresses("reader", 5)
+LIFT_IN = 10      # seconds from the send to the lift
+SLACK = 5         # the sweep runs every second; a batch takes well under a second here
+
+
+@pytest.fixture
+def worker(store, smtp_server, tmp_path) -> Iterator[subprocess.Popen]:
+    """The embedded engine (no broker), sweeping every second, ready before the test goes on."""
+    env = {**os.environ, "PRESSROOM_DATABASE_URL": store.url,
+           "PRESSROOM_SMTP_URL": smtp_server.url, "PRESSROOM_HOME": str(tmp_path / "home"),
+           "PRESSROOM_SWEEP_SECONDS": "1", "PRESSROOM_BROKER_URL": "", "PRESSROOM_CONFIG": "",
+           "PRESSROOM_TIMEZONE": "Europe/Zurich", "PRESSROOM_SECRET_KEY": "test-secret-key",
+           "PRESSROOM_FROM": "IIIM Press Office <press@iiim.example.org>"}
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from distribution.cli import main; main()", "worker"],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_until(lambda: "polling" in log.read_text() or process.poll() is not None, 30)
+        assert process.poll() is None, log.read_text()
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _wait_until(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _send_embargoed(store, lift_in: float) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    with store.Session() as session, session.begin():
+        release = make_release(session, embargo_in=timedelta(seconds=lift_in))
+        make_list(session, "media", TRUSTED, trusted=True)
+        make_list(session, "public", PUBLIC)
+        dispatch.schedule(session, dispatch.plan(session, release.id, ["media", "public"]),
+                          now=now_utc())
+        return release.id, release.embargo_until.timestamp()
+
+
+def _arrivals(server, addresses: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    received = server.by_recipient()
+    return [copy.received_at for address in addresses for copy in received.get(address, [])]
+
+
+def test_no_public_copy_before_the_lift_every_trusted_copy_before_it(store, smtp_server,
+                                                                      worker):
+    _, lift = _send_embargoed(store, LIFT_IN)
+    smtp_server.wait_for(len(TRUSTED) + len(PUBLIC), timeout=LIFT_IN + 20)
+    trusted, public = _arrivals(smtp_server, TRUSTED), _arrivals(smtp_server, PUBLIC)
+    assert len(trusted) == len(TRUSTED) and len(public) == len(PUBLIC)
+    assert max(trusted) < lift
+    assert min(public) >= lift
+    assert max(public) <= lift + SLACK
+    for received in smtp_server.messages:
+        subject = parse(received)["Subject"]
+        public_copy = received.rcpt_tos[0] in PUBLIC
+        assert subject.startswith("STRICTLY EMBARGOED UNTIL") is not public_copy
+
+
+def test_moving_the_lift_later_while_the_worker_runs(store, smtp_server, worker):
+    release_id, first_lift = _send_embargoed(store, LIFT_IN)
+    smtp_server.wait_for(len(TRUSTED), timeout=LIFT_IN)
+    new_lift = now_utc() + timedelta(seconds=LIFT_IN)
+    with store.Session() as session, session.begin():
+        change_embargo(session, release_id, until=WhenParsed(new_lift, "Europe/Zurich", False),
+                       now=now_utc())
+    assert new_lift.timestamp() > first_lift
+    # Each trusted recipient: the release, then the notice; each public one: the release.
+    smtp_server.wait_for(2 * len(TRUSTED) + len(PUBLIC), timeout=LIFT_IN + 20)
+    public = _arrivals(smtp_server, PUBLIC)
+    assert len(public) == len(PUBLIC)
+    assert min(public) >= new_lift.timestamp()
+    assert max(public) <= new_lift.timestamp() + SLACK
+    notices = [r for r in smtp_server.messages if "EMBARGO MOVED" in parse(r)["Subject"]]
+    assert sorted(r.rcpt_tos[0] for r in notices) == sorted(TRUSTED)
+    assert max(r.received_at for r in notices) < new_lift.timestamp()

@@ -80,9 +80,9 @@ class Settings:
         return shown
 
 
-def data_dir() -> Path:
+def data_dir(environ: dict[str, str] | None = None) -> Path:
     """Where the embedded default keeps its database, outbox and key."""
-    override = os.environ.get("PRESSROOM_HOME")
+    override = (os.environ if environ is None else environ).get("PRESSROOM_HOME")
     return Path(override) if override else Path(platformdirs.user_data_dir("pressroom"))
 
 
@@ -98,7 +98,7 @@ def load_settings(config_file: str | os.PathLike | None = None,
         env_value = env.get("PRESSROOM_" + key.upper())
         if env_value is not None:
             values[key] = env_value
-    return _fill_computed(_typed(values))
+    return _fill_computed(_typed(values), data_dir(env))
 
 
 def _read_toml(text: str) -> dict[str, object]:
@@ -131,8 +131,7 @@ def _typed(values: dict[str, object]) -> dict[str, object]:
     return typed
 
 
-def _fill_computed(values: dict[str, object]) -> Settings:
-    home = data_dir()
+def _fill_computed(values: dict[str, object], home: Path) -> Settings:
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:

@@ -19,7 +19,14 @@ from distribution.ledger import Result, RetryPolicy, Tally, record
 from distribution.messages import MessageFactory
 from distribution.models import DeliveryStatus, Distribution, DistributionKind, DistributionStatus
 from distribution.ratelimit import RateLimiter
-from distribution.transport import Envelope, Transport, TransportError, open_transport
+from distribution.transport import (
+    Envelope,
+    Outcome,
+    OutcomeKind,
+    Transport,
+    TransportError,
+    open_transport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +97,7 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                          settings.retry_max_seconds)
     step = max(1, settings.commit_every)
     done = 0
+    unreachable = False
     try:
         with opener() as transport:
             for start in range(0, len(batch), step):
@@ -102,12 +110,15 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                 if report.stopped:
                     break
     except TransportError as exc:
+        unreachable = True
         report.stopped = f"SMTP server unreachable: {exc}"
         log.warning("distribution %s: %s", distribution_id, report.stopped)
     finally:
         leftover = [c.id for c in batch[done:]]
         if leftover:
-            _give_back(factory, leftover, retry_in=0 if report.stopped is None else 30)
+            # Only a server that cannot be reached is given time; after a pause the rows
+            # must be ready the moment the operator resumes.
+            _give_back(factory, leftover, retry_in=30 if unreachable else 0)
 
 
 def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
@@ -119,8 +130,17 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
     with factory() as session:
         now = database_now(session)
     built = [messages.build(c, now) for c in group]
-    outcomes = transport.send([Envelope(settings.envelope_sender, c.email, b.data)
-                               for c, b in zip(group, built, strict=True)])
+    sendable = [i for i, b in enumerate(built) if b.error is None]
+    sent = transport.send([Envelope(settings.envelope_sender, group[i].email, built[i].data)
+                           for i in sendable])
+    if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
+        # No reply at all: the server is down, not the recipients at fault. Stop the batch
+        # and give the group back, rather than burn attempts and pause the distribution.
+        raise TransportError(sent[0].text)
+    outcomes = [Outcome(OutcomeKind.PERMANENT, None, b.error) if b.error else None
+                for b in built]
+    for i, outcome in zip(sendable, sent, strict=True):
+        outcomes[i] = outcome
     results = [Result(c.id, c.email, c.attempts, b.message_id, o)
                for c, b, o in zip(group, built, outcomes, strict=True)]
     marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}

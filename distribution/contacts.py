@@ -38,7 +38,8 @@ from distribution.models import (
 FIELDS = ("email", "name", "outlet", "beat", "language", "country", "timezone")
 DETAILS = FIELDS[1:]
 # The widths of the contacts table: a longer value would fail the whole import on PostgreSQL.
-MAX_LENGTH = {"name": 200, "outlet": 200, "beat": 200, "country": 64}
+MAX_TEXT, MAX_COUNTRY = 200, 64
+MAX_LENGTH = {"name": MAX_TEXT, "outlet": MAX_TEXT, "beat": MAX_TEXT, "country": MAX_COUNTRY}
 LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*\Z", re.IGNORECASE)
 # Control characters other than tab, CR and LF (which become spaces).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -182,9 +183,10 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
     """Validated contacts by normalised address, duplicates merged; bad rows reported."""
     rows = _csv_rows(_lines(stream, on_progress))
     header = _header(rows)
-    # Absent columns read the padding after the row: one C call picks every field.
+    # Short rows read the padding; absent columns read its last item (-1), even after a row
+    # longer than the header. One C call picks every field.
     pick = operator.itemgetter(*_columns(header, report))
-    padding = [""] * (len(header) + 1)
+    padding = [""] * len(header)
     contacts: dict[str, Row] = {}
     for line, values in rows:
         joined = "".join(values)
@@ -251,7 +253,7 @@ def _header(rows: Iterator[tuple[int, list[str]]]) -> list[str]:
 
 
 def _columns(header: list[str], report: ImportReport) -> list[int]:
-    """Where each of FIELDS is (len(header) if absent); names are case-insensitive, trimmed."""
+    """Where each of FIELDS is (-1 if absent); names are case-insensitive and trimmed."""
     columns: dict[str, int] = {}
     unknown: list[str] = []
     for index, title in enumerate(value.strip() for value in header):
@@ -268,7 +270,7 @@ def _columns(header: list[str], report: ImportReport) -> list[int]:
                            + ", ".join(FIELDS))
     if unknown:
         report.warnings.append("ignored unknown columns: " + ", ".join(unknown))
-    return [columns.get(name, len(header)) for name in FIELDS]
+    return [columns.get(name, -1) for name in FIELDS]
 
 
 def _one_line(joined: str, fields: list[str]) -> list[str]:
@@ -287,20 +289,19 @@ def _clean(values: list[str], validator: AddressValidator) -> Row:
         email = validator.normalize(email)
     except EmailNotValidError as exc:
         raise RowRejected(f"invalid email '{email}': {exc}") from None
-    if len(name) > 200 or len(outlet) > 200 or len(beat) > 200 or len(country) > 64:
+    if max(len(name), len(outlet), len(beat)) > MAX_TEXT or len(country) > MAX_COUNTRY:
         raise RowRejected(_too_long(values))
     return [email, name or None, outlet or None, beat or None, _language(language),
             country or None, _timezone(timezone)]
 
 
 def _too_long(values: list[str]) -> str:
-    for name, value in zip(FIELDS, values, strict=True):
-        if len(value) > MAX_LENGTH.get(name, len(value)):
-            return f"{name} is longer than {MAX_LENGTH[name]} characters"
-    raise AssertionError("no value is too long")
+    given = dict(zip(FIELDS, values, strict=True))
+    name = next(name for name, limit in MAX_LENGTH.items() if len(given[name]) > limit)
+    return f"{name} is longer than {MAX_LENGTH[name]} characters"
 
 
-@functools.cache  # a file repeats a handful of values; errors are not cached
+@functools.lru_cache(maxsize=4096)  # files repeat a few values; errors are not cached
 def _language(value: str) -> str | None:
     """A short language tag, written the usual way: 'pt_br' -> 'pt-BR'."""
     if not value:
@@ -321,7 +322,7 @@ def _subtag(part: str) -> str:
     return part.lower()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)
 def _timezone(value: str) -> str | None:
     if not value:
         return None

@@ -73,7 +73,8 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         row = _row(result, policy, now, marked.get(result.delivery_id), tally)
         if row is not None:
             rows.append(row)
-        if result.outcome.kind is OutcomeKind.PERMANENT:
+        # Only the receiving server's refusal (it has a code) says the address is bad.
+        if result.outcome.kind is OutcomeKind.PERMANENT and result.outcome.code is not None:
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
     if rows:

@@ -24,6 +24,7 @@ class Built:
     data: bytes
     message_id: str
     marked: bool
+    error: str | None = None   # the message could not be built for this recipient
 
 
 @lru_cache(maxsize=8)
@@ -79,7 +80,11 @@ class MessageFactory:
             unsubscribe_mailto=tokens.unsubscribe_mailto(self.settings, claimed.contact_id,
                                                          claimed.list_id or 0),
         )
-        return Built(prepared.personalise(recipient, date=now), mid, marked)
+        try:
+            return Built(prepared.personalise(recipient, date=now), mid, marked)
+        except ValueError as exc:
+            # One bad address or name must not stop the batch: that row fails alone.
+            return Built(b"", mid, marked, f"cannot build the message: {exc}")
 
     def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
         key = (marked, list_name)

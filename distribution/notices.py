@@ -79,14 +79,14 @@ def family(session: Session, release_id: int) -> list[Release]:
 
 def impact(session: Session, release_id: int) -> Impact:
     ids = [r.id for r in family(session, release_id)]
-    counts: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]
+    rows = session.execute(
         select(Delivery.status, func.count())
         .join(Distribution, Distribution.id == Delivery.distribution_id)
         .where(Distribution.release_id.in_(ids), Delivery.status.in_(NOT_YET_SENT))
-        .group_by(Delivery.status)).all())
-    return Impact(recipients=count_recipients(session, ids),
-                  held=counts.get(DeliveryStatus.HELD, 0),
-                  pending=counts.get(DeliveryStatus.PENDING, 0))
+        .group_by(Delivery.status))
+    counts = {DeliveryStatus(status).value: n for status, n in rows}
+    return Impact(recipients=count_recipients(session, ids), held=counts.get("held", 0),
+                  pending=counts.get("pending", 0))
 
 
 def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
@@ -100,14 +100,20 @@ def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
     trusted = func.max(case((Delivery.trusted, 1), else_=0))
     suppressed = exists().where(Suppression.email == Delivery.email)
     return (
-        select(Delivery.contact_id, func.min(Delivery.email).label("email"),
-               trusted.label("trusted"), func.min(Delivery.list_id).label("list_id"))
-        .join(Distribution, Distribution.id == Delivery.distribution_id)
-        .where(Distribution.release_id.in_(release_ids),
-               Distribution.kind.in_(CARRIES_RELEASE),
-               Delivery.status.in_(RECEIVED), ~suppressed)
+        _received(select(Delivery.contact_id, func.min(Delivery.email).label("email"),
+                         trusted.label("trusted"), func.min(Delivery.list_id).label("list_id")),
+                  release_ids)
+        .where(~suppressed)
         .group_by(Delivery.contact_id)
     )
+
+
+def _received(stmt, release_ids: list[int]):  # type: ignore[no-untyped-def]
+    """Deliveries of the release text, sent or on their way."""
+    return (stmt.select_from(Delivery)
+            .join(Distribution, Distribution.id == Delivery.distribution_id)
+            .where(Distribution.release_id.in_(release_ids),
+                   Distribution.kind.in_(CARRIES_RELEASE), Delivery.status.in_(RECEIVED)))
 
 
 def count_recipients(session: Session, release_ids: list[int]) -> int:
@@ -123,10 +129,9 @@ def follow_up(session: Session, release: Release, kind: DistributionKind, note: 
     count = session.execute(select(func.count()).select_from(sub)).scalar_one()
     if not count:
         return None, 0
-    parent = session.scalars(
-        select(Distribution).where(Distribution.release_id.in_(ids),
-                                   Distribution.kind.in_(CARRIES_RELEASE))
-        .order_by(Distribution.id).limit(1)).one()
+    # The first distribution that reached anyone is the one the follow-up answers.
+    first = session.scalar(_received(select(func.min(Delivery.distribution_id)), ids))
+    parent = session.get_one(Distribution, first)
     dist = Distribution(release_id=release.id, kind=kind, status=DS.SCHEDULED,
                         list_names=list(parent.list_names), send_at=now, parent_id=parent.id,
                         note=note, created_at=now)
@@ -186,7 +191,8 @@ def _check_move(session: Session, release: Release, until: times.WhenParsed,
         raise InvalidInput(f"release {release.id} is already embargoed until {shown}")
     # Once the public may have it, an embargo cannot be put back.
     ids = [r.id for r in family(session, release.id)]
-    if lifted(release.embargo_until, now) and count_recipients(session, ids):
+    went_out = session.scalar(_received(select(func.count()), ids))
+    if lifted(release.embargo_until, now) and went_out:
         raise InvalidInput(f"release {release.id} is no longer under embargo and copies went "
                            "out; an embargo cannot be put back on it")
 

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from distribution.errors import InvalidInput
+
 EXAMPLE = "'2025-04-16 09:00 Europe/Zurich'"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -50,7 +52,7 @@ _WEEKDAY_WORDS.update(tues=1, thur=3, thurs=3)
 _FILLER = frozenset({"at", "on", "hrs", "hours", "h", "-", "–", "—"})
 
 
-class TimeError(ValueError):
+class TimeError(InvalidInput, ValueError):
     """A time the user gave cannot be used; the message is one line, meant for them."""
 
 

@@ -222,6 +222,29 @@ def test_a_recipient_of_two_sends_gets_one_notice(store, settings, smtp_server, 
         TRUSTED | {"d0@example.org"})
 
 
+def test_a_copy_on_its_way_counts_as_received(store, settings):
+    # A batch has claimed the row and may be talking to the SMTP server right now.
+    with store.Session() as session, session.begin():
+        release = make_release(session, embargo_in=timedelta(hours=2))
+        make_list(session, "media", ["t0@example.org"], trusted=True)
+        dispatch.schedule(session, dispatch.plan(session, release.id, ["media"]), now=now_utc())
+        session.execute(update(Delivery).values(status="sending"))
+    assert _change(store, release.id, withdraw=True).notified == 1
+
+
+def test_withdrawing_cancels_scheduled_and_paused_sends(store, sent):
+    release_id, _ = sent
+    later = now_utc() + timedelta(hours=1)
+    with store.Session() as session, session.begin():
+        plan = dispatch.plan(session, release_id, ["media"])
+        scheduled, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later)
+        paused, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later)
+        paused.status = DistributionStatus.PAUSED
+    report = _change(store, release_id, withdraw=True)
+    assert {scheduled.id, paused.id} <= set(report.cancelled_distributions)
+    assert set(_statuses(store, paused.id).values()) == {"cancelled"}
+
+
 # --- corrections ----------------------------------------------------------------------------
 
 def test_a_correction_goes_to_exactly_the_original_recipients(store, settings, smtp_server,

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from distribution import catalogue, corrections, notices, times
+from distribution import catalogue, corrections, notices, status, times
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.delivery import deliver_now, hand_to_workers
 from distribution.cli.releases import release
@@ -28,7 +28,11 @@ from distribution.releases import read_release_file
 @user_errors
 def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: bool,
             yes: bool, as_json: bool) -> None:
-    """Move, lift or withdraw; everyone who received the release is told, nobody else."""
+    """Move, lift or withdraw the embargo; tell who received it.
+
+    Everyone who received the release gets a notice, and nobody else. Held public copies
+    follow the new time (--lift: sent now; --withdraw: cancelled).
+    """
     if sum((until is not None, lift, withdraw)) != 1:
         raise click.UsageError("give exactly one of --until, --lift or --withdraw")
     with app.transaction() as session:
@@ -62,8 +66,14 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
 @pass_app
 @user_errors
 def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> None:
-    """Send the corrected FILE as a CORRECTION to exactly those who received the release."""
+    """Send a corrected FILE to those who received the release.
+
+    The corrected text becomes a new release; exactly those who received the original get it
+    as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
+    """
     parsed = read_release_file(file)
+    for warning in parsed.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if parsed.embargo_text:
         click.echo("warning: the file's embargo line is ignored; a correction keeps the "
                    "release's embargo (change it with `pressroom release embargo`)", err=True)
@@ -83,7 +93,8 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
         result = {"release_id": new.id, "corrects_id": release_id,
                   "distribution_id": dist.id if dist else None,
                   "note": dist.note if dist else None,
-                  "recipients": recipients if dist else 0, "carried_over": carried}
+                  "recipients": status.counts(session, dist.id)["total"] if dist else 0,
+                  "carried_over": carried}
     to_deliver = ([dist.id] if dist else []) + carried
     result["delivery"] = _deliver(app, to_deliver, as_json)
     if as_json:

@@ -1,4 +1,4 @@
-"""`pressroom release add|list|show|preview`."""
+"""`pressroom release add|list|show|preview` (embargo and correct: cli/embargo.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from distribution.releases import read_release_file
 
 @main.group()
 def release() -> None:
-    """Add, inspect and preview press releases."""
+    """Add, inspect, preview, re-embargo and correct press releases."""
 
 
 @release.command("add")

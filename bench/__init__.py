@@ -1,0 +1,1 @@
+"""Benchmarks: `bench/run` measures Pressroom against smtp-source and plain Python senders."""

@@ -1,0 +1,223 @@
+"""The main path through the command line: release -> lists -> send -> status."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).parent / "data" / "releases"
+DAMASCUS = SAMPLES / "01-iiim-head-concludes-damascus-visit.txt"
+
+
+def _setup_lists(cli, tmp_path) -> None:
+    media = tmp_path / "media.csv"
+    media.write_text("email,name,outlet,timezone\n"
+                     "ana@example.com,Ana Ribeiro,Daily Courier,Europe/Lisbon\n"
+                     "james@example.net,James Kariuki,East Africa Wire,\n", encoding="utf-8")
+    public = tmp_path / "public.csv"
+    public.write_text("email,name\nreader@example.org,Reader\njames@example.net,James\n",
+                      encoding="utf-8")
+    assert cli("lists", "create", "media", "--trusted").exit_code == 0
+    assert cli("lists", "create", "public").exit_code == 0
+    assert cli("contacts", "import", str(media), "--list", "media").exit_code == 0
+    assert cli("contacts", "import", str(public), "--list", "public").exit_code == 0
+
+
+def _add(cli, path: Path, *flags: str) -> int:
+    return cli.json("release", "add", str(path), *flags)["id"]
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES.glob("*.txt")), ids=lambda p: p.stem)
+def test_every_sample_release_loads(cli, sample):
+    release_id = _add(cli, sample)
+    shown = cli.json("release", "show", str(release_id))
+    assert shown["headline"] and shown["body"]
+    assert shown["status"] == "draft"
+    for key in ("id", "headline", "subheadline", "language", "dateline_place", "dateline_date",
+                "embargo_until", "end_marker", "media_contacts", "boilerplate_heading",
+                "boilerplate", "body", "status"):
+        assert key in shown
+
+
+def test_release_show_gives_the_fields_a_reader_names(cli):
+    release_id = _add(cli, DAMASCUS, "--contact",
+                      "IIIM Media <media@iiim.example.org> +41 22 917 00 00")
+    shown = cli.json("release", "show", str(release_id))
+    assert shown["headline"].startswith("IIIM Head Concludes his visit to Damascus")
+    assert shown["dateline_place"] == "Damascus"
+    assert shown["dateline_date"] == "2025-04-16"
+    assert shown["end_marker"] == "-ENDS-"
+    assert shown["boilerplate_heading"] == "About the IIIM"
+    assert shown["media_contacts"] == [{"name": "IIIM Media", "email": "media@iiim.example.org",
+                                        "phone": "+41 22 917 00 00"}]
+    assert shown["embargo_until"] is None and shown["language"] == "en"
+
+
+def test_obfuscated_contact_is_warned_about_not_invented(cli):
+    result = cli("release", "add", str(DAMASCUS))
+    assert result.exit_code == 0
+    assert "obfuscated" in result.stderr
+    release_id = int(result.stdout.split()[1])
+    assert cli.json("release", "show", str(release_id))["media_contacts"] == []
+
+
+def test_embargo_flag_is_stored_in_utc_with_its_zone(cli):
+    release_id = _add(cli, DAMASCUS, "--embargo", "2099-04-16 09:00 Europe/Zurich")
+    shown = cli.json("release", "show", str(release_id))
+    assert shown["embargo_until"] == "2099-04-16T09:00:00+02:00"
+    assert shown["embargo_zone"] == "Europe/Zurich"
+    assert "07:00 UTC" in shown["embargo_display"]
+
+
+def test_send_delivers_each_recipient_once_and_status_counts(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--list", "media", "--list", "public", "--yes",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    sent = json.loads(result.stdout)
+    assert sent["recipients"] == 3 and sent["sent"] == 3
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    recipients = sorted(email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+                        ["To"].addresses[0].addr_spec for f in files)
+    assert recipients == ["ana@example.com", "james@example.net", "reader@example.org"]
+    status = cli.json("status")
+    assert (status["total"], status["sent"], status["failed"], status["pending"],
+            status["held"]) == (3, 3, 0, 0, 0)
+    assert status["status"] == "done"
+    assert cli.json("release", "show", str(release_id))["status"] == "sent"
+
+
+def test_dry_run_shows_the_count_and_sends_nothing(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--list", "media", "--list", "public", "--dry-run")
+    assert result.exit_code == 0
+    assert "3 recipients" in result.stdout and "ana@example.com" in result.stdout
+    assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
+    assert cli("status").exit_code == 1   # no distribution was recorded
+
+
+def test_confirmation_refused_sends_nothing(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--list", "media", input="n\n")
+    assert result.exit_code == 1
+    assert "nothing sent" in result.stderr
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_test_copy_goes_to_one_address_only(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--test-to", "officer@iiim.example.org")
+    assert result.exit_code == 0, result.output
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1 and "officer@iiim.example.org" in files[0].name
+    assert cli("status").exit_code == 1
+
+
+def test_embargoed_send_holds_public_and_marks_trusted(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS, "--embargo", "2099-04-16 09:00 Europe/Zurich")
+    result = cli("send", str(release_id), "--list", "media", "--list", "public", "--yes")
+    assert result.exit_code == 0, result.output
+    status = cli.json("status")
+    assert (status["sent"], status["held"]) == (2, 1)
+    subjects = {}
+    for path in (tmp_path / "outbox").glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        subjects[message["To"].addresses[0].addr_spec] = str(message["Subject"])
+    assert subjects["james@example.net"].startswith(
+        "STRICTLY EMBARGOED UNTIL 09:00 CEST, 16 April 2099 (07:00 UTC): IIIM Head")
+    # A journalist with a time zone also reads the lift in their own time.
+    assert subjects["ana@example.com"].startswith(
+        "STRICTLY EMBARGOED UNTIL 09:00 CEST, 16 April 2099 (07:00 UTC; 08:00 WEST")
+    assert cli.json("release", "show", str(release_id))["held_deliveries"] == 1
+
+
+def test_smtp_refusing_connections_leaves_deliveries_pending(cli, tmp_path, smtp_server):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    smtp_server.stop()
+    cli.env["PRESSROOM_SMTP_URL"] = smtp_server.url
+    result = cli("send", str(release_id), "--list", "media", "--yes")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "unreachable" in result.stderr and "pressroom worker" in result.stderr
+    assert cli.json("status")["pending"] == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["release", "add", "missing.txt"], "no such file"),
+    (["release", "show", "999"], "no release with id 999"),
+    (["send", "999", "--list", "media", "--yes"], "no release with id 999"),
+    (["status", "42"], "no distribution with id 42"),
+    (["release", "add", str(DAMASCUS), "--embargo", "tomorrow-ish"], "cannot read"),
+    (["release", "add", str(DAMASCUS), "--embargo", "2020-01-01 09:00 Europe/Zurich"],
+     "in the past"),
+    (["release", "add", str(DAMASCUS), "--embargo", "2099-03-29 02:30 Europe/Zurich"],
+     "does not exist"),
+])
+def test_user_mistakes_get_one_line_errors(cli, args, message):
+    result = cli(*args)
+    assert result.exit_code != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_release_without_headline_or_not_utf8_is_refused(cli, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n   \n", encoding="utf-8")
+    result = cli("release", "add", str(empty))
+    assert result.exit_code == 1 and "no headline" in result.stderr
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Headline\n\nCaf\xe9 society\n".encode("latin-1"))
+    result = cli("release", "add", str(latin))
+    assert result.exit_code == 1 and "line 3" in result.stderr
+    assert cli.json("release", "list") == []
+
+
+def test_send_to_unknown_or_empty_list_is_refused(cli, tmp_path):
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--list", "nobody", "--yes")
+    assert result.exit_code == 1 and "no list named 'nobody'" in result.stderr
+    cli("lists", "create", "empty")
+    result = cli("send", str(release_id), "--list", "empty", "--yes")
+    assert result.exit_code == 1 and "no one to send to" in result.stderr
+
+
+def test_preview_parts(cli, tmp_path):
+    release_id = _add(cli, DAMASCUS)
+    text = cli("release", "preview", str(release_id), "--text").stdout
+    assert "-ENDS-" in text and "Damascus, April 16, 2025" in text
+    html = cli("release", "preview", str(release_id), "--html").stdout
+    assert "<html" in html.lower() and "style=" in html
+    out = tmp_path / "preview.eml"
+    assert cli("release", "preview", str(release_id), "--eml", "--out", str(out)).exit_code == 0
+    message = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+
+
+def test_scheduled_send_waits_for_the_worker(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    result = cli("send", str(release_id), "--list", "media", "--at", "2099-01-01 09:00", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Europe/Zurich" in result.stderr    # the zone it assumed is said
+    status = cli.json("status")
+    assert status["status"] == "scheduled" and status["pending"] == 2
+    assert status["send_at"].startswith("2099-01-01T08:00:00")
+
+
+def test_config_prints_settings_with_secrets_masked(cli):
+    cli.env["PRESSROOM_SMTP_URL"] = "smtp://relay:s3cret@mail.example.org:587"
+    shown = cli.json("config")
+    assert shown["secret_key"] == "********"
+    assert shown["smtp_url"] == "smtp://relay:********@mail.example.org:587"
+    assert "s3cret" not in cli("config").stdout

@@ -1,0 +1,61 @@
+"""Settings: defaults, then a TOML file, then PRESSROOM_* variables."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def test_defaults_use_the_data_directory(tmp_path):
+    settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'pressroom.db'}"
+    assert settings.outbox == str(tmp_path / "outbox")
+    assert settings.broker_url == "" and settings.smtp_url == ""
+    assert settings.batch_size == 500
+
+
+def test_secret_key_is_made_once_and_kept(tmp_path):
+    first = load_settings(environ={"PRESSROOM_HOME": str(tmp_path)}).secret_key
+    again = load_settings(environ={"PRESSROOM_HOME": str(tmp_path)}).secret_key
+    assert first == again and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_file_overrides_defaults_and_environment_overrides_file(tmp_path):
+    path = tmp_path / "pressroom.toml"
+    path.write_text('org_name = "IIIM"\nbatch_size = 200\nfrom = "IIIM <press@iiim.org>"\n'
+                    'timezone = "Europe/Zurich"\n', encoding="utf-8")
+    env = {"PRESSROOM_HOME": str(tmp_path), "PRESSROOM_CONFIG": str(path),
+           "PRESSROOM_BATCH_SIZE": "50"}
+    settings = load_settings(environ=env)
+    assert settings.org_name == "IIIM"
+    assert settings.batch_size == 50
+    assert settings.from_addr == "IIIM <press@iiim.org>"
+    assert settings.sender_domain == "iiim.org"
+    assert settings.unsubscribe_mailto == "unsubscribe@iiim.org"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("nonsense = 1\n", "unknown setting 'nonsense'"),
+    ("org_name = \n", "not valid TOML"),
+    ("batch_size = 'many'\n", "must be a number"),
+])
+def test_bad_config_files_are_refused_clearly(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(path, environ={"PRESSROOM_HOME": str(tmp_path)})
+
+
+def test_missing_config_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={"PRESSROOM_HOME": str(tmp_path)})
+
+
+def test_cli_reports_a_bad_config_in_one_line(cli, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("nonsense = 1\n", encoding="utf-8")
+    result = cli("--config", str(path), "config")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: config file {path}: unknown setting 'nonsense'"

@@ -100,7 +100,7 @@ class Sink:
     def __init__(self, processes: Processes) -> None:
         self.port = free_port()
         self.output = processes.workdir / "smtp-sink.out"
-        argv = [_tool("smtp-sink"), "-c", "-u", getpass.getuser(), f"127.0.0.1:{self.port}",
+        argv = [tool("smtp-sink"), "-c", "-u", getpass.getuser(), f"127.0.0.1:{self.port}",
                 "1000"]
         # -c prints "sess=… quit=… mesg=N" whenever a message ends; PIPELINING is on.
         self.process = processes.start("smtp-sink", argv)
@@ -137,7 +137,7 @@ class Redis:
 
     def __init__(self, processes: Processes) -> None:
         self.port = free_port()
-        argv = [_tool("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+        argv = [tool("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", str(processes.workdir)]
         self.process = processes.start("redis", argv)
         wait_for(self._answers, timeout=10, what="redis-server")
@@ -188,7 +188,7 @@ def postgres_version() -> str:
         return str(admin.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
 
 
-def _tool(name: str) -> str:
+def tool(name: str) -> str:
     found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
     if found is None:
         raise RuntimeError(f"{name} is missing: bench/run installs it (apt-get install postfix)")

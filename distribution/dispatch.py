@@ -53,6 +53,10 @@ def plan(session: Session, release_id: int, list_names: list[str]) -> Plan:
     release = get_release(session, release_id)
     if release.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn and cannot be sent")
+    newer = session.scalar(select(Release.id).where(Release.corrects_id == release_id))
+    if newer is not None:
+        raise InvalidInput(f"release {release_id} was corrected by release {newer}; "
+                           "send that one")
     lists = get_lists(session, list_names)
     count = audience.count_audience(session, [m.id for m in lists])
     if count == 0:

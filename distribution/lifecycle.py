@@ -121,7 +121,8 @@ def finish_done(session: Session, now: datetime) -> list[int]:
     )
     done = session.execute(stmt).all()
     for _, release_id, kind in done:
-        if kind == DistributionKind.RELEASE:
+        # A correction is the release, as it now reads: it is public once sent too.
+        if kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
             mark_release_sent(session, release_id, now)
     return [row[0] for row in done]
 
@@ -163,6 +164,19 @@ def cancel(session: Session, distribution_id: int, now: datetime) -> int:
     stmt = (
         update(Delivery)
         .where(Delivery.distribution_id == distribution_id,
+               Delivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]))
+        .values(status=DeliveryStatus.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount
+
+
+def cancel_leftovers(session: Session) -> int:
+    """Rows handed back after a cancel (in flight when it came, or reclaimed) are cancelled."""
+    cancelled = select(Distribution.id).where(Distribution.status == DS.CANCELLED.value)
+    stmt = (
+        update(Delivery)
+        .where(Delivery.distribution_id.in_(cancelled.scalar_subquery()),
                Delivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]))
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)

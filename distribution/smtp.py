@@ -113,6 +113,11 @@ def data_block(message: bytes) -> bytes:
     return body + b".\r\n"
 
 
+# A relay that will not relay for us says so at RCPT, for every recipient alike: that is
+# our configuration, not a bad address, and must pause rather than suppress everyone.
+_RELAY_DENIED = re.compile(r"relay(ing)? (access )?(denied|not permitted)", re.IGNORECASE)
+
+
 class _Stage(enum.Enum):
     MAIL = "MAIL"
     RCPT = "RCPT"
@@ -125,7 +130,8 @@ def classify(stage: _Stage, code: int, text: str) -> Outcome:
     if 200 <= code < 300:
         return Outcome(OutcomeKind.SENT, code, text)
     if code >= 500:
-        kind = OutcomeKind.SENDER_REJECTED if stage is _Stage.MAIL else OutcomeKind.PERMANENT
+        refused_sender = stage is _Stage.MAIL or _RELAY_DENIED.search(text) is not None
+        kind = OutcomeKind.SENDER_REJECTED if refused_sender else OutcomeKind.PERMANENT
         return Outcome(kind, code, text)
     return Outcome(OutcomeKind.TEMPORARY, code, text)
 

@@ -33,6 +33,7 @@ def sweep(factory: sessionmaker[Session], settings: Settings) -> SweepReport:
         report.started = lifecycle.activate_due(session, now, settings.lateness_seconds)
         report.released = lifecycle.release_held(session, now)
         report.reclaimed = claims.return_stale(session, now, settings.claim_timeout_seconds)
+        lifecycle.cancel_leftovers(session)
         report.finished = lifecycle.finish_done(session, now)
         report.work = lifecycle.work_available(session, now)
     if report.reclaimed:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from distribution import claims, dispatch, lifecycle
 from distribution.batch import run_batch
+from distribution.errors import InvalidInput
 from distribution.models import (
     Delivery,
     DeliveryStatus,
@@ -289,3 +291,28 @@ def test_a_recipient_whose_message_cannot_be_built_fails_alone(store, smtp_serve
         assert "cannot build the message" in row.last_error
         # Our own limitation is not the recipient's fault: the address is not suppressed.
         assert session.scalars(select(Suppression)).all() == []
+
+
+def test_relay_denied_at_rcpt_pauses_instead_of_suppressing(store, smtp_server, tmp_path):
+    settings = _smtp_settings(tmp_path, store, smtp_server)
+    for address in addresses("q", 3):
+        smtp_server.answer(address, "554 5.7.1 <x>: Relay access denied")
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", addresses("q", 3))
+    distribution_id, _ = _send(store, release.id, ["media"])
+    deliver_due(store.Session, settings)
+    assert set(_statuses(store, distribution_id).values()) == {"pending"}
+    with store.Session() as session:
+        assert session.get(Distribution, distribution_id).status == DistributionStatus.PAUSED
+        assert session.scalars(select(Suppression)).all() == []
+
+
+def test_a_corrected_release_cannot_be_sent_in_its_old_version(store):
+    with store.Session() as session, session.begin():
+        old = make_release(session)
+        new = make_release(session, headline="Corrected", corrects_id=old.id)
+        make_list(session, "media", ["a@example.org"])
+    with store.Session() as session, pytest.raises(InvalidInput,
+                                                   match=f"corrected by release {new.id}"):
+        dispatch.plan(session, old.id, ["media"])

@@ -196,3 +196,11 @@ def test_a_right_to_left_release_is_marked_so(newsroom, add) -> None:
     release_id = add("بيان صحفي", language="ar")
     page = newsroom.get(f"/releases/{release_id}").text
     assert '<html lang="ar">' in page and 'dir="rtl"' in page
+
+
+def test_a_corrected_release_is_listed_once_as_its_new_version(newsroom, add) -> None:
+    original = add("Ministerial Briefing for Member States")
+    add("Ministerial Briefing for supportive Member States", corrects_id=original)
+    listing = newsroom.get("/releases").text
+    assert "Ministerial Briefing for supportive Member States" in listing
+    assert "Ministerial Briefing for Member States" not in listing

@@ -58,4 +58,7 @@ def public_releases(session: Session, now: datetime) -> list[PublicRelease]:
         or_(Release.status.in_([ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN]),
             Release.first_sent_at.is_not(None))))
     views = [view for release in candidates if (view := public_view(release, now))]
+    # A corrected release is listed once, as its newest public version.
+    superseded = {v.release.corrects_id for v in views if v.release.corrects_id}
+    views = [v for v in views if v.release.id not in superseded]
     return sorted(views, key=lambda v: (v.published_at, v.release.id), reverse=True)

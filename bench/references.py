@@ -1,0 +1,45 @@
+"""The references every Pressroom row is compared with, measured on the same sink.
+
+ceiling: smtp-source (C), 8 sessions, connection reuse, Pressroom's rendered message;
+floor: the naive Python sender; bare loop: plain Python at its best, 1 and 2 processes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from bench.fixture import References
+from bench.services import Processes, Sink, tool
+from bench.timing import Row, timed_process
+
+BENCH = Path(__file__).resolve().parent
+SESSIONS = 8
+
+
+def ceiling(processes: Processes, sink: Sink, refs: References, n: int) -> Row:
+    # -d keeps each session's connection for its next message; -F sends our message.
+    argv = [tool("smtp-source"), "-d", "-m", str(n), "-s", str(SESSIONS), "-F", str(refs.eml),
+            "-f", "press@iiim.example.org", "-t", "reporter@outlet.example.com",
+            f"127.0.0.1:{sink.port}"]
+    row = timed_process(processes, sink, f"smtp-source-{n}", argv, n)
+    row.name = "ceiling: smtp-source (C, 8 sessions)"
+    row.extra["command"] = " ".join(argv[:-1] + ["127.0.0.1:PORT"])
+    return row
+
+
+def naive(processes: Processes, sink: Sink, refs: References, n: int) -> Row:
+    argv = [sys.executable, str(BENCH / "naive_sender.py"), "--port", str(sink.port),
+            "-n", str(n), "--content", str(refs.content)]
+    row = timed_process(processes, sink, f"naive-{n}", argv, n)
+    row.name = "floor: naive Python sender (EmailMessage + smtplib)"
+    return row
+
+
+def bare_loop(processes: Processes, sink: Sink, refs: References, n: int,
+              workers: int = 1) -> Row:
+    argv = [sys.executable, str(BENCH / "bare_loop.py"), "--port", str(sink.port),
+            "-n", str(n), "--template", str(refs.template), "--processes", str(workers)]
+    row = timed_process(processes, sink, f"bare-{workers}-{n}", argv, n)
+    row.name = f"bare loop ({workers} process{'es' if workers > 1 else ''}, smtplib)"
+    return row

@@ -22,7 +22,10 @@ from email_validator.rfc_constants import (
     EMAIL_MAX_LENGTH,
 )
 from sqlalchemy import String, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import Insert as PGInsert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from distribution.errors import InvalidInput, NotFound
 from distribution.lists import CHUNK, dialect_insert, get_list, json_rows, subscribe
@@ -48,6 +51,7 @@ PROGRESS_EVERY = 1000  # lines between progress reports
 Source = str | PathLike[str] | IO[bytes] | IO[str]
 Row = list[str | None]  # a contact's FIELDS, in order
 Progress = Callable[[int], None]
+Returning = ReturningInsert[tuple[str, int]]  # a bulk statement returning (email, id)
 
 
 @dataclass
@@ -55,7 +59,7 @@ class ImportReport:
     imported: int = 0               # new contacts
     updated: int = 0                # existing contacts given new details
     duplicates_merged: int = 0      # rows merged into an earlier row for the same address
-    subscribed: int = 0             # new subscriptions to the list
+    subscribed: int = 0             # subscriptions added to the list
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 
@@ -84,9 +88,9 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     Good rows are imported even when others are rejected. Rows are merged on the address as
     email_validator normalises it, which lowercases the domain only: Bob@Example.ORG and
     Bob@example.org are one contact, bob@example.org another (the standard lets a server
-    treat local parts case-sensitively). Existing contacts keep a detail the file leaves
-    empty. With a list, every good row is subscribed, except contacts who unsubscribed.
-    on_progress is called with the number of bytes read since its last call.
+    treat local parts case-sensitively). An existing contact takes the file's non-empty
+    details and keeps the others. With a list, every good row is subscribed, except contacts
+    who unsubscribed from it. on_progress gets the bytes read since its last call.
     """
     target = get_list(session, list_name) if list_name is not None else None
     report = ImportReport()
@@ -211,7 +215,7 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
 def _lines(stream: IO[bytes] | IO[str], on_progress: Progress | None) -> Iterator[str]:
     """Decoded lines; a line that is not UTF-8 stops the import, named."""
     pending = 0
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(_physical_lines(stream), 1):
         if isinstance(raw, bytes):
             try:
                 line = raw.decode("utf-8")
@@ -229,6 +233,15 @@ def _lines(stream: IO[bytes] | IO[str], on_progress: Progress | None) -> Iterato
             pending = 0
     if on_progress is not None and pending:
         on_progress(pending)
+
+
+def _physical_lines(stream: IO[bytes] | IO[str]) -> Iterator[bytes | str]:
+    """Lines as the file has them, also when they end with CR alone (Excel's old Mac CSV)."""
+    for raw in stream:
+        if isinstance(raw, bytes) and raw.find(b"\r", 0, -2) != -1:
+            yield from raw.splitlines(keepends=True)  # bytes split on CR, LF and CRLF only
+        else:
+            yield raw
 
 
 def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
@@ -351,7 +364,7 @@ def _save(session: Session, contacts: list[Row], report: ImportReport) -> dict[s
     return inserted | updated
 
 
-def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Any],
+def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Returning],
                contacts: list[Row], now: datetime) -> dict[str, int]:
     """Run a statement built for each chunk of rows; returns the (email, id) rows it returns."""
     returned: dict[str, int] = {}
@@ -360,13 +373,13 @@ def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime],
     return returned
 
 
-def _insert_new(session: Session, contacts: list[Row], now: datetime) -> Any:
+def _insert_new(session: Session, contacts: list[Row], now: datetime) -> Returning:
     table = Contact.__table__
     return (_insert(session, contacts, now).on_conflict_do_nothing(index_elements=[table.c.email])
             .returning(table.c.email, table.c.id))
 
 
-def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Any:
+def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Returning:
     """ON CONFLICT (email) DO UPDATE: a non-empty new detail replaces the old one."""
     table = Contact.__table__
     stmt = _insert(session, contacts, now)
@@ -380,7 +393,7 @@ def _update_existing(session: Session, contacts: list[Row], now: datetime) -> An
     ).returning(table.c.email, table.c.id)
 
 
-def _insert(session: Session, contacts: list[Row], now: datetime) -> Any:
+def _insert(session: Session, contacts: list[Row], now: datetime) -> SQLiteInsert | PGInsert:
     rows = json_rows(session, dict.fromkeys(FIELDS, String()), contacts)
     return dialect_insert(session, Contact.__table__).from_select(
         [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))

@@ -57,6 +57,13 @@ def test_bom_crlf_and_a_header_in_another_case_with_spaces(store):
     assert saved(store)["ana@example.com"].outlet == "Courier"
 
 
+def test_lines_ending_with_cr_alone_are_read_and_numbered(store):
+    report = run_import(store, b'email,name\r"ana@example.com","Ana\rRibeiro"\rbob@,Bob\r')
+    assert report.imported == 1
+    assert [line for line, _ in report.rejected] == [4]
+    assert saved(store)["ana@example.com"].name == "Ana Ribeiro"
+
+
 def test_quoted_fields_keep_commas_and_a_quoted_newline_becomes_a_space(store):
     report = run_import(store, 'email,name,outlet\n'
                                'ana@example.com,"Ribeiro, Ana","Courier\nInternational"\n')
@@ -289,6 +296,21 @@ def test_all_contacts_show_their_lists_and_can_be_limited_to_one_list(store):
     ]
     assert in_media == ["a@example.org", "b@example.org"]
     assert [c.email for c in first] == ["a@example.org"]
+
+
+def test_deliverability_is_checked_once_per_domain_when_asked(sqlite_store, monkeypatch):
+    asked: list[tuple[str, bool]] = []
+
+    def recording_validate(address, **options):
+        asked.append((address, options["check_deliverability"]))
+        return validate_email(address, check_deliverability=False)  # no DNS in tests
+
+    monkeypatch.setattr(contacts, "validate_email", recording_validate)
+    monkeypatch.setattr(contacts, "caching_resolver", lambda: None)
+    report = run_import(sqlite_store, "email\na@example.org\nb@example.org\nc@example.net\n",
+                        check_deliverability=True)
+    assert report.imported == 3
+    assert asked == [("x@example.org", True), ("x@example.net", True)]
 
 
 # The fast path of AddressValidator must say exactly what validate_email says.

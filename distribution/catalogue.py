@@ -111,10 +111,5 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
 
 
 def _in_zone(utc: datetime, zone: str | None) -> str:
-    """ISO 8601 with the offset of the zone the embargo was given in."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        return utc.astimezone(ZoneInfo(zone)).isoformat() if zone else utc.isoformat()
-    except (KeyError, ValueError):
-        return utc.isoformat()
+    """ISO 8601 with the offset of the zone the embargo was given in (any form times reads)."""
+    return times.to_zone(utc, zone).isoformat() if zone else utc.isoformat()

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (
-    Integer,
-    Select,
-    String,
-    Table,
-    and_,
-    bindparam,
-    cast,
-    func,
-    literal,
-    select,
-    true,
-)
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.dialects.postgresql import Insert as PGInsert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, Select, and_, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeEngine
 
+from distribution.db import dialect_insert, json_rows
 from distribution.errors import InvalidInput, NotFound
 from distribution.models import MailingList, Subscription, SubscriptionStatus, UTCDateTime, utcnow
 
@@ -109,35 +91,6 @@ def subscribe(session: Session, contact_ids: Iterable[int], list_id: int) -> int
             preserve_rowcount=True))
         added += done.rowcount
     return added
-
-
-def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[Sequence]) -> Select:
-    """A SELECT over Python rows, sent as one JSON parameter (SQLite and PostgreSQL).
-
-    Bulk statements become INSERT ... SELECT FROM this: one short statement per chunk. With
-    executemany, PostgreSQL ran a statement per row (3-5 s per 100,000 contacts here), and
-    multi-row VALUES made psycopg re-parse a huge statement per chunk. Values are JSON
-    scalars (str, int, None).
-    """
-    doc = bindparam(None, json.dumps(rows, ensure_ascii=False), type_=String())
-    if session.get_bind().dialect.name == "postgresql":
-        # jsonb, not json: ->> on json re-parses the element's text for every column.
-        elements = func.jsonb_array_elements(cast(doc, JSONB)).table_valued("value")
-        fields = [elements.c.value.op("->>")(literal(i)) for i in range(len(columns))]
-    else:
-        elements = func.json_each(doc).table_valued("value")
-        fields = [func.json_extract(elements.c.value, f"$[{i}]") for i in range(len(columns))]
-    selected = [cast(field, kind).label(name)
-                for field, (name, kind) in zip(fields, columns.items(), strict=True)]
-    # SQLite needs a WHERE before an upsert's ON CONFLICT to parse INSERT ... SELECT.
-    return select(*selected).select_from(elements).where(true())
-
-
-def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:
-    """INSERT with ON CONFLICT for the session's database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert(table)
-    return sqlite_insert(table)
 
 
 def _with_members() -> Select:

@@ -1,42 +1,26 @@
 """Times that people type (--embargo, --at) or write in release files, and how we show them.
 
 Every instant leaves this module as an aware UTC datetime together with the zone it was
-given in, so it can be shown back the way the officer wrote it. A zone is one of: an IANA
-name ("Europe/Zurich"), "UTC", a fixed offset ("+02:00"), or a known abbreviation ("CEST").
-Wall times that a zone skips (DST gap) or repeats (DST fold) are refused, never guessed.
+given in, so it can be shown back the way the officer wrote it. Zones, and wall times in
+them, are distribution.zones' part; its TimeError, normalize_zone and to_zone are here too.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from distribution.errors import InvalidInput
+from distribution import zones
+from distribution.zones import TimeError, normalize_zone, to_zone
+
+__all__ = ["MONTHS", "TimeError", "WhenParsed", "embargo_line", "format_in_zone",
+           "normalize_zone", "parse_embargo_text", "parse_when", "to_zone"]
 
 EXAMPLE = "'2025-04-16 09:00 Europe/Zurich'"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-# Abbreviations met in release files, each read as the one fixed offset it stands for. Someone
-# who writes "CET" in April gets +01:00, i.e. a lift one hour later than CEST: late, never early.
-ABBREVIATIONS: dict[str, timedelta] = {
-    name: timedelta(hours=hours) for name, hours in {
-        "UTC": 0, "GMT": 0, "WET": 0, "WEST": 1, "BST": 1, "CET": 1, "CEST": 2, "EET": 2,
-        "EEST": 3, "EST": -5, "EDT": -4, "PST": -8, "PDT": -7, "JST": 9, "AEST": 10,
-        "AEDT": 11,
-    }.items()
-}
-# Abbreviations that name different offsets in different countries: refuse rather than guess.
-AMBIGUOUS = {
-    "CST": "'America/Chicago' or 'Asia/Shanghai'",
-    "IST": "'Asia/Kolkata', 'Europe/Dublin' or 'Asia/Jerusalem'",
-    "AST": "'America/Halifax' or 'Asia/Riyadh'",
-}
-MAX_OFFSET = timedelta(hours=14)
 
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
 _HOUR = re.compile(r"\d{1,2}")
@@ -44,7 +28,6 @@ _AMPM = re.compile(r"([ap])\.?m\.?", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _YEAR = re.compile(r"\d{4}")
 _DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?", re.IGNORECASE)
-_OFFSET = re.compile(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 _MONTH_WORDS = {w: i + 1 for i, m in enumerate(MONTHS) for w in (m.lower(), m[:3].lower())}
 _MONTH_WORDS["sept"] = 9
 _WEEKDAY_WORDS = {w: i for i, d in enumerate(WEEKDAYS) for w in (d.lower(), d[:3].lower())}
@@ -52,14 +35,10 @@ _WEEKDAY_WORDS.update(tues=1, thur=3, thurs=3)
 _FILLER = frozenset({"at", "on", "hrs", "hours", "h", "-", "–", "—"})
 
 
-class TimeError(InvalidInput, ValueError):
-    """A time the user gave cannot be used; the message is one line, meant for them."""
-
-
 @dataclass(frozen=True)
 class WhenParsed:
     utc: datetime  # aware, tzinfo=UTC
-    zone: str  # canonical zone name, see the module docstring
+    zone: str  # canonical zone name, as distribution.zones spells it
     assumed_zone: bool  # no zone was written: the default zone was used
 
 
@@ -79,7 +58,7 @@ def parse_when(text: str, default_zone: str | None = None, *,
     """Read a time typed on the command line; "now" is the current instant."""
     cleaned = " ".join(text.split())
     if cleaned.lower() == "now":
-        instant = _as_utc(now) if now is not None else datetime.now(UTC)
+        instant = zones.as_utc(now) if now is not None else datetime.now(UTC)
         return WhenParsed(instant, normalize_zone(default_zone) if default_zone else "UTC", False)
     return _parse(cleaned, default_zone)
 
@@ -92,27 +71,22 @@ def parse_embargo_text(text: str, default_zone: str | None) -> WhenParsed:
     return _parse(cleaned, default_zone)
 
 
-def normalize_zone(name: str) -> str:
-    """The canonical spelling of a zone ("europe/zurich" -> "Europe/Zurich"), or TimeError."""
-    return _zone(name)[0]
-
-
 def format_in_zone(utc: datetime, zone: str) -> str:
     """ "09:00 CEST, 16 April 2025": the instant as a wall time in `zone`."""
-    local = _as_utc(utc).astimezone(_zone(zone)[1])
-    return f"{_clock_text(local)} {_label(local)}, {_date_text(local)}"
+    local = to_zone(utc, zone)
+    return f"{zones.clock_text(local)} {_label(local)}, {_date_text(local)}"
 
 
 def embargo_line(utc: datetime, zone: str, recipient_zone: str | None = None) -> str:
     """The embargo notice, with UTC and the recipient's own time when they differ."""
-    utc = _as_utc(utc)
-    local = utc.astimezone(_zone(zone)[1])
+    utc = zones.as_utc(utc)
+    local = to_zone(utc, zone)
     notes = []
     if local.utcoffset():
         same_day = utc.date() == local.date()
-        notes.append(f"{_clock_text(utc)} UTC" + ("" if same_day else f", {_date_text(utc)}"))
+        notes.append(f"{zones.clock_text(utc)} UTC" + ("" if same_day else f", {_date_text(utc)}"))
     if recipient_zone:
-        theirs = utc.astimezone(_zone(recipient_zone)[1])
+        theirs = to_zone(utc, recipient_zone)
         if theirs.utcoffset() not in (local.utcoffset(), timedelta(0)):
             where = f" in {recipient_zone}" if "/" in recipient_zone else ""
             notes.append(format_in_zone(utc, recipient_zone) + where)
@@ -126,7 +100,7 @@ def _parse(text: str, default_zone: str | None) -> WhenParsed:
     try:
         return _interpret(text, default_zone)
     except OverflowError:  # 0001-01-01 00:00 +02:00 is before the first representable instant
-        raise TimeError(f"'{_quote(text)}' is out of range") from None
+        raise TimeError(f"'{zones.quote(text)}' is out of range") from None
 
 
 def _interpret(text: str, default_zone: str | None) -> WhenParsed:
@@ -134,20 +108,20 @@ def _interpret(text: str, default_zone: str | None) -> WhenParsed:
     if parts.clock is None:
         if parts.iso_date is None and not parts.words:
             raise _malformed(text)
-        raise TimeError(f"'{_quote(text)}' has no time of day; use e.g. {EXAMPLE}")
+        raise TimeError(f"'{zones.quote(text)}' has no time of day; use e.g. {EXAMPLE}")
     wall = datetime.combine(_date_of(parts, text), parts.clock)
     weekday = parts.words.get("weekday")
     if weekday is not None and weekday != wall.weekday():
         raise TimeError(f"{_date_text(wall)} is a {WEEKDAYS[wall.weekday()]}, "
                         f"not a {WEEKDAYS[weekday]}")
     if parts.zone is None and parts.offset is not None:
-        return WhenParsed(_as_utc(wall.replace(tzinfo=timezone(parts.offset))),
-                          _offset_name(parts.offset), False)
+        return WhenParsed(zones.as_utc(wall.replace(tzinfo=timezone(parts.offset))),
+                          zones.offset_name(parts.offset), False)
     if parts.zone is None and not default_zone:
-        raise TimeError(f"'{_quote(text)}' has no time zone; add one (e.g. 'Europe/Zurich') "
+        raise TimeError(f"'{zones.quote(text)}' has no time zone; add one (e.g. 'Europe/Zurich') "
                         "or set the organisation's time zone")
-    name, tz = _zone(parts.zone or default_zone or "")
-    return WhenParsed(_resolve(wall, name, tz, parts.offset), name, parts.zone is None)
+    name, tz = zones.find_zone(parts.zone or default_zone or "")
+    return WhenParsed(zones.resolve(wall, name, tz, parts.offset), name, parts.zone is None)
 
 
 def _tokens(text: str) -> list[str]:
@@ -238,117 +212,22 @@ def _zone_token(token: str, text: str) -> tuple[str | None, timedelta | None]:
     """A zone name or a UTC offset ("Z" is offset zero)."""
     if token in ("Z", "z"):
         return None, timedelta(0)
-    if match := _OFFSET.fullmatch(token):
-        return None, _offset(match, token)
-    if "/" in token or token.upper() in ABBREVIATIONS or token.upper() in AMBIGUOUS \
-            or token.lower() in _iana_names() or re.fullmatch(r"[A-Z]{2,5}", token):
+    if (offset := zones.read_offset(token)) is not None:
+        return None, offset
+    if "/" in token or token.upper() in zones.ABBREVIATIONS or token.upper() in zones.AMBIGUOUS \
+            or token.lower() in zones.iana_names() or re.fullmatch(r"[A-Z]{2,5}", token):
         return token, None
     raise _malformed(text)
 
 
-def _offset(match: re.Match[str], token: str) -> timedelta:
-    sign, hours, minutes = match.groups()
-    value = timedelta(hours=int(hours), minutes=int(minutes or 0))
-    if value > MAX_OFFSET or int(minutes or 0) >= 60:
-        raise TimeError(f"UTC offset '{token}' is out of range")
-    return -value if sign == "-" else value
-
-
-# --- zones ---------------------------------------------------------------------------------
-
-def _zone(name: str) -> tuple[str, tzinfo]:
-    """Canonical name and tzinfo for any zone spelling this module accepts."""
-    key = name.strip()
-    if key.upper() in ABBREVIATIONS:
-        upper = key.upper()
-        return upper, UTC if upper == "UTC" else timezone(ABBREVIATIONS[upper], upper)
-    if key.upper() in AMBIGUOUS:
-        raise TimeError(f"'{key}' is ambiguous; write the zone ({AMBIGUOUS[key.upper()]}) "
-                        "or a UTC offset")
-    if match := _OFFSET.fullmatch(key):
-        offset = _offset(match, key)
-        return _offset_name(offset), timezone(offset) if offset else UTC
-    if canonical := _iana_names().get(key.lower()):
-        return canonical, ZoneInfo(canonical)
-    raise TimeError(f"unknown time zone '{_quote(key)}'; use e.g. 'Europe/Zurich', "
-                    "'UTC' or '+02:00'")
-
-
-@lru_cache(maxsize=1)
-def _iana_names() -> dict[str, str]:
-    # Case-insensitive lookup that also stores the canonical spelling.
-    return {key.lower(): key for key in available_timezones()}
-
-
-def _resolve(wall: datetime, name: str, tz: tzinfo, offset: timedelta | None) -> datetime:
-    """The one UTC instant that `wall` names in `tz`; an offset picks a side of a fold."""
-    candidates = [wall.replace(tzinfo=tz, fold=fold) for fold in (0, 1)]
-    real = [c for c in candidates if _as_utc(c).astimezone(tz).replace(tzinfo=None) == wall]
-    if not real:
-        start, end = _gap_edges(wall, tz, candidates)
-        raise TimeError(f"{_wall_text(wall)} {name} does not exist: "
-                        f"clocks jump from {start} to {end}")
-    options = {c.utcoffset(): c for c in real}
-    if offset is not None:
-        if offset not in options:
-            actual = " or ".join(_offset_name(o) for o in options)
-            raise TimeError(f"{_wall_text(wall)} {name} is at {actual}, "
-                            f"not {_offset_name(offset)}")
-        return _as_utc(options[offset])
-    if len(options) > 1:
-        names = [c.tzname() or "" for c in real]
-        if len(set(names)) < 2:
-            names = [_offset_name(o) for o in options]
-        raise TimeError(f"{_wall_text(wall)} {name} is ambiguous ({names[0]} or {names[1]}); "
-                        "give the UTC offset")
-    return _as_utc(real[0])
-
-
-def _gap_edges(wall: datetime, tz: tzinfo, candidates: list[datetime]) -> tuple[str, str]:
-    """The wall times just before and after the skipped stretch around `wall`."""
-    before, after = (c.utcoffset() or timedelta(0) for c in candidates)
-    low, high = (wall - after).replace(tzinfo=UTC), (wall - before).replace(tzinfo=UTC)
-    while high - low > timedelta(seconds=1):  # bisect for the transition instant
-        middle = low + (high - low) / 2
-        if middle.astimezone(tz).utcoffset() == before:
-            low = middle
-        else:
-            high = middle
-    high = high.replace(microsecond=0)  # transitions fall on whole seconds
-    start = (high + before).replace(tzinfo=None)
-    end = high.astimezone(tz).replace(tzinfo=None)
-    if start.date() == end.date():
-        return _clock_text(start), _clock_text(end)
-    return _wall_text(start), _wall_text(end)
-
-
 # --- showing -------------------------------------------------------------------------------
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
-    return value.astimezone(UTC)
-
 
 def _label(local: datetime) -> str:
     # Only unambiguous abbreviations, so every label reads back the same; else "UTC+05:30".
     name, offset = local.tzname() or "", local.utcoffset()
-    if ABBREVIATIONS.get(name) == offset:
+    if zones.ABBREVIATIONS.get(name) == offset:
         return name
-    return "UTC" if not offset else "UTC" + _offset_name(offset)
-
-
-def _offset_name(offset: timedelta) -> str:
-    if not offset:
-        return "UTC"
-    sign, size = ("-", -offset) if offset < timedelta(0) else ("+", offset)
-    hours, rest = divmod(int(size.total_seconds()), 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
-
-
-def _clock_text(moment: datetime) -> str:
-    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+    return "UTC" if not offset else "UTC" + zones.offset_name(offset)
 
 
 def _date_text(moment: datetime | date) -> str:
@@ -356,14 +235,5 @@ def _date_text(moment: datetime | date) -> str:
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
-def _wall_text(wall: datetime) -> str:
-    return f"{wall:%Y-%m-%d} {_clock_text(wall)}"
-
-
-def _quote(text: str) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= 60 else flat[:59] + "…"
-
-
 def _malformed(text: str) -> TimeError:
-    return TimeError(f"cannot read '{_quote(text)}' as a time; use e.g. {EXAMPLE}")
+    return TimeError(f"cannot read '{zones.quote(text)}' as a time; use e.g. {EXAMPLE}")

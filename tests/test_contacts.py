@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from distribution import contacts, lists
-from distribution.contacts import AddressValidator, all_contacts, import_contacts
+from distribution import contact_rows, contacts, lists
+from distribution.contact_rows import AddressValidator
+from distribution.contacts import all_contacts, import_contacts
 from distribution.db import transaction
 from distribution.errors import InvalidInput, NotFound
 from distribution.lists import create_list, list_summary, subscribe
@@ -263,7 +264,7 @@ def test_large_imports_work_across_chunks(store, monkeypatch):
 
 
 def test_progress_is_reported_in_bytes_read(sqlite_store, monkeypatch):
-    monkeypatch.setattr(contacts, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(contact_rows, "PROGRESS_EVERY", 2)
     data = ("email\n" + "".join(f"r{i}@example.org\n" for i in range(5))).encode()
     seen: list[int] = []
     with transaction(sqlite_store.Session) as s:
@@ -305,8 +306,8 @@ def test_deliverability_is_checked_once_per_domain_when_asked(sqlite_store, monk
         asked.append((address, options["check_deliverability"]))
         return validate_email(address, check_deliverability=False)  # no DNS in tests
 
-    monkeypatch.setattr(contacts, "validate_email", recording_validate)
-    monkeypatch.setattr(contacts, "caching_resolver", lambda: None)
+    monkeypatch.setattr(contact_rows, "validate_email", recording_validate)
+    monkeypatch.setattr(contact_rows, "caching_resolver", lambda: None)
     report = run_import(sqlite_store, "email\na@example.org\nb@example.org\nc@example.net\n",
                         check_deliverability=True)
     assert report.imported == 3

@@ -18,6 +18,7 @@ from distribution.times import (
     normalize_zone,
     parse_embargo_text,
     parse_when,
+    to_zone,
 )
 
 ZURICH = "Europe/Zurich"
@@ -451,3 +452,24 @@ def test_normalize_zone(given_name: str, canonical: str) -> None:
 def test_normalize_zone_refuses_unknown_zones() -> None:
     with pytest.raises(TimeError, match="unknown time zone 'Nowhere/Town'"):
         normalize_zone("Nowhere/Town")
+
+
+@pytest.mark.parametrize(("zone", "iso"), [
+    (ZURICH, "2025-04-16T09:00:00+02:00"), ("europe/zurich", "2025-04-16T09:00:00+02:00"),
+    ("UTC", "2025-04-16T07:00:00+00:00"), ("+02:00", "2025-04-16T09:00:00+02:00"),
+    ("UTC-05:30", "2025-04-16T01:30:00-05:30"), ("CEST", "2025-04-16T09:00:00+02:00"),
+    ("CET", "2025-04-16T08:00:00+01:00"),
+])
+def test_to_zone_gives_the_same_instant_on_the_zones_clock(zone: str, iso: str) -> None:
+    local = to_zone(APRIL_16_0700Z, zone)
+    assert local.isoformat() == iso
+    assert local == APRIL_16_0700Z
+
+
+def test_to_zone_refuses_what_normalize_zone_refuses() -> None:
+    with pytest.raises(TimeError, match="unknown time zone 'Nowhere/Town'"):
+        to_zone(APRIL_16_0700Z, "Nowhere/Town")
+    with pytest.raises(TimeError, match="'IST' is ambiguous"):
+        to_zone(APRIL_16_0700Z, "IST")
+    with pytest.raises(ValueError, match="naive"):
+        to_zone(datetime(2025, 4, 16, 7), ZURICH)

@@ -230,6 +230,11 @@ def _label(local: datetime) -> str:
     return "UTC" if not offset else "UTC" + zones.offset_name(offset)
 
 
+def date_text(moment: datetime | date) -> str:
+    """ "16 April 2025", the same in every locale."""
+    return _date_text(moment)
+
+
 def _date_text(moment: datetime | date) -> str:
     # Month names from our own table: strftime("%B") follows the process locale.
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"

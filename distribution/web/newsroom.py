@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -17,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution import times
 from distribution.release_view import ReleaseView, release_view
 from distribution.web.context import Web, web
 from distribution.web.visibility import PublicRelease, public_release, public_releases
@@ -38,12 +38,7 @@ class ReleasePage:
 
 def local_date(settings: Settings, moment: datetime) -> str:
     """"16 April 2025" in the office's zone (UTC when none is configured)."""
-    try:
-        zone = ZoneInfo(settings.timezone) if settings.timezone else None
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = None
-    local = moment.astimezone(zone) if zone else moment
-    return f"{local.day} {local:%B %Y}"
+    return times.date_text(times.to_zone(moment, settings.timezone or "UTC"))
 
 
 def release_page(settings: Settings, public: PublicRelease) -> ReleasePage:

@@ -40,7 +40,8 @@ def main() -> None:
     args = parser.parse_args()
     template = args.template.read_bytes()
     bounds = [args.n * k // args.processes for k in range(args.processes + 1)]
-    jobs = [(args.host, args.port, template, a, b) for a, b in zip(bounds, bounds[1:])]
+    jobs = [(args.host, args.port, template, a, b)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     started = time.perf_counter()
     if args.processes == 1:
         sent = send_range(*jobs[0])

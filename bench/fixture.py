@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.import_contacts import write_csv
 from config import Settings, load_settings
 from distribution import catalogue, tokens
 from distribution.contacts import import_contacts
@@ -22,8 +23,6 @@ from distribution.lists import create_list
 from distribution.models import Base, Release
 from distribution.releases import read_release_file
 from distribution.render import Recipient, load_templates, prepare
-
-from bench.import_contacts import write_csv
 
 SAMPLES = Path(os.environ.get("PRESSROOM_SAMPLES", "/work/shared/samples/releases"))
 # The sample whose rendered message is closest to the 6 KB of issue 5's measurements.
@@ -131,7 +130,8 @@ def write_references(settings: Settings, release_file: Path, folder: Path) -> Re
     data = prepare(release, settings, templates, marked=False,
                    list_name="media").personalise(who)
     token = who.unsubscribe_url.rsplit("/", 1)[1]
-    eml, template, content = folder / "message.eml", folder / "template.eml", folder / "content.json"
+    eml, template = folder / "message.eml", folder / "template.eml"
+    content = folder / "content.json"
     eml.write_bytes(data.replace(b"\r\n", b"\n"))  # smtp-source appends CRLF to each line
     template.write_bytes(data.replace(who.email.encode(), b"@@TO@@")
                          .replace(who.message_id.encode(), b"@@MID@@")

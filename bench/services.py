@@ -99,7 +99,7 @@ class Sink:
 
     def __init__(self, processes: Processes) -> None:
         self.port = free_port()
-        self.output = processes.workdir / "smtp-sink.out"
+        self.output = processes.workdir / "smtp-sink.log"
         argv = [tool("smtp-sink"), "-c", "-u", getpass.getuser(), f"127.0.0.1:{self.port}",
                 "1000"]
         # -c prints "sess=… quit=… mesg=N" whenever a message ends; PIPELINING is on.
@@ -121,10 +121,25 @@ class Sink:
         found = self._COUNT.findall(tail)
         return int(found[-1]) if found else 0
 
-    def wait_count(self, target: int, timeout: float, interval: float = 0.005) -> float:
-        """Block until `target` messages were accepted; returns time.perf_counter() then."""
-        wait_for(lambda: self.count() >= target, timeout=timeout,
-                 what=f"smtp-sink to count {target} messages", interval=interval)
+    def wait_count(self, target: int, *, stalled: Callable[[], bool] = lambda: False,
+                   tick: Callable[[], object] = lambda: None, timeout: float = 3600,
+                   patience: float = 20) -> float:
+        """Block until `target` messages were accepted; returns time.perf_counter() then.
+
+        Calls `tick()` on every poll (to sample memory). Gives up when the count has not
+        moved for `patience` seconds while `stalled()` says the sender cannot make progress
+        any more (it exited), or after `timeout`.
+        """
+        deadline = time.monotonic() + timeout
+        last, moved = -1, time.monotonic()
+        while (count := self.count()) < target:
+            tick()
+            now = time.monotonic()
+            if count != last:
+                last, moved = count, now
+            elif now - moved > patience and stalled() or now > deadline:
+                raise TimeoutError(f"smtp-sink counted {count} of {target} messages")
+            time.sleep(0.005)
         return time.perf_counter()
 
     def _listening(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -98,6 +99,7 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
     step = max(1, settings.commit_every)
     done = 0
     unreachable = False
+    renewed = time.monotonic()
     try:
         with opener() as transport:
             for start in range(0, len(batch), step):
@@ -109,6 +111,9 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                     on_sent(len(group))
                 if report.stopped:
                     break
+                if time.monotonic() - renewed > settings.claim_timeout_seconds / 4:
+                    _renew(factory, [c.id for c in batch[done:]])
+                    renewed = time.monotonic()
     except TransportError as exc:
         unreachable = True
         report.stopped = f"SMTP server unreachable: {exc}"
@@ -131,8 +136,8 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
         now = database_now(session)
     built = [messages.build(c, now) for c in group]
     sendable = [i for i, b in enumerate(built) if b.error is None]
-    sent = transport.send([Envelope(settings.envelope_sender, group[i].email, built[i].data)
-                           for i in sendable])
+    sender = settings.envelope_sender  # parses the From address: once, not per envelope
+    sent = transport.send([Envelope(sender, group[i].email, built[i].data) for i in sendable])
     if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
         # No reply at all: the server is down, not the recipients at fault. Stop the batch
         # and give the group back, rather than burn attempts and pause the distribution.
@@ -151,6 +156,11 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
         if rejected:
             claims.unclaim(session, [r.delivery_id for r in rejected])
         return lifecycle.after_group(session, distribution_id, tally, rejected, settings, now)
+
+
+def _renew(factory: sessionmaker[Session], ids: list[int]) -> None:
+    with factory() as session, session.begin():
+        claims.renew(session, ids, database_now(session))
 
 
 def _give_back(factory: sessionmaker[Session], ids: list[int], retry_in: int) -> None:

@@ -82,6 +82,19 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     return session.execute(stmt).rowcount
 
 
+def renew(session: Session, ids: list[int], now: datetime) -> int:
+    """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper."""
+    if not ids:
+        return 0
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount
+
+
 def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
     """Claims older than the timeout belong to a dead worker: make them pending again.
 

@@ -6,11 +6,11 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Boolean, Integer, Text, bindparam, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from distribution.models import Delivery, DeliveryStatus, Suppression
+from distribution.models import Delivery, DeliveryStatus, Suppression, UTCDateTime
 from distribution.transport import Outcome, OutcomeKind
 
 
@@ -63,6 +63,23 @@ _RECORD = (
     .execution_options(synchronize_session=False)
 )
 
+# PostgreSQL: the whole group in one statement, a column array per field joined by id. One
+# plan instead of one per row: half the client's CPU of an executemany and fewer round trips.
+_FIELDS = {"b_id": Integer, "b_status": Text, "b_sent_at": UTCDateTime, "b_message_id": Text,
+           "b_code": Integer, "b_error": Text, "b_next": UTCDateTime, "b_marked": Boolean}
+_ROWS = func.unnest(*(bindparam(name, type_=postgresql.ARRAY(kind))
+                      for name, kind in _FIELDS.items())
+                    ).table_valued(*_FIELDS).render_derived(name="recorded")
+_RECORD_ARRAYS = (
+    update(Delivery)
+    .where(Delivery.id == _ROWS.c.b_id, Delivery.status == DeliveryStatus.SENDING.value)
+    .values(status=_ROWS.c.b_status, sent_at=_ROWS.c.b_sent_at,
+            message_id=_ROWS.c.b_message_id, smtp_code=_ROWS.c.b_code,
+            last_error=_ROWS.c.b_error, next_attempt_at=_ROWS.c.b_next,
+            claimed_at=None, claimed_by=None, embargo_marked=_ROWS.c.b_marked)
+    .execution_options(synchronize_session=False)
+)
+
 
 def record(session: Session, results: list[Result], policy: RetryPolicy, now: datetime,
            marked: dict[int, bool]) -> Tally:
@@ -77,7 +94,9 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         if result.outcome.kind is OutcomeKind.PERMANENT and result.outcome.code is not None:
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
-    if rows:
+    if rows and session.get_bind().dialect.name == "postgresql":
+        session.execute(_RECORD_ARRAYS, {name: [row[name] for row in rows] for name in _FIELDS})
+    elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.
         session.connection().execute(_RECORD, rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -32,9 +34,48 @@ def _templates(settings: Settings) -> jinja2.Environment:
     return load_templates(settings)
 
 
+# Preparing costs ~50 ms (templates, CSS inlining, serialisation), as much as personalising
+# hundreds of messages, and a worker runs many batches of one release: this process keeps
+# the recent ones. Keyed by everything the message is made of, so an edit is never missed.
+_PREPARED: OrderedDict[Hashable, PreparedMessage] = OrderedDict()
+_PREPARED_KEEP = 16
+
+
+def prepared_message(release: Release, settings: Settings, *, marked: bool,
+                     list_name: str | None, kind: DistributionKind,
+                     note: str | None) -> PreparedMessage:
+    templates = _templates(settings)
+    key = (_fingerprint(release), settings, marked, list_name, kind, note,
+           _loaded_templates(templates))
+    found = _PREPARED.get(key)
+    if found is None:
+        found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
+                                         list_name=list_name, kind=kind.value, note=note)
+        if len(_PREPARED) > _PREPARED_KEEP:
+            _PREPARED.popitem(last=False)
+    _PREPARED.move_to_end(key)
+    return found
+
+
+def _fingerprint(release: Release) -> str:
+    """Every column of the release: any change (an embargo moved, a typo fixed) is new."""
+    return repr([getattr(release, a.key) for a in Release.__mapper__.column_attrs])
+
+
+def _loaded_templates(templates: jinja2.Environment) -> tuple[jinja2.Template, ...]:
+    # Jinja reloads a template whose file changed as a new object: the identities of all
+    # of them (includes and layouts too) say whether a prepared message is still current.
+    names = [n for n in templates.list_templates() if n.endswith(".j2")]
+    return tuple(templates.get_template(name) for name in names)
+
+
 def message_id(settings: Settings, distribution_id: int, delivery_id: int) -> str:
     """Stable across retries, so a receiver can drop a copy it already has."""
-    return f"<pressroom.{distribution_id}.{delivery_id}@{settings.sender_domain}>"
+    return _message_id(settings.sender_domain, distribution_id, delivery_id)
+
+
+def _message_id(domain: str, distribution_id: int, delivery_id: int) -> str:
+    return f"<pressroom.{distribution_id}.{delivery_id}@{domain}>"
 
 
 class MessageFactory:
@@ -51,6 +92,7 @@ class MessageFactory:
         self.contacts = contacts
         self.list_names = list_names
         self._prepared: dict[tuple[bool, str | None], PreparedMessage] = {}
+        self._domain = settings.sender_domain  # parsed from the From address: once
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -71,14 +113,14 @@ class MessageFactory:
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
         prepared = self._variant(marked, list_name)
         name, zone = self.contacts.get(claimed.contact_id, (None, None))
-        mid = message_id(self.settings, self.distribution_id, claimed.id)
+        mid = _message_id(self._domain, self.distribution_id, claimed.id)
+        unsubscribe_url, unsubscribe_mailto = tokens.unsubscribe_links(
+            self.settings, claimed.contact_id, claimed.list_id or 0)
         recipient = Recipient(
             email=claimed.email, name=name, timezone=zone, message_id=mid,
-            unsubscribe_url=tokens.unsubscribe_url(self.settings, claimed.contact_id,
-                                                   claimed.list_id or 0),
+            unsubscribe_url=unsubscribe_url,
             preferences_url=tokens.preferences_url(self.settings, claimed.contact_id),
-            unsubscribe_mailto=tokens.unsubscribe_mailto(self.settings, claimed.contact_id,
-                                                         claimed.list_id or 0),
+            unsubscribe_mailto=unsubscribe_mailto,
         )
         try:
             return Built(prepared.personalise(recipient, date=now), mid, marked)
@@ -89,7 +131,7 @@ class MessageFactory:
     def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
         key = (marked, list_name)
         if key not in self._prepared:
-            self._prepared[key] = prepare(
-                self.release, self.settings, _templates(self.settings), marked=marked,
-                list_name=list_name, kind=self.kind.value, note=self.note)
+            self._prepared[key] = prepared_message(
+                self.release, self.settings, marked=marked, list_name=list_name,
+                kind=self.kind, note=self.note)
         return self._prepared[key]

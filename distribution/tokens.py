@@ -10,11 +10,13 @@ The dispatcher calls these for every recipient: the serializers are built once p
 
 from __future__ import annotations
 
+import hmac
 from datetime import UTC, datetime
 from functools import lru_cache
 
 from itsdangerous import BadData, Serializer, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
+from itsdangerous.signer import HMACAlgorithm
 
 from config import Settings
 from distribution.errors import PressroomError
@@ -64,7 +66,32 @@ def _keys(settings: Settings) -> tuple[str, ...]:
 
 
 def _dumps(settings: Settings, salt: str, ids: list[int]) -> str:
-    return _serializer(_keys(settings), salt).dumps(ids)
+    keys = _keys(settings)
+    key = _signing_key(keys, salt)
+    if key is None or not all(type(item) is int for item in ids):
+        return _serializer(keys, salt).dumps(ids)
+    return _fast_dumps(key, ids)
+
+
+def _fast_dumps(key: bytes, ids: list[int]) -> str:
+    """What itsdangerous writes for a list of ints, without its per-call objects: compact
+    JSON, URL-safe base64, "." and the HMAC-SHA1 of that. A tenth of the cost (a few µs);
+    the dispatcher signs every recipient's links."""
+    payload = base64_encode("[" + ",".join(map(str, ids)) + "]")
+    signature = base64_encode(hmac.digest(key, payload, "sha1"))
+    return (payload + b"." + signature).decode("ascii")
+
+
+@lru_cache(maxsize=16)
+def _signing_key(keys: tuple[str, ...], salt: str) -> bytes | None:
+    """The key itsdangerous derives for signing, if its signer is the HMAC-SHA1 one the fast
+    path reproduces, and the two agree on a sample; else None (itsdangerous signs)."""
+    signer = _serializer(keys, salt).make_signer()
+    if type(signer.algorithm) is not HMACAlgorithm or signer.sep != b".":
+        return None
+    key = signer.derive_key()
+    sample = [1234567, 0]
+    return key if _fast_dumps(key, sample) == _serializer(keys, salt).dumps(sample) else None
 
 
 def _loads(settings: Settings, salt: str, token: str, count: int) -> list[int]:
@@ -100,7 +127,16 @@ def unsubscribe_url(settings: Settings, contact_id: int, list_id: int) -> str:
 
 
 def unsubscribe_mailto(settings: Settings, contact_id: int, list_id: int) -> str:
+    return _mailto(settings, unsubscribe_token(settings, contact_id, list_id))
+
+
+def unsubscribe_links(settings: Settings, contact_id: int, list_id: int) -> tuple[str, str]:
+    """(unsubscribe_url, unsubscribe_mailto), the token signed once for both."""
     token = unsubscribe_token(settings, contact_id, list_id)
+    return f"{_base(settings)}/u/{token}", _mailto(settings, token)
+
+
+def _mailto(settings: Settings, token: str) -> str:
     return f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe-{token}"
 
 

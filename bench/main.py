@@ -1,0 +1,173 @@
+"""`bench/run`: every measurement of issue 5 in one run, on one machine and one sink.
+
+    bench/run --quick          N = 2,000; 20,000 contacts; 100,000 delivery rows (< 1 min)
+    bench/run                  N = 10,000 and 100,000; 100,000 contacts; 1,000,000 rows
+
+Writes bench/out/summary.json and appends the run to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import delivery_rows, fixture, pressroom_e2e, references, render_alone, report
+from bench.procstat import machine
+from bench.services import (
+    Processes,
+    Redis,
+    Sink,
+    postgres_database,
+    postgres_version,
+    server_version,
+)
+from bench.targets import verdicts
+from bench.timing import Row
+
+BENCH = Path(__file__).resolve().parent
+MODES = {
+    "quick": {"sizes": [2_000], "contacts": 20_000, "rows": 100_000, "render": 10_000},
+    "full": {"sizes": [10_000, 100_000], "contacts": 100_000, "rows": 1_000_000,
+             "render": 10_000},
+}
+
+
+def main() -> None:
+    args = _arguments()
+    mode = dict(MODES["quick" if args.quick else "full"])
+    if args.sizes:
+        mode["sizes"] = args.sizes
+    workdir = Path(tempfile.mkdtemp(prefix="pressroom-bench-"))
+    summary: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "command": " ".join(["bench/run", *sys.argv[1:]]),
+        "release": args.release.name, "environment": _environment(),
+    }
+    try:
+        with Processes(workdir) as processes:
+            _measure(processes, mode, args, summary)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    summary["targets"] = verdicts(summary)
+    report.write_summary(summary, BENCH / "out" / "summary.json")
+    if not args.no_record:
+        report.append_results(summary)
+    print(json.dumps(summary["targets"], indent=2))
+
+
+def _measure(processes: Processes, mode: dict[str, Any], args: argparse.Namespace,
+             summary: dict[str, Any]) -> None:
+    sink, redis = Sink(processes), Redis(processes)
+    env0 = fixture.environment(processes.workdir, "sqlite://", sink.url)
+    refs = fixture.write_references(fixture.settings_for(env0), args.release, processes.workdir)
+    summary["message_bytes"] = refs.size
+    rows: list[Row] = []
+    with postgres_database("e2e") as pg_url:
+        engine, factory = fixture.open_store(pg_url)
+        release_id = fixture.add_release(factory, args.release)
+        env = fixture.environment(processes.workdir, pg_url, sink.url, redis.url)
+        for n in mode["sizes"]:
+            _say(f"N = {n}")
+            list_name = pressroom_e2e.prepare_list(factory, processes.workdir, n)
+            sent_before = pressroom_e2e.sent_count(factory)
+            rows += _sized(processes, sink, refs, n, args)
+            rows.append(pressroom_e2e.celery(processes, sink, env, factory, release_id,
+                                             list_name, n, sent_before))
+            _say(f"  {rows[-1].name}: {rows[-1].per_second:.0f}/s")
+            rows.append(pressroom_e2e.embedded(processes, sink, processes.workdir,
+                                               args.release, n))
+            _say(f"  {rows[-1].name}: {rows[-1].per_second:.0f}/s")
+        engine.dispose()
+    summary["senders"] = _with_ratios(rows)
+    summary["other"] = _others(processes.workdir, mode, args)
+
+
+def _sized(processes: Processes, sink: Sink, refs: fixture.References, n: int,
+           args: argparse.Namespace) -> list[Row]:
+    rows = [references.ceiling(processes, sink, refs, n)]
+    if not args.skip_naive:
+        rows.append(references.naive(processes, sink, refs, n))
+    rows += [references.bare_loop(processes, sink, refs, n, workers)
+             for workers in (1, pressroom_e2e.CONCURRENCY)]
+    for row in rows:
+        _say(f"  {row.name}: {row.per_second:.0f}/s")
+    return rows
+
+
+def _others(workdir: Path, mode: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    _say("render alone")
+    others: dict[str, Any] = {"render": render_alone.measure(args.release, mode["render"],
+                                                             workdir)}
+    _say(f"import {mode['contacts']} contacts")
+    with postgres_database("import") as url:
+        others["import"] = _import(url, mode["contacts"])
+    _say(f"{mode['rows']} delivery rows")
+    with postgres_database("rows") as url:
+        others["delivery_rows"] = delivery_rows.measure(url, args.release, mode["rows"])
+    return others
+
+
+def _import(database_url: str, n: int) -> dict[str, Any]:
+    """bench/import_contacts.py (the contacts module's own benchmark) on PostgreSQL."""
+    done = subprocess.run([sys.executable, "-m", "bench.import_contacts", "--n", str(n),
+                           "--db", database_url, "--list", "everyone"],
+                          cwd=BENCH.parent, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["name"] = "import contacts from CSV (PostgreSQL)"
+    result["n"] = n
+    return result
+
+
+def _with_ratios(rows: list[Row]) -> list[dict[str, Any]]:
+    shown = []
+    for row in rows:
+        same = [r for r in rows if r.n == row.n]
+        ceiling = next(r.per_second for r in same if r.name.startswith("ceiling"))
+        floor = next((r.per_second for r in same if r.name.startswith("floor")), None)
+        shown.append(row.as_dict(ceiling, floor))
+    return shown
+
+
+def _environment() -> dict[str, Any]:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH,
+                            capture_output=True, text=True, check=False).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=BENCH,
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return {"machine": machine(), "python": platform.python_version(),
+            "postgresql": postgres_version(),
+            "redis": server_version(["redis-server", "--version"]).split(" sha=")[0],
+            "commit": commit + ("+uncommitted changes" if dirty else "")}
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N = 2,000: under a minute")
+    parser.add_argument("--n", dest="sizes", type=int, action="append",
+                        help="recipients per send (repeatable); overrides the mode's sizes")
+    parser.add_argument("--release", type=Path, default=fixture.DEFAULT_RELEASE,
+                        help="release file to send (default: a 6-7 KB sample)")
+    parser.add_argument("--skip-naive", action="store_true",
+                        help="leave out the slow naive sender (no 'x naive' ratios)")
+    parser.add_argument("--no-record", action="store_true",
+                        help="write bench/out/summary.json only, not RESULTS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    return parser.parse_args()
+
+
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

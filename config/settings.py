@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import tomllib
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
@@ -98,7 +99,7 @@ def load_settings(config_file: str | os.PathLike | None = None,
         env_value = env.get("PRESSROOM_" + key.upper())
         if env_value is not None:
             values[key] = env_value
-    return _fill_computed(_typed(values), data_dir(env))
+    return _checked(_fill_computed(_typed(values), data_dir(env)))
 
 
 def _read_toml(text: str) -> dict[str, object]:
@@ -126,7 +127,7 @@ def _typed(values: dict[str, object]) -> dict[str, object]:
         kind = types[name]
         try:
             typed[name] = {"int": int, "float": float}.get(kind, str)(value)
-        except ValueError:
+        except (TypeError, ValueError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
 
@@ -144,17 +145,55 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+# Lower bounds that keep the engine working: zero batches claim nothing, and a claim
+# timeout shorter than one group's send hands live claims to a second worker.
+MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
+            "claim_timeout_seconds": 30, "sweep_seconds": 1, "lateness_seconds": 0,
+            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
+
+
+def _checked(settings: Settings) -> Settings:
+    """Refuse settings that would send malformed mail or stall the engine."""
+    if "@" not in parseaddr(settings.from_addr)[1]:
+        raise ConfigError(f"setting 'from' must be 'Name <address>', not {settings.from_addr!r}")
+    for name, low in MINIMUMS.items():
+        if getattr(settings, name) < low:
+            raise ConfigError(f"setting {name!r} must be at least {low}")
+    if "change-me" in settings.secret_key:
+        raise ConfigError("setting 'secret_key' is still the example value; set a long random "
+                          "secret")
+    return settings
+
+
 def _stored_secret(home: Path) -> str:
-    """A random key made once per data directory, so signed links survive restarts."""
+    """A random key made once per data directory, so signed links survive restarts.
+
+    Several hosts must share one key: set secret_key there (see defaults.toml).
+    """
     path = home / "secret_key"
-    if path.exists():
-        return path.read_text("ascii").strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    try:
+        if not path.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            _write_new_secret(path)
+        key = path.read_text("ascii").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot keep the signing key in {home}: {exc.strerror}") from None
+    if not key:
+        raise ConfigError(f"the signing key file {path} is empty; delete it to make a new one")
     return key
+
+
+def _write_new_secret(path: Path) -> None:
+    # Written aside then linked into place: a second process either wins or reads ours whole.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)
 
 
 def _public_name(name: str) -> str:

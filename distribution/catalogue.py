@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from distribution.models import Delivery, DeliveryStatus, Distribution, Release
 from distribution.releases import ParsedRelease
 
 DEFAULT_END_MARKER = "-ENDS-"
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
 
 
 def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
@@ -31,6 +33,13 @@ def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
         raise InvalidInput(f"the embargo {times.format_in_zone(when.utc, when.zone)} is in the "
                            "past; a release cannot be embargoed to a time that has passed")
     return when
+
+
+def checked_language(code: str | None) -> str | None:
+    """A language tag such as 'en', 'fr' or 'pt-BR' (it ends up in Content-Language)."""
+    if code is not None and not LANGUAGE.fullmatch(code):
+        raise InvalidInput(f"--language {code!r} is not a language code such as 'en' or 'pt-BR'")
+    return code
 
 
 def contacts_from_flags(specs: tuple[str, ...]) -> list[MediaContact]:

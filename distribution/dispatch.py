@@ -48,15 +48,20 @@ def get_lists(session: Session, names: list[str]) -> list[MailingList]:
     return [found[n] for n in dict.fromkeys(names)]
 
 
+def check_sendable(session: Session, release: Release) -> None:
+    """A withdrawn release, or one superseded by a correction, is never sent again."""
+    if release.status == ReleaseStatus.WITHDRAWN:
+        raise InvalidInput(f"release {release.id} was withdrawn and cannot be sent")
+    newer = session.scalar(select(Release.id).where(Release.corrects_id == release.id))
+    if newer is not None:
+        raise InvalidInput(f"release {release.id} was corrected by release {newer}; "
+                           "send that one")
+
+
 def plan(session: Session, release_id: int, list_names: list[str]) -> Plan:
     """Check a send before it is recorded: release, lists, and who would receive it."""
     release = get_release(session, release_id)
-    if release.status == ReleaseStatus.WITHDRAWN:
-        raise InvalidInput(f"release {release_id} was withdrawn and cannot be sent")
-    newer = session.scalar(select(Release.id).where(Release.corrects_id == release_id))
-    if newer is not None:
-        raise InvalidInput(f"release {release_id} was corrected by release {newer}; "
-                           "send that one")
+    check_sendable(session, release)
     lists = get_lists(session, list_names)
     count = audience.count_audience(session, [m.id for m in lists])
     if count == 0:

@@ -189,6 +189,10 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     dist = get_distribution(session, distribution_id)
     if dist.status == DS.CANCELLED:
         raise InvalidInput(f"distribution {distribution_id} was cancelled")
+    if dist.kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
+        from distribution.dispatch import check_sendable
+
+        check_sendable(session, dist.release)
     stmt = (
         update(Delivery)
         .where(Delivery.distribution_id == distribution_id,

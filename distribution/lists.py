@@ -36,6 +36,9 @@ def create_list(session: Session, name: str, *, trusted: bool = False, open_sign
     if not LIST_NAME.match(name):
         raise InvalidInput(f"invalid list name '{name}': use 1-100 letters, digits, "
                            "'-', '_' or '.', without spaces")
+    if trusted and open_signup:
+        # Anyone could sign up to receive embargoed copies: trusted means vetted by the office.
+        raise InvalidInput(f"list '{name}' cannot be both trusted and open to public sign-up")
     if session.scalar(select(MailingList.id).where(MailingList.name == name)) is not None:
         raise InvalidInput(f"list '{name}' already exists")
     mailing_list = MailingList(name=name, trusted=trusted, open_signup=open_signup,

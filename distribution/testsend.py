@@ -21,7 +21,7 @@ def send_test_copy(settings: Settings, release: Release, address: str,
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     prepared = prepare(release, settings, load_templates(settings),
-                       marked=embargo.marked(release.embargo_until, now), list_name="test")
+                       marked=embargo.marked(release.embargo_until, now), kind="test")
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     recipient = Recipient(
         email=email, name=None, timezone=None,

@@ -118,6 +118,8 @@ def test_test_copy_goes_to_one_address_only(cli, tmp_path):
     assert result.exit_code == 0, result.output
     files = list((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 1 and "officer@iiim.example.org" in files[0].name
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["Subject"].startswith("TEST: IIIM Head Concludes")
     assert cli("status").exit_code == 1
 
 
@@ -157,6 +159,9 @@ def test_smtp_refusing_connections_leaves_deliveries_pending(cli, tmp_path, smtp
     (["release", "show", "999"], "no release with id 999"),
     (["send", "999", "--list", "media", "--yes"], "no release with id 999"),
     (["status", "42"], "no distribution with id 42"),
+    (["release", "add", str(DAMASCUS), "--language", "english-please-thanks"],
+     "not a language code"),
+    (["release", "preview", "1", "--out", "/nonexistent/dir/x.eml"], "cannot write"),
     (["release", "add", str(DAMASCUS), "--embargo", "tomorrow-ish"], "cannot read"),
     (["release", "add", str(DAMASCUS), "--embargo", "2020-01-01 09:00 Europe/Zurich"],
      "in the past"),
@@ -164,6 +169,7 @@ def test_smtp_refusing_connections_leaves_deliveries_pending(cli, tmp_path, smtp
      "does not exist"),
 ])
 def test_user_mistakes_get_one_line_errors(cli, args, message):
+    _add(cli, DAMASCUS)
     result = cli(*args)
     assert result.exit_code != 0
     assert message in result.stderr
@@ -221,3 +227,37 @@ def test_config_prints_settings_with_secrets_masked(cli):
     assert shown["secret_key"] == "********"
     assert shown["smtp_url"] == "smtp://relay:********@mail.example.org:587"
     assert "s3cret" not in cli("config").stdout
+
+
+def test_a_trusted_list_cannot_be_open_to_public_sign_up(cli):
+    result = cli("lists", "create", "insiders", "--trusted", "--open-signup")
+    assert result.exit_code == 1
+    assert "cannot be both trusted and open to public sign-up" in result.stderr
+    assert cli.json("lists", "list") == []
+
+
+def test_retry_refuses_a_withdrawn_release(cli, tmp_path, smtp_server):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    smtp_server.answer("ana@example.com", "550 5.1.1 No such user")
+    cli.env["PRESSROOM_SMTP_URL"] = smtp_server.url
+    assert cli("send", str(release_id), "--list", "media", "--yes").exit_code == 0
+    assert cli.json("status")["failed"] == 1
+    assert cli("release", "embargo", str(release_id), "--withdraw", "--yes").exit_code == 0
+    received = len(smtp_server.messages)
+    result = cli("retry", "1")
+    assert result.exit_code == 1 and "withdrawn" in result.stderr
+    assert len(smtp_server.messages) == received
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"PRESSROOM_FROM": "not an address"}, "setting 'from' must be"),
+    ({"PRESSROOM_BATCH_SIZE": "0"}, "'batch_size' must be at least 1"),
+    ({"PRESSROOM_DATABASE_URL": "foo://x"}, "cannot use database URL"),
+    ({"PRESSROOM_SECRET_KEY": "change-me-please"}, "example value"),
+])
+def test_unusable_settings_get_one_line_errors(cli, env, message):
+    cli.env.update(env)
+    result = cli("release", "list")
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

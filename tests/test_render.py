@@ -421,6 +421,16 @@ def test_a_withdrawn_notice_says_do_not_publish(settings, templates):
     assert "It contained an error." in text and "-ENDS-" not in text
 
 
+@pytest.mark.parametrize("kind", ["notice_moved", "notice_lifted", "notice_withdrawn",
+                                  "correction"])
+def test_notices_escape_the_headline_in_html(settings, templates, kind):
+    data = make(settings, templates, embargoed(headline="Tom & Jerry <script>x</script>"),
+                kind=kind, marked=False)
+    _, html = bodies(data)
+    assert "<script>" not in html
+    assert "Tom &amp; Jerry &lt;script&gt;" in html
+
+
 @pytest.mark.parametrize("marked", [False, True])
 def test_a_correction_says_so_and_carries_the_full_corrected_release(settings, templates,
                                                                      marked):

@@ -28,6 +28,9 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     if report.stopped and "unreachable" in report.stopped:
         result["error"] = report.stopped
         result["exit_code"] = 1
+    elif summary["paused_reason"]:
+        result["error"] = f"paused: {summary['paused_reason']}"
+        result["exit_code"] = 1
     if not quiet:
         _say(distribution_id, summary, result, report.stopped)
     return result
@@ -49,8 +52,8 @@ def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
         click.echo(f"Messages went to {result['where']}")
     if stopped and "unreachable" in stopped:
         click.echo(f"Error: {stopped}. Nothing is lost: the {summary['pending']} pending "
-                   "deliveries stay queued; run `pressroom worker` (or send again later with "
-                   f"`pressroom resume {distribution_id}`) once the server is back.", err=True)
+                   "deliveries stay queued; run `pressroom worker` once the server is back "
+                   "(do not send again: that would create a second distribution).", err=True)
     elif summary["pending"] or summary["held"] or summary["status"] == "scheduled":
         click.echo("Run `pressroom worker` to deliver the rest when it falls due.")
     if summary["paused_reason"]:

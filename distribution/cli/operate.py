@@ -127,8 +127,13 @@ def _kick(app: App, distribution_id: int) -> None:
     if app.settings.broker_url:
         from workers.tasks import enqueue_start
 
-        enqueue_start(distribution_id)
+        error = enqueue_start(distribution_id)
+        if error:
+            click.echo(f"The broker is unreachable ({error}); the sweep will pick it up once "
+                       "it is back.", err=True)
         return
     from distribution.cli.delivery import deliver_now
 
-    deliver_now(app, distribution_id, quiet=False)
+    result = deliver_now(app, distribution_id, quiet=False)
+    if result.get("exit_code"):
+        raise SystemExit(result["exit_code"])

@@ -11,6 +11,7 @@ from distribution import catalogue, dispatch
 from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.db import database_now
+from distribution.errors import InvalidInput
 from distribution.notices import family
 from distribution.preview import preview_bytes
 from distribution.releases import read_release_file
@@ -35,6 +36,7 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
     """Load a plain-text release FILE as a draft."""
     parsed = read_release_file(file)
     flag_contacts = catalogue.contacts_from_flags(contacts)
+    language = catalogue.checked_language(language)
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(embargo or parsed.embargo_text, from_file=not embargo,
@@ -120,7 +122,18 @@ def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
         now = database_now(session)
     data = preview_bytes(app.settings, item, part, now)
     if out:
-        out.write_bytes(data)
+        write_file(out, data)
         click.echo(f"Wrote {out}", err=True)
     else:
         sys.stdout.buffer.write(data)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Written aside, then renamed: a failure leaves no half-written file."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None

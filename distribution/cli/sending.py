@@ -89,6 +89,7 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
     with app.transaction() as session:
         release = dispatch.get_release(session, release_id)
+        dispatch.check_sendable(session, release)
         session.expunge(release)
         now = database_now(session)
     outcome = testsend.send_test_copy(app.settings, release, address, now)

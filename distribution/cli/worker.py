@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 
 import click
@@ -11,12 +10,6 @@ import click
 from distribution.cli import main
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.runner import serve
-
-
-def _export_config(app: App) -> None:
-    # workers.celery builds its app from settings at import time: pass --config along.
-    if app.config_file:
-        os.environ["PRESSROOM_CONFIG"] = str(app.config_file)
 
 
 @main.command()
@@ -33,7 +26,6 @@ def worker(app: App, beat: bool, concurrency: int | None, loglevel: str) -> None
     if not settings.broker_url:
         _embedded(app, loglevel)
         return
-    _export_config(app)
     from workers.celery import app as celery
 
     argv = ["worker", f"--loglevel={loglevel}"]
@@ -53,7 +45,6 @@ def beat(app: App, loglevel: str) -> None:
     if not app.settings.broker_url:
         raise click.ClickException("beat needs a broker (PRESSROOM_BROKER_URL); without one, "
                                    "`pressroom worker` sweeps by itself")
-    _export_config(app)
     from workers.celery import app as celery
 
     celery.Beat(loglevel=loglevel).run()

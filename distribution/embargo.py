@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Literal
-
-DeliveryStart = Literal["pending", "held"]
 
 
 class Visibility(enum.Enum):
@@ -61,23 +58,6 @@ def publicly_visible(sent: bool, embargo_until: datetime | None, withdrawn: bool
     return Visibility.WITHDRAWN if withdrawn else Visibility.VISIBLE
 
 
-def ready_at(embargo_until: datetime | None, trusted: bool,
-             send_at: datetime | None) -> datetime | None:
-    """When a delivery may first go out (None: at once): the schedule, and for public
-    recipients also the lift, whichever is later."""
-    schedule, lift = _utc_or_none(send_at), _utc_or_none(embargo_until)
-    return max([m for m in (schedule, None if trusted else lift) if m is not None], default=None)
-
-
-def initial_status(embargo_until: datetime | None, trusted: bool, send_at: datetime | None,
-                   now: datetime) -> DeliveryStart:
-    """The status of a new delivery row: held while it must wait for the schedule or the
-    lift (the sweep releases it once ready_at() has passed), else pending."""
-    now = _utc(now)
-    ready = ready_at(embargo_until, trusted, send_at)
-    return "held" if ready is not None and now < ready else "pending"
-
-
 def _utc(value: datetime) -> datetime:
     # Compare in UTC: two datetimes sharing one ZoneInfo compare by wall time, ignoring fold.
     if value.tzinfo is None or value.utcoffset() is None:
@@ -85,5 +65,3 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)

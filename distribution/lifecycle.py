@@ -25,8 +25,10 @@ UNFINISHED = [DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value,
               DeliveryStatus.HELD.value]
 
 
-def get_distribution(session: Session, distribution_id: int) -> Distribution:
-    dist = session.get(Distribution, distribution_id)
+def get_distribution(session: Session, distribution_id: int, *,
+                     lock: bool = False) -> Distribution:
+    # Locked for the control commands, so a pause racing a withdraw cannot undo it.
+    dist = session.get(Distribution, distribution_id, with_for_update=lock)
     if dist is None:
         raise NotFound(f"no distribution with id {distribution_id}")
     return dist
@@ -61,7 +63,10 @@ def activate_due(session: Session, now: datetime, lateness_seconds: int) -> list
     late_before = now - timedelta(seconds=lateness_seconds)
     late = (
         update(Distribution)
-        .where(Distribution.status == DS.SCHEDULED.value, Distribution.send_at < late_before)
+        .where(Distribution.status == DS.SCHEDULED.value, Distribution.send_at < late_before,
+               # A notice ("do not publish") is urgent however late: only sends wait.
+               Distribution.kind.in_([DistributionKind.RELEASE.value,
+                                      DistributionKind.CORRECTION.value]))
         .values(status=DS.PAUSED.value,
                 paused_reason="late: found more than the allowed lateness after its send time;"
                               " check it, then `pressroom resume`")
@@ -78,8 +83,13 @@ def activate_due(session: Session, now: datetime, lateness_seconds: int) -> list
     return [row[0] for row in session.execute(stmt)]
 
 
-def release_held(session: Session, now: datetime) -> int:
-    """At the lift, public recipients held back become pending."""
+def release_held(session: Session, now: datetime, lateness_seconds: int) -> int:
+    """At the lift, public recipients held back become pending.
+
+    A lift found long after it passed (the service was down) is late work: the
+    distribution pauses so that an officer decides, as for a late scheduled send.
+    """
+    _pause_late_lifts(session, now - timedelta(seconds=lateness_seconds))
     lifted = (
         select(Distribution.id)
         .join(Release, Release.id == Distribution.release_id)
@@ -93,6 +103,21 @@ def release_held(session: Session, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return session.execute(stmt).rowcount
+
+
+def _pause_late_lifts(session: Session, late_before: datetime) -> None:
+    held = exists().where(Delivery.distribution_id == Distribution.id,
+                          Delivery.status == DeliveryStatus.HELD.value)
+    lifted_long_ago = exists().where(Release.id == Distribution.release_id,
+                                     Release.embargo_until < late_before)
+    session.execute(
+        update(Distribution)
+        .where(Distribution.status == DS.SENDING.value, held, lifted_long_ago)
+        .values(status=DS.PAUSED.value,
+                paused_reason="late: the embargo lifted more than the allowed lateness ago "
+                              "and public recipients are still held; check it, then "
+                              "`pressroom resume`")
+        .execution_options(synchronize_session=False))
 
 
 def work_available(session: Session, now: datetime) -> dict[int, int]:
@@ -120,11 +145,19 @@ def finish_done(session: Session, now: datetime) -> list[int]:
         .execution_options(synchronize_session=False)
     )
     done = session.execute(stmt).all()
-    for _, release_id, kind in done:
+    for distribution_id, release_id, kind in done:
+        if not _anything_sent(session, distribution_id):
+            continue    # every delivery failed or was cancelled: the public never got it
         # A correction is the release, as it now reads: it is public once sent too.
         if kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
             mark_release_sent(session, release_id, now)
     return [row[0] for row in done]
+
+
+def _anything_sent(session: Session, distribution_id: int) -> bool:
+    return session.scalar(select(exists().where(
+        Delivery.distribution_id == distribution_id,
+        Delivery.status == DeliveryStatus.SENT.value))) or False
 
 
 def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
@@ -137,7 +170,7 @@ def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
 
 
 def pause(session: Session, distribution_id: int, reason: str = "paused by an operator") -> None:
-    dist = get_distribution(session, distribution_id)
+    dist = get_distribution(session, distribution_id, lock=True)
     if dist.status not in (DS.SCHEDULED, DS.SENDING):
         raise InvalidInput(f"distribution {distribution_id} is {dist.status.value}; "
                            "only a scheduled or sending one can be paused")
@@ -145,7 +178,7 @@ def pause(session: Session, distribution_id: int, reason: str = "paused by an op
 
 
 def resume(session: Session, distribution_id: int, now: datetime) -> None:
-    dist = get_distribution(session, distribution_id)
+    dist = get_distribution(session, distribution_id, lock=True)
     if dist.status != DS.PAUSED:
         raise InvalidInput(f"distribution {distribution_id} is {dist.status.value}, not paused")
     dist.status = DS.SENDING if dist.send_at <= now else DS.SCHEDULED
@@ -156,7 +189,7 @@ def resume(session: Session, distribution_id: int, now: datetime) -> None:
 
 def cancel(session: Session, distribution_id: int, now: datetime) -> int:
     """Stop a distribution; deliveries not yet sent are cancelled. Returns how many."""
-    dist = get_distribution(session, distribution_id)
+    dist = get_distribution(session, distribution_id, lock=True)
     if dist.status in (DS.DONE, DS.CANCELLED):
         raise InvalidInput(f"distribution {distribution_id} is already {dist.status.value}")
     dist.status = DS.CANCELLED
@@ -186,7 +219,7 @@ def cancel_leftovers(session: Session) -> int:
 
 def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     """Send again to recipients that failed (not those suppressed since)."""
-    dist = get_distribution(session, distribution_id)
+    dist = get_distribution(session, distribution_id, lock=True)
     if dist.status == DS.CANCELLED:
         raise InvalidInput(f"distribution {distribution_id} was cancelled")
     if dist.kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from distribution.batch import BatchReport, TransportOpener, run_batch
+from distribution.batch import TransportOpener, run_batch
 from distribution.ledger import Tally
 from distribution.ratelimit import local_limiter
 from distribution.sweep import sweep
@@ -33,40 +33,37 @@ class RunReport:
 
 def deliver_due(factory: sessionmaker[Session], settings: Settings, *,
                 only: int | None = None, opener: TransportOpener | None = None,
-                on_sent: Callable[[int], None] | None = None) -> RunReport:
-    """Sweep, then run batches until nothing is due now (or the server is unreachable)."""
+                on_sent: Callable[[int], None] | None = None,
+                should_stop: Callable[[], bool] = lambda: False) -> RunReport:
+    """Sweep, then run batches until nothing is due now (or the server is unreachable).
+
+    One batch per distribution between sweeps, so a lift, a new send or a stale claim
+    never waits behind a large distribution.
+    """
     report = RunReport()
-    while True:
+    while not should_stop():
         work = sweep(factory, settings).work
         ids = [d for d in work if only is None or d == only]
         if not ids:
-            return report
+            break
         for distribution_id in ids:
-            batch = _drain(factory, settings, distribution_id, opener, on_sent, report)
-            if batch.stopped and "unreachable" in batch.stopped:
+            batch = run_batch(factory, settings, distribution_id, worker=worker_name(),
+                              opener=opener, on_sent=on_sent,
+                              limiter=local_limiter(settings))
+            report.tally.add(batch.tally)
+            report.held_back += batch.held_back
+            if batch.stopped:
                 report.stopped = batch.stopped
+            if batch.stopped and "unreachable" in batch.stopped:
                 return report
-
-
-def _drain(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
-           opener: TransportOpener | None, on_sent: Callable[[int], None] | None,
-           report: RunReport) -> BatchReport:
-    while True:
-        batch = run_batch(factory, settings, distribution_id, worker=worker_name(),
-                          opener=opener, on_sent=on_sent, limiter=local_limiter(settings))
-        report.tally.add(batch.tally)
-        report.held_back += batch.held_back
-        if batch.stopped:
-            report.stopped = batch.stopped
-        if not batch.more_may_remain:
-            return batch
+    return report
 
 
 def serve(factory: sessionmaker[Session], settings: Settings,
           should_stop: Callable[[], bool] = lambda: False) -> None:
     """`pressroom worker` without a broker: poll the database and deliver what falls due."""
     while not should_stop():
-        result = deliver_due(factory, settings)
+        result = deliver_due(factory, settings, should_stop=should_stop)
         if result.tally.sent or result.tally.errors:
             log.info("sent %d, failed %d, retrying %d", result.tally.sent,
                      result.tally.failed, result.tally.retried)

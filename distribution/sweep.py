@@ -31,7 +31,7 @@ def sweep(factory: sessionmaker[Session], settings: Settings) -> SweepReport:
     with factory() as session, session.begin():
         now = database_now(session)
         report.started = lifecycle.activate_due(session, now, settings.lateness_seconds)
-        report.released = lifecycle.release_held(session, now)
+        report.released = lifecycle.release_held(session, now, settings.lateness_seconds)
         report.reclaimed = claims.return_stale(session, now, settings.claim_timeout_seconds)
         lifecycle.cancel_leftovers(session)
         report.finished = lifecycle.finish_done(session, now)

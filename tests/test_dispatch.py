@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from distribution import claims, dispatch, lifecycle
@@ -316,3 +319,62 @@ def test_a_corrected_release_cannot_be_sent_in_its_old_version(store):
     with store.Session() as session, pytest.raises(InvalidInput,
                                                    match=f"corrected by release {new.id}"):
         dispatch.plan(session, old.id, ["media"])
+
+
+def test_a_lift_found_long_after_it_passed_waits_for_resume(store, smtp_server, tmp_path):
+    settings = _smtp_settings(tmp_path, store, smtp_server, lateness_seconds="60")
+    with store.Session() as session, session.begin():
+        release = make_release(session, embargo_in=timedelta(hours=2))
+        make_list(session, "public", ["public@example.org"])
+    distribution_id, _ = _send(store, release.id, ["public"])
+    deliver_due(store.Session, settings)
+    # The service was down across the lift: it is found two hours late.
+    with store.Session() as session, session.begin():
+        session.execute(update(type(release)).values(embargo_until=now_utc()
+                                                     - timedelta(hours=2)))
+    deliver_due(store.Session, settings)
+    assert smtp_server.messages == []
+    with store.Session() as session, session.begin():
+        dist = session.get(Distribution, distribution_id)
+        assert dist.status == DistributionStatus.PAUSED and "late" in dist.paused_reason
+        lifecycle.resume(session, distribution_id, now_utc())
+    deliver_due(store.Session, settings)
+    assert _statuses(store, distribution_id) == {"public@example.org": "sent"}
+
+
+def test_a_release_nobody_received_is_not_marked_sent(store, smtp_server, tmp_path):
+    settings = _smtp_settings(tmp_path, store, smtp_server)
+    smtp_server.answer("nobody@example.org", "550 5.1.1 No such user")
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", ["nobody@example.org"])
+    distribution_id, _ = _send(store, release.id, ["media"])
+    deliver_due(store.Session, settings)
+    with store.Session() as session:
+        dist = session.get(Distribution, distribution_id)
+        assert dist.status == DistributionStatus.DONE
+        assert dist.release.status.value != "sent" and dist.release.first_sent_at is None
+
+
+@settings_(max_examples=25, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(embargo_minutes=st.none() | st.integers(-180, 180), trusted=st.lists(st.booleans(),
+                                                                          min_size=1, max_size=6))
+def test_new_rows_hold_exactly_the_public_recipients_of_an_unlifted_embargo(
+        sqlite_store, embargo_minutes, trusted):
+    """The SQL rule in audience.create_deliveries, for any embargo and any audience."""
+    with sqlite_store.Session() as session, session.begin():
+        embargo = None if embargo_minutes is None else timedelta(minutes=embargo_minutes)
+        release = make_release(session, embargo_in=embargo)
+        names = []
+        for i, is_trusted in enumerate(trusted):
+            name = f"l{release.id}-{i}"
+            make_list(session, name, [f"r{release.id}-{i}@example.org"], trusted=is_trusted)
+            names.append(name)
+    distribution_id, rows = _send(sqlite_store, release.id, names)
+    assert rows == len(trusted)
+    statuses = _statuses(sqlite_store, distribution_id)
+    unlifted = embargo_minutes is not None and embargo_minutes > 0
+    for i, is_trusted in enumerate(trusted):
+        expected = "held" if unlifted and not is_trusted else "pending"
+        assert statuses[f"r{release.id}-{i}@example.org"] == expected

@@ -12,12 +12,10 @@ from hypothesis import strategies as st
 
 from distribution.embargo import (
     Visibility,
-    initial_status,
     lifted,
     marked,
     may_send,
     publicly_visible,
-    ready_at,
 )
 
 LIFT = datetime(2025, 4, 16, 7, 0, tzinfo=UTC)
@@ -86,37 +84,6 @@ def test_only_visible_counts_as_true() -> None:
     assert [v for v in Visibility if v] == [Visibility.VISIBLE]
 
 
-# --- new delivery rows ---------------------------------------------------------------------
-
-@pytest.mark.parametrize(("embargo", "trusted", "send_at", "now", "expected"), [
-    (LIFT, False, None, BEFORE, "held"),
-    (LIFT, True, None, BEFORE, "pending"),
-    (LIFT, False, None, LIFT, "pending"),
-    (None, False, None, BEFORE, "pending"),
-    (None, True, AFTER, LIFT, "held"),  # scheduled for later
-    (None, False, LIFT, LIFT, "pending"),  # scheduled for now
-    (LIFT, True, AFTER, LIFT, "held"),
-    (AFTER, False, LIFT, LIFT, "held"),  # schedule reached, embargo not lifted
-])
-def test_initial_status(embargo: datetime | None, trusted: bool, send_at: datetime | None,
-                        now: datetime, expected: str) -> None:
-    assert initial_status(embargo, trusted, send_at, now) == expected
-
-
-@pytest.mark.parametrize(("embargo", "trusted", "send_at", "expected"), [
-    (None, False, None, None),
-    (LIFT, True, None, None),
-    (LIFT, False, None, LIFT),
-    (LIFT, False, AFTER, AFTER),
-    (AFTER, False, LIFT, AFTER),
-    (AFTER, True, LIFT, LIFT),
-])
-def test_ready_at_is_the_later_of_schedule_and_lift(embargo: datetime | None, trusted: bool,
-                                                    send_at: datetime | None,
-                                                    expected: datetime | None) -> None:
-    assert ready_at(embargo, trusted, send_at) == expected
-
-
 # --- programming errors --------------------------------------------------------------------
 
 NAIVE = datetime(2025, 4, 16, 7, 0)
@@ -129,10 +96,6 @@ NAIVE_CALLS: list[Callable[[], object]] = [
     lambda: marked(NAIVE, LIFT),
     lambda: publicly_visible(True, NAIVE, False, LIFT),
     lambda: publicly_visible(False, None, False, NAIVE),
-    lambda: initial_status(None, False, None, NAIVE),
-    lambda: initial_status(LIFT, False, NAIVE, LIFT),
-    lambda: ready_at(NAIVE, False, None),
-    lambda: ready_at(NAIVE, True, None),
 ]
 
 
@@ -166,7 +129,6 @@ def test_nothing_public_before_the_lift_in_any_zone(embargo: datetime, early: ti
                                                     withdrawn: bool) -> None:
     now = (embargo - early).astimezone(zone)
     assert not may_send(embargo, trusted=False, now=now)
-    assert initial_status(embargo, False, None, now) == "held"
     assert publicly_visible(sent, embargo, withdrawn, now) is Visibility.HIDDEN
 
 
@@ -176,14 +138,3 @@ def test_everyone_may_be_sent_from_the_lift_on(embargo: datetime, late: timedelt
     now = (embargo + late).astimezone(zone)
     assert may_send(embargo, trusted=False, now=now)
     assert publicly_visible(True, embargo, False, now) is Visibility.VISIBLE
-
-
-@given(embargo=st.none() | aware, trusted=st.booleans(), send_at=st.none() | aware, now=aware)
-def test_a_pending_row_may_be_sent_at_once(embargo: datetime | None, trusted: bool,
-                                           send_at: datetime | None, now: datetime) -> None:
-    status = initial_status(embargo, trusted, send_at, now)
-    ready = ready_at(embargo, trusted, send_at)
-    assert status == ("held" if ready is not None and now < ready else "pending")
-    if status == "pending":
-        assert may_send(embargo, trusted, now)
-        assert send_at is None or send_at <= now

@@ -82,9 +82,10 @@ def hand_to_workers(app: App, distribution_id: int, *, wait: bool,
 
 
 def follow(app: App, distribution_id: int, *, quiet: bool, interval: float = 0.5) -> None:
-    """A live progress bar until the distribution is done, cancelled or paused."""
+    """A live progress bar (sent, failed, pending, rate, time left) until it stops moving."""
     with app.transaction() as session:
         total = status.counts(session, distribution_id)["total"]
+    started, first = time.monotonic(), None
     with click.progressbar(length=total, label="Delivering", file=sys.stderr,
                            hidden=quiet or not sys.stderr.isatty(), show_eta=True) as bar:
         seen = 0
@@ -92,6 +93,10 @@ def follow(app: App, distribution_id: int, *, quiet: bool, interval: float = 0.5
             with app.transaction() as session:
                 info = status.describe(session, distribution_id)
             finished = info["sent"] + info["failed"] + info["cancelled"]
+            first = finished if first is None else first
+            rate = (finished - first) / max(time.monotonic() - started, 1e-6)
+            bar.label = (f"sent {info['sent']}  failed {info['failed']}  "
+                         f"pending {info['pending']}  held {info['held']}  {rate:,.0f}/s")
             bar.update(finished - seen)
             seen = finished
             if info["status"] in ("done", "cancelled", "paused"):

@@ -60,7 +60,7 @@ class SmtpSettings:
 def parse_smtp_url(url: str) -> SmtpSettings:
     """Read an smtp:// or smtps:// URL; ValueError with a one-line message if malformed."""
     parts = urlsplit(url.strip())
-    shown = re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url.strip())  # never echo a password
+    shown = re.sub(r"//.*@", "//***@", url.strip())  # never echo a user or a password
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise ValueError(f"SMTP URL must start with smtp:// or smtps://: {shown!r}")

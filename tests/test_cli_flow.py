@@ -255,9 +255,11 @@ def test_retry_refuses_a_withdrawn_release(cli, tmp_path, smtp_server):
     ({"PRESSROOM_BATCH_SIZE": "0"}, "'batch_size' must be at least 1"),
     ({"PRESSROOM_DATABASE_URL": "foo://x"}, "cannot use database URL"),
     ({"PRESSROOM_SECRET_KEY": "change-me-please"}, "example value"),
+    ({"PRESSROOM_SMTP_URL": "http://relay:pa/ss@mail.example.org"}, "smtp:// or smtps://"),
 ])
 def test_unusable_settings_get_one_line_errors(cli, env, message):
     cli.env.update(env)
     result = cli("release", "list")
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "pa/ss" not in result.stderr

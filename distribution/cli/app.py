@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import ConfigError, Settings, load_settings
 from distribution.db import StoreError, check_schema, make_engine, session_factory
 from distribution.errors import PressroomError
+from distribution.smtp import parse_smtp_url
 from distribution.transport import TransportError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -33,7 +34,7 @@ class App:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config_file)
+            self._settings = _usable(load_settings(self.config_file))
             if self.config_file:
                 # The Celery app reads settings from the environment when it is imported.
                 os.environ["PRESSROOM_CONFIG"] = str(self.config_file)
@@ -60,6 +61,16 @@ class App:
         """One unit of work: committed when the block ends, rolled back on any error."""
         with self.Session() as session, session.begin():
             yield session
+
+
+def _usable(settings: Settings) -> Settings:
+    """Settings that can only be checked with the domain's own readers."""
+    if settings.smtp_url:
+        try:
+            parse_smtp_url(settings.smtp_url)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'smtp_url': {exc}") from None
+    return settings
 
 
 pass_app = click.make_pass_decorator(App, ensure=True)

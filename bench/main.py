@@ -34,6 +34,7 @@ from bench.targets import verdicts
 from bench.timing import Row
 
 BENCH = Path(__file__).resolve().parent
+PARTS = ("references", "naive", "celery", "embedded", "render", "import", "rows")
 MODES = {
     "quick": {"sizes": [2_000], "contacts": 20_000, "rows": 100_000, "render": 10_000},
     "full": {"sizes": [10_000, 100_000], "contacts": 100_000, "rows": 1_000_000,
@@ -55,7 +56,10 @@ def main() -> None:
     }
     try:
         with Processes(workdir) as processes:
-            _measure(processes, mode, args, summary)
+            _measure(processes, mode, set(args.only or PARTS), args, summary)
+    except KeyboardInterrupt:
+        _say("interrupted: every process and database this run started is gone")
+        sys.exit(130)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -66,8 +70,8 @@ def main() -> None:
     print(json.dumps(summary["targets"], indent=2))
 
 
-def _measure(processes: Processes, mode: dict[str, Any], args: argparse.Namespace,
-             summary: dict[str, Any]) -> None:
+def _measure(processes: Processes, mode: dict[str, Any], parts: set[str],
+             args: argparse.Namespace, summary: dict[str, Any]) -> None:
     sink, redis = Sink(processes), Redis(processes)
     env0 = fixture.environment(processes.workdir, "sqlite://", sink.url)
     refs = fixture.write_references(fixture.settings_for(env0), args.release, processes.workdir)
@@ -79,42 +83,49 @@ def _measure(processes: Processes, mode: dict[str, Any], args: argparse.Namespac
         env = fixture.environment(processes.workdir, pg_url, sink.url, redis.url)
         for n in mode["sizes"]:
             _say(f"N = {n}")
-            list_name = pressroom_e2e.prepare_list(factory, processes.workdir, n)
-            sent_before = pressroom_e2e.sent_count(factory)
-            rows += _sized(processes, sink, refs, n, args)
-            rows.append(pressroom_e2e.celery(processes, sink, env, factory, release_id,
-                                             list_name, n, sent_before))
-            _say(f"  {rows[-1].name}: {rows[-1].per_second:.0f}/s")
-            rows.append(pressroom_e2e.embedded(processes, sink, processes.workdir,
-                                               args.release, n))
-            _say(f"  {rows[-1].name}: {rows[-1].per_second:.0f}/s")
+            rows += _references(processes, sink, refs, n, parts)
+            if "celery" in parts:
+                list_name = pressroom_e2e.prepare_list(factory, processes.workdir, n)
+                rows.append(pressroom_e2e.celery(processes, sink, env, factory, release_id,
+                                                 list_name, n, pressroom_e2e.sent_count(factory)))
+                _show(rows[-1])
+            if "embedded" in parts:
+                rows.append(pressroom_e2e.embedded(processes, sink, processes.workdir,
+                                                   args.release, n))
+                _show(rows[-1])
         engine.dispose()
     summary["senders"] = _with_ratios(rows)
-    summary["other"] = _others(processes.workdir, mode, args)
+    summary["other"] = _others(processes.workdir, mode, parts, args)
 
 
-def _sized(processes: Processes, sink: Sink, refs: fixture.References, n: int,
-           args: argparse.Namespace) -> list[Row]:
+def _references(processes: Processes, sink: Sink, refs: fixture.References, n: int,
+                parts: set[str]) -> list[Row]:
+    """The ceiling always (every ratio needs it); the floor and the bare loops if asked."""
     rows = [references.ceiling(processes, sink, refs, n)]
-    if not args.skip_naive:
+    if "naive" in parts:
         rows.append(references.naive(processes, sink, refs, n))
-    rows += [references.bare_loop(processes, sink, refs, n, workers)
-             for workers in (1, pressroom_e2e.CONCURRENCY)]
+    if "references" in parts:
+        rows += [references.bare_loop(processes, sink, refs, n, workers)
+                 for workers in (1, pressroom_e2e.CONCURRENCY)]
     for row in rows:
-        _say(f"  {row.name}: {row.per_second:.0f}/s")
+        _show(row)
     return rows
 
 
-def _others(workdir: Path, mode: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
-    _say("render alone")
-    others: dict[str, Any] = {"render": render_alone.measure(args.release, mode["render"],
-                                                             workdir)}
-    _say(f"import {mode['contacts']} contacts")
-    with postgres_database("import") as url:
-        others["import"] = _import(url, mode["contacts"])
-    _say(f"{mode['rows']} delivery rows")
-    with postgres_database("rows") as url:
-        others["delivery_rows"] = delivery_rows.measure(url, args.release, mode["rows"])
+def _others(workdir: Path, mode: dict[str, Any], parts: set[str],
+            args: argparse.Namespace) -> dict[str, Any]:
+    others: dict[str, Any] = {}
+    if "render" in parts:
+        _say("render alone")
+        others["render"] = render_alone.measure(args.release, mode["render"], workdir)
+    if "import" in parts:
+        _say(f"import {mode['contacts']} contacts")
+        with postgres_database("import") as url:
+            others["import"] = _import(url, mode["contacts"])
+    if "rows" in parts:
+        _say(f"{mode['rows']} delivery rows")
+        with postgres_database("rows") as url:
+            others["delivery_rows"] = delivery_rows.measure(url, args.release, mode["rows"])
     return others
 
 
@@ -133,8 +144,8 @@ def _with_ratios(rows: list[Row]) -> list[dict[str, Any]]:
     shown = []
     for row in rows:
         same = [r for r in rows if r.n == row.n]
-        ceiling = next(r.per_second for r in same if r.name.startswith("ceiling"))
-        floor = next((r.per_second for r in same if r.name.startswith("floor")), None)
+        ceiling = next(r for r in same if r.name.startswith("ceiling"))
+        floor = next((r for r in same if r.name.startswith("floor")), None)
         shown.append(row.as_dict(ceiling, floor))
     return shown
 
@@ -157,12 +168,19 @@ def _arguments() -> argparse.Namespace:
                         help="recipients per send (repeatable); overrides the mode's sizes")
     parser.add_argument("--release", type=Path, default=fixture.DEFAULT_RELEASE,
                         help="release file to send (default: a 6-7 KB sample)")
-    parser.add_argument("--skip-naive", action="store_true",
-                        help="leave out the slow naive sender (no 'x naive' ratios)")
     parser.add_argument("--no-record", action="store_true",
                         help="write bench/out/summary.json only, not RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    parser.add_argument("--only", action="append", choices=PARTS,
+                        help="measure only these parts (repeatable; default: all)")
     return parser.parse_args()
+
+
+def _show(row: Row) -> None:
+    extra = row.extra
+    _say(f"  {row.name}: {row.per_second:.0f}/s"
+         + (f" (first message after {extra['first_message_s']} s, then {extra['steady_per_s']}/s)"
+            if "first_message_s" in extra else ""))
 
 
 def _say(text: str) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from bench import fixture
 from bench.procstat import children, cpu_seconds, peak_rss_mb
 from bench.services import Processes, Sink, backend_pids, wait_for
-from bench.timing import PeakMemory, Row, timed_process
+from bench.timing import PeakMemory, Row, pace, reap, timed_process
 from distribution.models import Delivery, DeliveryStatus
 
 CONCURRENCY = 2
@@ -51,19 +51,22 @@ def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # ty
     watched = [worker.pid, *pool]
     cpu_before = {pid: cpu_seconds(pid) for pid in watched}
     db_before = {pid: cpu_seconds(pid) for pid in backend_pids(env["PRESSROOM_DATABASE_URL"])}
-    target = sink.count() + n
+    base, sink_cpu = sink.count(), cpu_seconds(sink.process.pid)
+    seen: list[tuple[float, int]] = []
     peak = PeakMemory(pool)
     started = time.perf_counter()
     send = processes.start(f"send-{n}", fixture.pressroom_argv(
         "send", str(release_id), "--list", list_name, "--yes"), env, cwd=workdir)
-    finished = sink.wait_count(target, tick=peak.sample, patience=60,
+    finished = sink.wait_count(base + n, tick=peak.sample, patience=60, seen=seen,
                                stalled=lambda: worker.poll() is not None)
     peak.sample_now()
     cpu = sum(cpu_seconds(pid) - cpu_before[pid] for pid in watched)
     db_cpu = sum(cpu_seconds(pid) - db_before.get(pid, 0.0)
                  for pid in backend_pids(env["PRESSROOM_DATABASE_URL"]))
+    sink_cpu = cpu_seconds(sink.process.pid) - sink_cpu
     rss = [peak_rss_mb(pid) or 0.0 for pid in pool]  # VmHWM, read before they exit
-    send.wait(timeout=60)
+    main_rss = peak_rss_mb(worker.pid)
+    send_cpu = reap(processes, send, f"send-{n}")
     wait_for(lambda: sent_count(factory) >= sent_before + n, timeout=120,
              what="every delivery recorded as sent")
     confirmed = time.perf_counter()
@@ -71,9 +74,12 @@ def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # ty
     processes.stop(worker)
     row = Row(f"Pressroom, Celery/Redis/PostgreSQL (1 worker x {CONCURRENCY} processes)", n,
               finished - started, cpu, rss)
-    row.extra.update(recorded_s=round(confirmed - started, 3),
+    row.extra.update(pace(seen, started, finished, base, n))
+    row.extra.update(sink_cpu_s_per_1000=round(sink_cpu * 1000 / n, 3),
+                     send_command_cpu_s=round(send_cpu, 3),
+                     recorded_s=round(confirmed - started, 3),
                      postgres_cpu_s_per_1000=round(db_cpu * 1000 / n, 3),
-                     worker_main_rss_mb=peak_rss_mb(worker.pid))
+                     worker_main_rss_mb=main_rss)
     return row
 
 

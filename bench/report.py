@@ -28,8 +28,9 @@ def append_results(summary: dict[str, Any]) -> None:
         RESULTS.write_text(HEADER, "utf-8")
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write(_run_heading(summary))
-        out.write("| date | metric | N | value | msgs/s | x ceiling | x naive | CPU s/1000 "
-                  "| peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n")
+        out.write("| date | metric | N | value | msgs/s | x ceiling | x naive | first msg "
+                  "| steady msgs/s (x ceiling) | CPU s/1000 (sink) | peak RSS MB |\n"
+                  "|---|---|---|---|---|---|---|---|---|---|---|\n")
         for line in _metric_rows(summary):
             out.write(line + "\n")
         out.write("\n")
@@ -52,13 +53,16 @@ def _metric_rows(summary: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {date} | {row['name']} | {row['n']} | {row['seconds']} s "
             f"| {row['messages_per_s']} | {_num(row['ratio_to_ceiling'])} "
-            f"| {_num(row['times_naive'])} | {row['cpu_s_per_1000']} "
+            f"| {_num(row['times_naive'])} | {_num(row.get('first_message_s'))} s "
+            f"| {_num(row.get('steady_per_s'))} ({_num(row.get('steady_ratio_to_ceiling'))}) "
+            f"| {row['cpu_s_per_1000']} ({_num(row.get('sink_cpu_s_per_1000'))}) "
             f"| {', '.join(str(v) for v in row['peak_rss_mb'])} |")
+    blank = " | ".join([""] * 7)
     for key, row in summary["other"].items():
         lines.append(f"| {date} | {row['name']} | {row.get('n') or row.get('rows')} "
-                     f"| {_headline(key, row)} | | | | | |")
+                     f"| {_headline(key, row)} |{blank}|")
     for check, verdict in summary["targets"].items():
-        lines.append(f"| {date} | target: {check} | | {verdict} | | | | | |")
+        lines.append(f"| {date} | target: {check} | | {verdict} |{blank}|")
     return lines
 
 

@@ -50,6 +50,8 @@ class Processes:
 
     def __enter__(self) -> Processes:
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # Also when started in the background by a shell, which makes SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -123,12 +125,13 @@ class Sink:
 
     def wait_count(self, target: int, *, stalled: Callable[[], bool] = lambda: False,
                    tick: Callable[[], object] = lambda: None, timeout: float = 3600,
-                   patience: float = 20) -> float:
+                   patience: float = 20, seen: list[tuple[float, int]] | None = None) -> float:
         """Block until `target` messages were accepted; returns time.perf_counter() then.
 
-        Calls `tick()` on every poll (to sample memory). Gives up when the count has not
-        moved for `patience` seconds while `stalled()` says the sender cannot make progress
-        any more (it exited), or after `timeout`.
+        Calls `tick()` on every poll (to sample memory) and appends (perf_counter, count) to
+        `seen` whenever the count moved. Gives up when the count has not moved for
+        `patience` seconds while `stalled()` says the sender cannot make progress any more
+        (it exited), or after `timeout`.
         """
         deadline = time.monotonic() + timeout
         last, moved = -1, time.monotonic()
@@ -137,6 +140,8 @@ class Sink:
             now = time.monotonic()
             if count != last:
                 last, moved = count, now
+                if seen is not None:
+                    seen.append((time.perf_counter(), count))
             elif now - moved > patience and stalled() or now > deadline:
                 raise TimeoutError(f"smtp-sink counted {count} of {target} messages")
             time.sleep(0.005)

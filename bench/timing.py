@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.procstat import peak_rss_mb
+from bench.procstat import cpu_seconds, peak_rss_mb
 from bench.services import Processes, Sink
 
 
@@ -30,16 +31,33 @@ class Row:
     def cpu_per_1000(self) -> float:
         return self.cpu_seconds * 1000 / self.n
 
-    def as_dict(self, ceiling: float | None, floor: float | None) -> dict[str, Any]:
+    def as_dict(self, ceiling: Row, floor: Row | None) -> dict[str, Any]:
+        steady, ceiling_steady = self.extra.get("steady_per_s"), ceiling.extra.get("steady_per_s")
         shown = {
             "name": self.name, "n": self.n, "seconds": round(self.seconds, 3),
             "messages_per_s": round(self.per_second, 1),
-            "ratio_to_ceiling": round(self.per_second / ceiling, 3) if ceiling else None,
-            "times_naive": round(self.per_second / floor, 2) if floor else None,
+            "ratio_to_ceiling": round(self.per_second / ceiling.per_second, 3),
+            "times_naive": round(self.per_second / floor.per_second, 2) if floor else None,
+            # Once running (10 % to 90 % of the messages), against the ceiling's own pace.
+            "steady_ratio_to_ceiling": (round(steady / ceiling_steady, 3)
+                                        if steady and ceiling_steady else None),
             "cpu_s_per_1000": round(self.cpu_per_1000, 3),
             "peak_rss_mb": self.peak_rss_mb,
         }
         return shown | self.extra
+
+
+def pace(seen: list[tuple[float, int]], started: float, finished: float,
+         base: int, n: int) -> dict[str, float]:
+    """When the first message arrived, and the rate between 10 % and 90 % of the messages:
+    the start-up an operator waits for, and the speed once running, apart."""
+    if not seen:
+        return {}
+    first = next((t for t, count in seen if count > base), finished)
+    low = next((t for t, count in seen if count - base >= n // 10), started)
+    high = next((t for t, count in seen if count - base >= n * 9 // 10), finished)
+    steady = (n * 8 // 10) / (high - low) if high > low else 0.0
+    return {"first_message_s": round(first - started, 3), "steady_per_s": round(steady, 1)}
 
 
 def timed_process(processes: Processes, sink: Sink, name: str, argv: list[str], n: int,
@@ -49,21 +67,32 @@ def timed_process(processes: Processes, sink: Sink, name: str, argv: list[str], 
     CPU time comes from wait4() (the process and the children it reaped); peak RSS from
     sampling VmHWM while it runs (wait4's ru_maxrss keeps the forking parent's size).
     """
-    target = sink.count() + n
+    base = sink.count()
+    seen: list[tuple[float, int]] = []
     started = time.perf_counter()
+    sink_cpu = cpu_seconds(sink.process.pid)
     process = processes.start(name, argv, env=env)
     peak = PeakMemory([process.pid])
     try:
-        finished = sink.wait_count(target, stalled=lambda: _exited(process.pid),
-                                   tick=peak.sample, patience=3)
+        finished = sink.wait_count(base + n, stalled=lambda: _exited(process.pid),
+                                   tick=peak.sample, patience=3, seen=seen)
     except TimeoutError as exc:
         raise RuntimeError(f"{name}: {exc}\n{processes.log(name)[-2000:]}") from None
+    row = Row(name, n, finished - started, reap(processes, process, name), peak.values())
+    row.extra.update(pace(seen, started, finished, base, n))
+    sink_cpu = cpu_seconds(sink.process.pid) - sink_cpu
+    row.extra["sink_cpu_s_per_1000"] = round(sink_cpu * 1000 / n, 3)
+    return row
+
+
+def reap(processes: Processes, process: subprocess.Popen[bytes], name: str) -> float:
+    """Wait for a process that must succeed; its CPU seconds (and its reaped children's)."""
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     processes.started.remove(process)
     if process.returncode != 0:
         raise RuntimeError(f"{name} exited with {process.returncode}:\n{processes.log(name)}")
-    return Row(name, n, finished - started, usage.ru_utime + usage.ru_stime, peak.values())
+    return usage.ru_utime + usage.ru_stime
 
 
 class PeakMemory:

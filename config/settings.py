@@ -148,7 +148,7 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 # Lower bounds that keep the engine working: zero batches claim nothing, and a claim
 # timeout shorter than one group's send hands live claims to a second worker.
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
-            "claim_timeout_seconds": 30, "sweep_seconds": 1, "lateness_seconds": 0,
+            "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
 
 

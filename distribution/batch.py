@@ -20,6 +20,7 @@ from distribution.ledger import Result, RetryPolicy, Tally, record
 from distribution.messages import MessageFactory
 from distribution.models import DeliveryStatus, Distribution, DistributionKind, DistributionStatus
 from distribution.ratelimit import RateLimiter
+from distribution.smtp import SmtpConnections
 from distribution.transport import (
     Envelope,
     Outcome,
@@ -30,6 +31,10 @@ from distribution.transport import (
 )
 
 log = logging.getLogger(__name__)
+
+# SMTP connections a batch sends over side by side: each message costs the server's reply
+# time (one round trip, pipelined), which a second connection overlaps. Measured: bench/.
+SMTP_CONNECTIONS = 2
 
 # Kinds that carry the release itself, so the embargo rule applies to them.
 RELEASE_KINDS = {DistributionKind.RELEASE, DistributionKind.CORRECTION}
@@ -51,6 +56,19 @@ class BatchReport:
 TransportOpener = Callable[[], AbstractContextManager[Transport]]
 
 
+@dataclass(frozen=True)
+class BatchClock:
+    """The database's time, read at the claim and carried on by this machine's monotonic
+    clock: a batch lasts seconds, so it drifts by microseconds, and no group needs a query
+    (and a pooled connection's ping) just to learn the time."""
+
+    at_claim: datetime
+    started: float = field(default_factory=time.monotonic)
+
+    def now(self) -> datetime:
+        return self.at_claim + timedelta(seconds=time.monotonic() - self.started)
+
+
 def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_id: int, *,
               worker: str, opener: TransportOpener | None = None,
               limit: int | None = None, on_sent: Callable[[int], None] | None = None,
@@ -59,6 +77,7 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
     report = BatchReport(distribution_id)
     with factory() as session, session.begin():
         now = database_now(session)
+        clock = BatchClock(now)
         dist = session.get(Distribution, distribution_id)
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
@@ -69,10 +88,16 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         kind = dist.kind
     if not batch:
         return report
-    opener = opener or (lambda: open_transport(settings.smtp_url, settings.outbox))
+    opener = opener or _default_opener(settings)
     _send(factory, settings, distribution_id, kind, batch, factory_, opener, report, on_sent,
-          limiter)
+          limiter, clock)
     return report
+
+
+def _default_opener(settings: Settings) -> TransportOpener:
+    if settings.smtp_url and SMTP_CONNECTIONS > 1:
+        return lambda: SmtpConnections(settings.smtp_url, SMTP_CONNECTIONS)
+    return lambda: open_transport(settings.smtp_url, settings.outbox)
 
 
 def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
@@ -93,7 +118,8 @@ def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[C
 def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
           kind: DistributionKind, batch: list[Claimed], messages: MessageFactory,
           opener: TransportOpener, report: BatchReport,
-          on_sent: Callable[[int], None] | None, limiter: RateLimiter | None) -> None:
+          on_sent: Callable[[int], None] | None, limiter: RateLimiter | None,
+          clock: BatchClock) -> None:
     policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds,
                          settings.retry_max_seconds)
     step = max(1, settings.commit_every)
@@ -105,7 +131,8 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
             for start in range(0, len(batch), step):
                 group = batch[start:start + step]
                 report.stopped = _send_group(factory, settings, distribution_id, kind, group,
-                                             messages, transport, policy, report, limiter)
+                                             messages, transport, policy, report, limiter,
+                                             clock)
                 done = start + len(group)
                 if on_sent:
                     on_sent(len(group))
@@ -129,11 +156,10 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
 def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
                 kind: DistributionKind, group: list[Claimed], messages: MessageFactory,
                 transport: Transport, policy: RetryPolicy, report: BatchReport,
-                limiter: RateLimiter | None) -> str | None:
+                limiter: RateLimiter | None, clock: BatchClock) -> str | None:
     if limiter is not None:
         limiter.acquire([c.email for c in group])  # before `now`: the wait may be long
-    with factory() as session:
-        now = database_now(session)
+    now = clock.now()
     built = [messages.build(c, now) for c in group]
     sendable = [i for i, b in enumerate(built) if b.error is None]
     sender = settings.envelope_sender  # parses the From address: once, not per envelope

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Integer, Text, bindparam, func, update
+from sqlalchemy import Boolean, Integer, Text, bindparam, cast, column, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
 from distribution.models import Delivery, DeliveryStatus, Suppression, UTCDateTime
@@ -63,14 +65,15 @@ _RECORD = (
     .execution_options(synchronize_session=False)
 )
 
-# PostgreSQL: the whole group in one statement, a column array per field joined by id. One
-# plan instead of one per row: half the client's CPU of an executemany and fewer round trips.
+# PostgreSQL: the whole group in one statement, its rows as one JSON document joined by id.
+# One plan instead of one per row, and one parameter instead of a parameter per value (or
+# array elements that the driver quotes one by one): a third of an executemany's client CPU.
 _FIELDS = {"b_id": Integer, "b_status": Text, "b_sent_at": UTCDateTime, "b_message_id": Text,
            "b_code": Integer, "b_error": Text, "b_next": UTCDateTime, "b_marked": Boolean}
-_ROWS = func.unnest(*(bindparam(name, type_=postgresql.ARRAY(kind))
-                      for name, kind in _FIELDS.items())
-                    ).table_valued(*_FIELDS).render_derived(name="recorded")
-_RECORD_ARRAYS = (
+_ROWS = func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON)).table_valued(
+    *(column(name, kind) for name, kind in _FIELDS.items())
+).render_derived(name="recorded", with_types=True)
+_RECORD_JSON = (
     update(Delivery)
     .where(Delivery.id == _ROWS.c.b_id, Delivery.status == DeliveryStatus.SENDING.value)
     .values(status=_ROWS.c.b_status, sent_at=_ROWS.c.b_sent_at,
@@ -81,9 +84,15 @@ _RECORD_ARRAYS = (
 )
 
 
+def _as_json(rows: list[dict]) -> str:
+    # Times as ISO 8601 with their UTC offset: PostgreSQL reads back the same instant.
+    return json.dumps(rows, default=datetime.isoformat)
+
+
 def record(session: Session, results: list[Result], policy: RetryPolicy, now: datetime,
            marked: dict[int, bool]) -> Tally:
-    """One executemany for the group, plus suppressions for permanent failures."""
+    """One statement for the group (an executemany on SQLite), plus suppressions for
+    permanent failures."""
     tally = Tally()
     rows, suppress = [], []
     for result in results:
@@ -95,7 +104,7 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
     if rows and session.get_bind().dialect.name == "postgresql":
-        session.execute(_RECORD_ARRAYS, {name: [row[name] for row in rows] for name in _FIELDS})
+        session.execute(_RECORD_JSON, {"rows": _as_json(rows)})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.

@@ -57,6 +57,11 @@ def prepared_message(release: Release, settings: Settings, *, marked: bool,
     return found
 
 
+def load_templates_now(settings: Settings) -> None:
+    """Read and compile every email template, so the first batch does not wait for it."""
+    _loaded_templates(_templates(settings))
+
+
 def _fingerprint(release: Release) -> str:
     """Every column of the release: any change (an embargo moved, a typo fixed) is new."""
     return repr([getattr(release, a.key) for a in Release.__mapper__.column_attrs])

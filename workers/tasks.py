@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from functools import lru_cache
 
 import redis
+from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
 from distribution.batch import run_batch
-from distribution.db import make_engine, session_factory
+from distribution.db import database_now, make_engine, session_factory
+from distribution.messages import load_templates_now
 from distribution.ratelimit import RateLimiter, redis_limiter
 from distribution.runner import worker_name
 from distribution.sweep import sweep
 from workers.celery import app
+
+log = logging.getLogger(__name__)
 
 # No task may wait in the broker longer than this (Redis would redeliver it: sent twice).
 MAX_COUNTDOWN = 300
@@ -37,6 +42,18 @@ def _factory(pid: int) -> sessionmaker[Session]:
 
 def factory() -> sessionmaker[Session]:
     return _factory(os.getpid())
+
+
+@worker_process_init.connect
+def _warm_up(**_: object) -> None:
+    """Connect and compile the templates as a pool process starts: a send that arrives
+    later then goes out at once, instead of waiting a few hundred milliseconds for this."""
+    try:
+        with factory()() as session:
+            database_now(session)
+        load_templates_now(_settings())
+    except Exception as exc:  # noqa: BLE001 - whatever fails here, the first task retries
+        log.warning("warming up the worker process failed: %s", exc)
 
 
 @lru_cache(maxsize=1)

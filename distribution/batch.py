@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -47,6 +48,7 @@ class BatchReport:
     held_back: int = 0
     tally: Tally = field(default_factory=Tally)
     stopped: str | None = None   # why the batch ended early (paused, unreachable server)
+    owner: str = ""              # the claim token of this batch
 
     @property
     def more_may_remain(self) -> bool:
@@ -81,7 +83,10 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         dist = session.get(Distribution, distribution_id)
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
-        batch = claims.claim(session, distribution_id, limit or settings.batch_size, worker, now)
+        # Unique per batch: only this batch may record or give back what it claimed.
+        report.owner = f"{worker}/{secrets.token_hex(4)}"
+        batch = claims.claim(session, distribution_id, limit or settings.batch_size,
+                             report.owner, now)
         report.claimed = len(batch)
         batch = _hold_public_before_lift(session, dist, batch, now, report)
         factory_ = MessageFactory.for_batch(session, settings, dist, batch)
@@ -110,7 +115,7 @@ def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[C
     if early:
         log.warning("distribution %s: %d public recipients held until the embargo lifts",
                     dist.id, len(early))
-        claims.unclaim(session, early, DeliveryStatus.HELD)
+        claims.unclaim(session, early, DeliveryStatus.HELD, owner=report.owner)
         report.held_back = len(early)
     return [c for c in batch if c.id not in set(early)]
 
@@ -139,7 +144,7 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                 if report.stopped:
                     break
                 if time.monotonic() - renewed > settings.claim_timeout_seconds / 4:
-                    _renew(factory, [c.id for c in batch[done:]])
+                    _renew(factory, [c.id for c in batch[done:]], report.owner)
                     renewed = time.monotonic()
     except TransportError as exc:
         unreachable = True
@@ -150,7 +155,7 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
         if leftover:
             # Only a server that cannot be reached is given time; after a pause the rows
             # must be ready the moment the operator resumes.
-            _give_back(factory, leftover, retry_in=30 if unreachable else 0)
+            _give_back(factory, leftover, report.owner, retry_in=30 if unreachable else 0)
 
 
 def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
@@ -176,20 +181,21 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
                for c, b, o in zip(group, built, outcomes, strict=True)]
     marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
     with factory() as session, session.begin():
-        tally = record(session, results, policy, now, marked)
+        tally = record(session, results, policy, now, marked, report.owner)
         report.tally.add(tally)
         rejected = [r for r in results if r.outcome.kind.value == "sender_rejected"]
         if rejected:
-            claims.unclaim(session, [r.delivery_id for r in rejected])
+            claims.unclaim(session, [r.delivery_id for r in rejected], owner=report.owner)
         return lifecycle.after_group(session, distribution_id, tally, rejected, settings, now)
 
 
-def _renew(factory: sessionmaker[Session], ids: list[int]) -> None:
+def _renew(factory: sessionmaker[Session], ids: list[int], owner: str) -> None:
     with factory() as session, session.begin():
-        claims.renew(session, ids, database_now(session))
+        claims.renew(session, ids, database_now(session), owner)
 
 
-def _give_back(factory: sessionmaker[Session], ids: list[int], retry_in: int) -> None:
+def _give_back(factory: sessionmaker[Session], ids: list[int], owner: str,
+               retry_in: int) -> None:
     with factory() as session, session.begin():
         not_before = database_now(session) + timedelta(seconds=retry_in) if retry_in else None
-        claims.unclaim(session, ids, not_before=not_before)
+        claims.unclaim(session, ids, owner=owner, not_before=not_before)

@@ -68,13 +68,13 @@ def claim(session: Session, distribution_id: int, limit: int, worker: str,
 
 
 def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryStatus.PENDING,
-            *, not_before: datetime | None = None) -> int:
+            *, owner: str, not_before: datetime | None = None) -> int:
     """Give claimed rows back without counting the attempt (nothing was sent)."""
     if not ids:
         return 0
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == SENDING)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.claimed_by == owner)
         .values(status=status.value, claimed_at=None, claimed_by=None,
                 attempts=Delivery.attempts - 1, next_attempt_at=not_before)
         .execution_options(synchronize_session=False)
@@ -82,13 +82,13 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     return session.execute(stmt).rowcount
 
 
-def renew(session: Session, ids: list[int], now: datetime) -> int:
+def renew(session: Session, ids: list[int], now: datetime, owner: str) -> int:
     """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper."""
     if not ids:
         return 0
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == SENDING)
+        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.claimed_by == owner)
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )

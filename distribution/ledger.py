@@ -57,7 +57,9 @@ class Tally:
 
 _RECORD = (
     update(Delivery)
-    .where(Delivery.id == bindparam("b_id"), Delivery.status == DeliveryStatus.SENDING.value)
+    .where(Delivery.id == bindparam("b_id"), Delivery.status == DeliveryStatus.SENDING.value,
+           # A batch whose claims were reaped must not overwrite the new claimant's rows.
+           Delivery.claimed_by == bindparam("b_owner"))
     .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
             message_id=bindparam("b_message_id"), smtp_code=bindparam("b_code"),
             last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
@@ -75,7 +77,8 @@ _ROWS = func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON)).table_
 ).render_derived(name="recorded", with_types=True)
 _RECORD_JSON = (
     update(Delivery)
-    .where(Delivery.id == _ROWS.c.b_id, Delivery.status == DeliveryStatus.SENDING.value)
+    .where(Delivery.id == _ROWS.c.b_id, Delivery.status == DeliveryStatus.SENDING.value,
+           Delivery.claimed_by == bindparam("owner"))
     .values(status=_ROWS.c.b_status, sent_at=_ROWS.c.b_sent_at,
             message_id=_ROWS.c.b_message_id, smtp_code=_ROWS.c.b_code,
             last_error=_ROWS.c.b_error, next_attempt_at=_ROWS.c.b_next,
@@ -90,7 +93,7 @@ def _as_json(rows: list[dict]) -> str:
 
 
 def record(session: Session, results: list[Result], policy: RetryPolicy, now: datetime,
-           marked: dict[int, bool]) -> Tally:
+           marked: dict[int, bool], owner: str) -> Tally:
     """One statement for the group (an executemany on SQLite), plus suppressions for
     permanent failures."""
     tally = Tally()
@@ -104,11 +107,11 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
     if rows and session.get_bind().dialect.name == "postgresql":
-        session.execute(_RECORD_JSON, {"rows": _as_json(rows)})
+        session.execute(_RECORD_JSON, {"rows": _as_json(rows), "owner": owner})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.
-        session.connection().execute(_RECORD, rows)
+        session.connection().execute(_RECORD, [{**row, "b_owner": owner} for row in rows])
     if suppress:
         add_suppressions(session, suppress)
     return tally

@@ -378,3 +378,29 @@ def test_new_rows_hold_exactly_the_public_recipients_of_an_unlifted_embargo(
     for i, is_trusted in enumerate(trusted):
         expected = "held" if unlifted and not is_trusted else "pending"
         assert statuses[f"r{release.id}-{i}@example.org"] == expected
+
+
+def test_a_batch_whose_claims_were_reaped_cannot_overwrite_the_new_claimant(store):
+    """A slow worker still alive after the reaper took its rows records nothing over them."""
+    from distribution.ledger import Result, RetryPolicy, record
+    from distribution.transport import Outcome, OutcomeKind
+
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", ["a@example.org"])
+    distribution_id, _ = _send(store, release.id, ["media"])
+    with store.Session() as session, session.begin():
+        lifecycle.activate_due(session, now_utc(), 3600)
+        (first,) = claims.claim(session, distribution_id, 10, "slow", now_utc()
+                                - timedelta(hours=1))
+        claims.return_stale(session, now_utc(), 600)
+        claims.claim(session, distribution_id, 10, "fresh", now_utc())
+    failed = Result(first.id, first.email, first.attempts, "<m@x>",
+                    Outcome(OutcomeKind.PERMANENT, None, "slow worker's late answer"))
+    with store.Session() as session, session.begin():
+        policy = RetryPolicy(5, 60, 3600)
+        record(session, [failed], policy, now_utc(), {}, "slow")
+        assert claims.unclaim(session, [first.id], owner="slow") == 0
+    with store.Session() as session:
+        row = session.get(Delivery, first.id)
+        assert (row.status, row.claimed_by) == (DeliveryStatus.SENDING, "fresh")

@@ -19,7 +19,13 @@ from distribution.db import database_now
 from distribution.embargo import may_send
 from distribution.ledger import Result, RetryPolicy, Tally, record
 from distribution.messages import MessageFactory
-from distribution.models import DeliveryStatus, Distribution, DistributionKind, DistributionStatus
+from distribution.models import (
+    RELEASE_KINDS,
+    DeliveryStatus,
+    Distribution,
+    DistributionKind,
+    DistributionStatus,
+)
 from distribution.ratelimit import RateLimiter
 from distribution.smtp import SmtpConnections
 from distribution.transport import (
@@ -37,8 +43,6 @@ log = logging.getLogger(__name__)
 # time (one round trip, pipelined), which a second connection overlaps. Measured: bench/.
 SMTP_CONNECTIONS = 2
 
-# Kinds that carry the release itself, so the embargo rule applies to them.
-RELEASE_KINDS = {DistributionKind.RELEASE, DistributionKind.CORRECTION}
 
 
 @dataclass

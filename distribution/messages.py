@@ -15,10 +15,15 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import embargo, tokens
 from distribution.claims import Claimed
-from distribution.models import Contact, Distribution, DistributionKind, MailingList, Release
+from distribution.models import (
+    RELEASE_KINDS,
+    Contact,
+    Distribution,
+    DistributionKind,
+    MailingList,
+    Release,
+)
 from distribution.render import PreparedMessage, Recipient, load_templates, prepare
-
-RELEASE_KINDS = {DistributionKind.RELEASE, DistributionKind.CORRECTION}
 
 
 @dataclass(frozen=True)

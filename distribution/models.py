@@ -77,6 +77,10 @@ class DistributionKind(enum.StrEnum):
     CORRECTION = "correction"
 
 
+# Kinds that carry the release itself: the embargo rule and its marks apply to them.
+RELEASE_KINDS = frozenset({DistributionKind.RELEASE, DistributionKind.CORRECTION})
+
+
 class DistributionStatus(enum.StrEnum):
     SCHEDULED = "scheduled"      # waiting for send_at
     SENDING = "sending"

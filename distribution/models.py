@@ -200,6 +200,9 @@ class Distribution(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("distributions.id"))
     note: Mapped[str | None] = mapped_column(Text)          # what a notice/correction says
     paused_reason: Mapped[str | None] = mapped_column(Text)
+    # Trouble the engine retries by itself (the SMTP server down): shown until mail flows.
+    waiting_reason: Mapped[str | None] = mapped_column(Text)
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -233,6 +236,7 @@ class Delivery(Base):
     embargo_marked: Mapped[bool | None] = mapped_column(Boolean)
     message_id: Mapped[str | None] = mapped_column(String(255))
     smtp_code: Mapped[int | None] = mapped_column(Integer)
+    smtp_reply: Mapped[str | None] = mapped_column(Text)  # the server's words, e.g. a queue id
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (

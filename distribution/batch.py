@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -25,9 +26,10 @@ from distribution.models import (
     Distribution,
     DistributionKind,
     DistributionStatus,
+    Release,
 )
 from distribution.ratelimit import RateLimiter
-from distribution.smtp import SmtpConnections
+from distribution.smtp_parallel import SmtpConnections
 from distribution.transport import (
     Envelope,
     Outcome,
@@ -52,6 +54,7 @@ class BatchReport:
     held_back: int = 0
     tally: Tally = field(default_factory=Tally)
     stopped: str | None = None   # why the batch ended early (paused, unreachable server)
+    server_down: bool = False    # stopped by an SMTP server that may answer later
     owner: str = ""              # the claim token of this batch
 
     @property
@@ -82,11 +85,13 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
     """Deliver up to one batch of a distribution; safe to run anywhere, any number of times."""
     report = BatchReport(distribution_id)
     with factory() as session, session.begin():
-        now = database_now(session)
-        clock = BatchClock(now)
         dist = session.get(Distribution, distribution_id)
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
+        if dist.kind in RELEASE_KINDS:
+            _share_release(session, dist.release_id)
+        now = database_now(session)
+        clock = BatchClock(now)
         # Unique per batch: only this batch may record or give back what it claimed.
         report.owner = f"{worker}/{secrets.token_hex(4)}"
         batch = claims.claim(session, distribution_id, limit or settings.batch_size,
@@ -107,6 +112,18 @@ def _default_opener(settings: Settings) -> TransportOpener:
     if settings.smtp_url and SMTP_CONNECTIONS > 1:
         return lambda: SmtpConnections(settings.smtp_url, SMTP_CONNECTIONS)
     return lambda: open_transport(settings.smtp_url, settings.outbox)
+
+
+def _share_release(session: Session, release_id: int) -> None:
+    """Hold the release row until the claim commits (PostgreSQL; SQLite writers queue anyway).
+
+    An embargo change locks it for update: it waits for this claim, then counts the rows
+    claimed here among those who received the release and tells them; or this claim waits
+    for the change, and reads the new embargo.
+    """
+    session.execute(select(Release).where(Release.id == release_id)
+                    .with_for_update(read=True)
+                    .execution_options(populate_existing=True))
 
 
 def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
@@ -132,42 +149,58 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
     policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds,
                          settings.retry_max_seconds)
     step = max(1, settings.commit_every)
-    done = 0
-    unreachable = False
+    unsent = list(batch)  # claimed by this batch and not yet recorded, in order
+    retry_in = 0
     renewed = time.monotonic()
     try:
         with opener() as transport:
-            for start in range(0, len(batch), step):
-                group = batch[start:start + step]
+            while unsent:
+                if limiter is not None:
+                    limiter.acquire([c.email for c in unsent[:step]])
+                if time.monotonic() - renewed > settings.claim_timeout_seconds / 4:
+                    # Also after a long wait for the limiter: rows the reaper gave to
+                    # another worker meanwhile are theirs now, and must not go out twice.
+                    unsent = _renew(factory, unsent, report.owner)
+                    renewed = time.monotonic()
+                group = unsent[:step]
+                if not group:
+                    break
                 report.stopped = _send_group(factory, settings, distribution_id, kind, group,
-                                             messages, transport, policy, report, limiter,
-                                             clock)
-                done = start + len(group)
+                                             messages, transport, policy, report, clock)
+                unsent = unsent[len(group):]
                 if on_sent:
                     on_sent(len(group))
                 if report.stopped:
                     break
-                if time.monotonic() - renewed > settings.claim_timeout_seconds / 4:
-                    _renew(factory, [c.id for c in batch[done:]], report.owner)
-                    renewed = time.monotonic()
     except TransportError as exc:
-        unreachable = True
-        report.stopped = f"SMTP server unreachable: {exc}"
+        report.stopped = _server_trouble(factory, distribution_id, exc)
+        report.server_down = not exc.lasting
+        # Only a server that cannot be reached is given time; after a pause the rows
+        # must be ready the moment the operator resumes.
+        retry_in = 0 if exc.lasting else 30
         log.warning("distribution %s: %s", distribution_id, report.stopped)
     finally:
-        leftover = [c.id for c in batch[done:]]
-        if leftover:
-            # Only a server that cannot be reached is given time; after a pause the rows
-            # must be ready the moment the operator resumes.
-            _give_back(factory, leftover, report.owner, retry_in=30 if unreachable else 0)
+        if unsent:
+            _give_back(factory, [c.id for c in unsent], report.owner, retry_in)
+
+
+def _server_trouble(factory: sessionmaker[Session], distribution_id: int,
+                    exc: TransportError) -> str:
+    """Say on the distribution why it stopped: paused if waiting will not mend it."""
+    with factory() as session, session.begin():
+        now = database_now(session)
+        if exc.lasting:
+            lifecycle.pause_for_server(session, distribution_id, str(exc))
+            return f"paused: {exc}"
+        reason = f"SMTP server unreachable: {exc}"
+        lifecycle.note_waiting(session, distribution_id, reason, now)
+        return reason
 
 
 def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
                 kind: DistributionKind, group: list[Claimed], messages: MessageFactory,
                 transport: Transport, policy: RetryPolicy, report: BatchReport,
-                limiter: RateLimiter | None, clock: BatchClock) -> str | None:
-    if limiter is not None:
-        limiter.acquire([c.email for c in group])  # before `now`: the wait may be long
+                clock: BatchClock) -> str | None:
     now = clock.now()
     built = [messages.build(c, now) for c in group]
     sendable = [i for i, b in enumerate(built) if b.error is None]
@@ -187,15 +220,20 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
     with factory() as session, session.begin():
         tally = record(session, results, policy, now, marked, report.owner)
         report.tally.add(tally)
-        rejected = [r for r in results if r.outcome.kind.value == "sender_rejected"]
+        rejected = [r for r in results if r.outcome.kind is OutcomeKind.SENDER_REJECTED]
         if rejected:
             claims.unclaim(session, [r.delivery_id for r in rejected], owner=report.owner)
         return lifecycle.after_group(session, distribution_id, tally, rejected, settings, now)
 
 
-def _renew(factory: sessionmaker[Session], ids: list[int], owner: str) -> None:
+def _renew(factory: sessionmaker[Session], unsent: list[Claimed], owner: str) -> list[Claimed]:
+    """Keep this batch's claims from the reaper; the rows still ours, in order."""
     with factory() as session, session.begin():
-        claims.renew(session, ids, database_now(session), owner)
+        kept = claims.renew(session, [c.id for c in unsent], database_now(session), owner)
+    if len(kept) < len(unsent):
+        log.warning("%d claims of batch %s were reaped while it waited; another worker "
+                    "sends them", len(unsent) - len(kept), owner)
+    return [c for c in unsent if c.id in kept]
 
 
 def _give_back(factory: sessionmaker[Session], ids: list[int], owner: str,

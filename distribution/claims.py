@@ -82,17 +82,22 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     return session.execute(stmt).rowcount
 
 
-def renew(session: Session, ids: list[int], now: datetime, owner: str) -> int:
-    """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper."""
+def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[int]:
+    """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper.
+
+    Returns the ids still claimed by `owner`: the others were reaped and may be another
+    worker's by now.
+    """
     if not ids:
-        return 0
+        return set()
     stmt = (
         update(Delivery)
         .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.claimed_by == owner)
         .values(claimed_at=now)
+        .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return set(session.execute(stmt).scalars())
 
 
 def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:

@@ -62,7 +62,8 @@ _RECORD = (
            Delivery.claimed_by == bindparam("b_owner"))
     .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
             message_id=bindparam("b_message_id"), smtp_code=bindparam("b_code"),
-            last_error=bindparam("b_error"), next_attempt_at=bindparam("b_next"),
+            smtp_reply=bindparam("b_reply"), last_error=bindparam("b_error"),
+            next_attempt_at=bindparam("b_next"),
             claimed_at=None, claimed_by=None, embargo_marked=bindparam("b_marked"))
     .execution_options(synchronize_session=False)
 )
@@ -71,7 +72,8 @@ _RECORD = (
 # One plan instead of one per row, and one parameter instead of a parameter per value (or
 # array elements that the driver quotes one by one): a third of an executemany's client CPU.
 _FIELDS = {"b_id": Integer, "b_status": Text, "b_sent_at": UTCDateTime, "b_message_id": Text,
-           "b_code": Integer, "b_error": Text, "b_next": UTCDateTime, "b_marked": Boolean}
+           "b_code": Integer, "b_reply": Text, "b_error": Text, "b_next": UTCDateTime,
+           "b_marked": Boolean}
 _ROWS = func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON)).table_valued(
     *(column(name, kind) for name, kind in _FIELDS.items())
 ).render_derived(name="recorded", with_types=True)
@@ -81,7 +83,8 @@ _RECORD_JSON = (
            Delivery.claimed_by == bindparam("owner"))
     .values(status=_ROWS.c.b_status, sent_at=_ROWS.c.b_sent_at,
             message_id=_ROWS.c.b_message_id, smtp_code=_ROWS.c.b_code,
-            last_error=_ROWS.c.b_error, next_attempt_at=_ROWS.c.b_next,
+            smtp_reply=_ROWS.c.b_reply, last_error=_ROWS.c.b_error,
+            next_attempt_at=_ROWS.c.b_next,
             claimed_at=None, claimed_by=None, embargo_marked=_ROWS.c.b_marked)
     .execution_options(synchronize_session=False)
 )
@@ -102,7 +105,8 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         row = _row(result, policy, now, marked.get(result.delivery_id), tally)
         if row is not None:
             rows.append(row)
-        # Only the receiving server's refusal (it has a code) says the address is bad.
+        # Only the receiving server's refusal of the address (it has a code) says the
+        # address is bad; a policy or content refusal (REFUSED) blames the message.
         if result.outcome.kind is OutcomeKind.PERMANENT and result.outcome.code is not None:
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
@@ -120,12 +124,15 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
 def _row(result: Result, policy: RetryPolicy, now: datetime, marked: bool | None,
          tally: Tally) -> dict | None:
     outcome = result.outcome
+    # The reply is kept whatever it said: a relay's "queued as 4XyZ" traces a message on.
+    reply = outcome.text if outcome.code is not None else None
     row = {"b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
-           "b_code": outcome.code, "b_error": None, "b_next": None, "b_marked": None}
+           "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
+           "b_marked": None}
     if outcome.kind is OutcomeKind.SENT:
         tally.sent += 1
         row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=now, b_marked=marked)
-    elif outcome.kind is OutcomeKind.PERMANENT:
+    elif outcome.kind in (OutcomeKind.PERMANENT, OutcomeKind.REFUSED):
         tally.failed += 1
         row.update(b_status=DeliveryStatus.FAILED.value, b_error=outcome.text)
     elif outcome.kind is OutcomeKind.SENDER_REJECTED:

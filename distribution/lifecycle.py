@@ -44,6 +44,7 @@ def after_group(session: Session, distribution_id: int, tally: Tally, rejected: 
         _pause(dist, f"the SMTP server refused the sender: {outcome.code} {outcome.text}")
     elif tally.sent:
         dist.consecutive_errors = 0
+        dist.waiting_reason = dist.waiting_since = None  # mail flows again
     else:
         dist.consecutive_errors += tally.errors
         if dist.consecutive_errors >= settings.pause_after_errors > 0:
@@ -56,6 +57,20 @@ def after_group(session: Session, distribution_id: int, tally: Tally, rejected: 
 def _pause(dist: Distribution, reason: str) -> None:
     dist.status = DS.PAUSED
     dist.paused_reason = reason
+
+
+def pause_for_server(session: Session, distribution_id: int, reason: str) -> None:
+    """The SMTP server cannot be used as configured (login, TLS): an operator must act."""
+    dist = get_distribution(session, distribution_id, lock=True)
+    if dist.status == DS.SENDING:
+        _pause(dist, reason)
+
+
+def note_waiting(session: Session, distribution_id: int, reason: str, now: datetime) -> None:
+    """Trouble the engine retries by itself: `status` says what it waits for, and since when."""
+    dist = get_distribution(session, distribution_id, lock=True)
+    dist.waiting_reason = reason
+    dist.waiting_since = dist.waiting_since or now
 
 
 def activate_due(session: Session, now: datetime, lateness_seconds: int) -> list[int]:

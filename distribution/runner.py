@@ -28,6 +28,7 @@ def worker_name() -> str:
 class RunReport:
     tally: Tally = field(default_factory=Tally)
     stopped: str | None = None
+    server_down: bool = False
     held_back: int = 0
 
 
@@ -54,7 +55,8 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings, *,
             report.held_back += batch.held_back
             if batch.stopped:
                 report.stopped = batch.stopped
-            if batch.stopped and "unreachable" in batch.stopped:
+            if batch.server_down:
+                report.server_down = True
                 return report
     return report
 

@@ -1,13 +1,6 @@
 """The SMTP transport: one connection per batch, pipelined when the server allows it.
 
-URL forms (user and password are percent-decoded):
-
-    smtp://[user[:password]@]host[:port][?starttls=auto|always|no]    port 25
-    smtps://[user[:password]@]host[:port]                              port 465, TLS at once
-
-STARTTLS: `auto` (the default) upgrades when the server offers it, and insists on it when a
-user is given, so a password never crosses in clear; `always` insists on it; `no` never
-upgrades (a local relay without a certificate). Certificates are verified.
+The URL (`distribution.smtp_url`) says where and how to connect; certificates are verified.
 
 smtplib connects, greets, upgrades and logs in. The transactions themselves are driven over
 its socket: with PIPELINING (RFC 2920) each message costs one round trip, because the data
@@ -15,15 +8,13 @@ of message n travels in the same write as RSET/MAIL/RCPT/DATA of message n+1 ("t
 transfer of message content is explicitly allowed to be the first command in a group").
 Without PIPELINING each command waits for its reply, as smtplib.sendmail would.
 
-Replies: 2xx sent; 4xx (421 included) or a broken connection temporary; 5xx to MAIL FROM
-sender rejected, so that no recipient is blamed for it; any other 5xx permanent. RSET
-follows a transaction that failed before its data; a refused data block already ends its
-transaction (RFC 5321 4.1.1.4).
+Replies are judged by `distribution.smtp_replies`; a broken connection (or 421) is
+temporary for the envelopes in flight. RSET follows a transaction that failed before its
+data; a refused data block already ends its transaction (RFC 5321 4.1.1.4).
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 import re
 import smtplib
@@ -31,72 +22,14 @@ import socket
 import ssl
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Literal, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from dataclasses import dataclass
+from typing import cast
 
+from distribution.smtp_replies import Stage, accepted, classify
+from distribution.smtp_url import parse_smtp_url
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
-TlsMode = Literal["implicit", "required", "opportunistic", "none"]
-
-_DEFAULT_PORTS = {"smtp": 25, "smtps": 465}
-_STARTTLS_TO_TLS: dict[str, TlsMode | None] = {"always": "required", "no": "none", "auto": None}
 _IDLE_CHECK_SECONDS = 5.0  # a connection idle longer than this is checked with NOOP first
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    tls: TlsMode
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-    @property
-    def address(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-def parse_smtp_url(url: str) -> SmtpSettings:
-    """Read an smtp:// or smtps:// URL; ValueError with a one-line message if malformed."""
-    parts = urlsplit(url.strip())
-    shown = re.sub(r"//.*@", "//***@", url.strip())  # never echo a user or a password
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS:
-        raise ValueError(f"SMTP URL must start with smtp:// or smtps://: {shown!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"SMTP URL has a bad port: {shown!r}") from None
-    if not parts.hostname:
-        raise ValueError(f"SMTP URL has no host: {shown!r}")
-    if parts.path not in ("", "/") or parts.fragment:
-        raise ValueError(f"SMTP URL takes no path or fragment: {shown!r}")
-    user = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return SmtpSettings(
-        host=parts.hostname,
-        port=_DEFAULT_PORTS[scheme] if port is None else port,
-        tls=_tls_mode(scheme, parts.query, user is not None, shown),
-        user=user,
-        password=password,
-    )
-
-
-def _tls_mode(scheme: str, query: str, has_user: bool, shown: str) -> TlsMode:
-    options = parse_qs(query, keep_blank_values=True)
-    if set(options) - {"starttls"}:
-        raise ValueError(f"SMTP URL accepts only the starttls= option: {shown!r}")
-    if scheme == "smtps":
-        if options:
-            raise ValueError(f"starttls= applies to smtp:// URLs, not smtps://: {shown!r}")
-        return "implicit"
-    choice = options.get("starttls", ["auto"])[-1].lower()
-    if choice not in _STARTTLS_TO_TLS:
-        raise ValueError(f"starttls= must be auto, always or no: {shown!r}")
-    return _STARTTLS_TO_TLS[choice] or ("required" if has_user else "opportunistic")
-
 
 _BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 
@@ -112,33 +45,6 @@ def data_block(message: bytes) -> bytes:
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     return body + b".\r\n"
-
-
-# A relay that will not relay for us says so at RCPT, for every recipient alike: that is
-# our configuration, not a bad address, and must pause rather than suppress everyone.
-_RELAY_DENIED = re.compile(r"relay(ing)? (access )?(denied|not permitted)", re.IGNORECASE)
-
-
-class _Stage(enum.Enum):
-    MAIL = "MAIL"
-    RCPT = "RCPT"
-    DATA = "DATA"
-    BODY = "end of data"
-
-
-def classify(stage: _Stage, code: int, text: str) -> Outcome:
-    """Turn a final (or failing) reply into an Outcome; decided here and only here."""
-    if 200 <= code < 300:
-        return Outcome(OutcomeKind.SENT, code, text)
-    if code >= 500:
-        refused_sender = stage is _Stage.MAIL or _RELAY_DENIED.search(text) is not None
-        kind = OutcomeKind.SENDER_REJECTED if refused_sender else OutcomeKind.PERMANENT
-        return Outcome(kind, code, text)
-    return Outcome(OutcomeKind.TEMPORARY, code, text)
-
-
-def _accepted(stage: _Stage, code: int) -> bool:
-    return code == 354 if stage is _Stage.DATA else 200 <= code < 300
 
 
 class _Lost(Exception):
@@ -289,7 +195,8 @@ class SmtpTransport:
             raise TransportError(
                 f"SMTP server {settings.address} does not offer STARTTLS, which this URL "
                 "requires (a user is given or starttls=always); add ?starttls=no to allow "
-                "sending without TLS"
+                "sending without TLS",
+                lasting=True,
             )
         if settings.user is not None:
             smtp.login(settings.user, settings.password or "")
@@ -299,16 +206,22 @@ class SmtpTransport:
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             reply = exc.smtp_error.decode("utf-8", "replace")
             return TransportError(
-                one_line(f"SMTP server {address} refused the login: {exc.smtp_code} {reply}")
+                one_line(f"SMTP server {address} refused the login: {exc.smtp_code} {reply}"),
+                lasting=True,
             )
         if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return TransportError(f"SMTP server {address} does not offer AUTH, so cannot log in")
+            return TransportError(
+                f"SMTP server {address} does not offer AUTH, so cannot log in", lasting=True
+            )
         if isinstance(exc, ssl.SSLError):
             return TransportError(
                 one_line(
                     f"TLS with SMTP server {address} failed: {exc}; for a local relay "
                     "without a valid certificate use smtp://…?starttls=no"
-                )
+                ),
+                # A certificate that fails verification fails again; a handshake cut short
+                # may not.
+                lasting=isinstance(exc, ssl.SSLCertVerificationError),
             )
         return TransportError(one_line(f"cannot connect to SMTP server {address}: {exc}"))
 
@@ -368,11 +281,11 @@ class SmtpTransport:
             group = [pending, b"RSET\r\n" if rset else b"", *_commands(smtp, envelope)]
             smtp.send(b"".join(group))
             if pending:
-                batch.settle(pending_index, classify(_Stage.BODY, *_reply(smtp)))
+                batch.settle(pending_index, classify(Stage.BODY, *_reply(smtp)))
             if rset:
                 _reply(smtp)
-            replies = [(stage, *_reply(smtp)) for stage in (_Stage.MAIL, _Stage.RCPT, _Stage.DATA)]
-            failure = next(((s, c, t) for s, c, t in replies if not _accepted(s, c)), None)
+            replies = [(stage, *_reply(smtp)) for stage in (Stage.MAIL, Stage.RCPT, Stage.DATA)]
+            failure = next(((s, c, t) for s, c, t in replies if not accepted(s, c)), None)
             if failure is None:
                 pending, pending_index = data_block(envelope.message), i
                 continue
@@ -383,7 +296,7 @@ class SmtpTransport:
             pending, pending_index = (b".\r\n" if replies[2][1] == 354 else b""), None
         if pending:
             smtp.send(pending)
-            batch.settle(pending_index, classify(_Stage.BODY, *_reply(smtp)))
+            batch.settle(pending_index, classify(Stage.BODY, *_reply(smtp)))
 
     def _send_one_by_one(self, smtp: smtplib.SMTP, batch: _Batch, todo: list[int]) -> None:
         for i in todo:
@@ -396,57 +309,17 @@ class SmtpTransport:
                 smtp.send(b"RSET\r\n")
                 _reply(smtp)
                 self._needs_rset = False
-            stages = (_Stage.MAIL, _Stage.RCPT, _Stage.DATA)
+            stages = (Stage.MAIL, Stage.RCPT, Stage.DATA)
             for stage, command in zip(stages, _commands(smtp, envelope), strict=True):
                 smtp.send(command)
                 code, text = _reply(smtp)
-                if not _accepted(stage, code):
+                if not accepted(stage, code):
                     batch.settle(i, classify(stage, code, text))
                     self._needs_rset = True
                     break
             else:
                 smtp.send(data_block(envelope.message))
-                batch.settle(i, classify(_Stage.BODY, *_reply(smtp)))
-
-
-class SmtpConnections:
-    """A few SmtpTransports of one batch, each driven by a thread of its own: while one
-    connection waits for the server's replies, another writes (socket calls release the
-    GIL). send() splits the envelopes into one contiguous slice per connection and returns
-    the outcomes in order. Connections the server refuses beyond the first are done
-    without, so a relay that limits connections per client still gets the batch."""
-
-    def __init__(self, url: str, connections: int) -> None:
-        self._spare = [SmtpTransport(url) for _ in range(max(1, connections))]
-        self._open: list[SmtpTransport] = []
-        self._threads: ThreadPoolExecutor | None = None
-
-    def __enter__(self) -> SmtpConnections:
-        first, *others = self._spare
-        self._open = [first.__enter__()]  # unreachable: TransportError, as with one
-        for transport in others:
-            try:
-                self._open.append(transport.__enter__())
-            except TransportError:
-                break
-        self._threads = ThreadPoolExecutor(len(self._open), thread_name_prefix="smtp")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._threads is not None:
-            self._threads.shutdown()
-        for transport in self._open:
-            transport.__exit__(*exc)
-
-    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
-        if self._threads is None:
-            raise RuntimeError("SmtpConnections.send() needs an open transport: use `with`")
-        count = len(self._open)
-        bounds = [len(envelopes) * i // count for i in range(count + 1)]
-        slices = [envelopes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        running = [self._threads.submit(transport.send, part)
-                   for transport, part in zip(self._open, slices, strict=True) if part]
-        return [outcome for future in running for outcome in future.result()]
+                batch.settle(i, classify(Stage.BODY, *_reply(smtp)))
 
 
 def _commands(smtp: smtplib.SMTP, envelope: Envelope) -> list[bytes]:

@@ -53,6 +53,8 @@ def describe(session: Session, distribution_id: int) -> dict[str, Any]:
         "embargo_until": _iso(release.embargo_until),
         "embargo_zone": release.embargo_zone,
         "paused_reason": dist.paused_reason,
+        "waiting_reason": dist.waiting_reason,
+        "waiting_since": _iso(dist.waiting_since),
         **counts(session, distribution_id),
     }
 

@@ -18,7 +18,8 @@ from typing import Protocol
 class OutcomeKind(enum.StrEnum):
     SENT = "sent"
     TEMPORARY = "temporary"  # 4xx or a broken connection: retry later
-    PERMANENT = "permanent"  # 5xx for this recipient: fail and suppress the address
+    PERMANENT = "permanent"  # 5xx: the address is bad: fail and suppress it
+    REFUSED = "refused"  # 5xx by policy or for the content: fail this copy, keep the address
     SENDER_REJECTED = "sender_rejected"  # 5xx on MAIL FROM: pause, do not blame recipients
 
 
@@ -37,7 +38,15 @@ class Envelope:
 
 
 class TransportError(Exception):
-    """The server cannot be reached at all: leave the deliveries pending and say so."""
+    """No conversation with the server: leave the deliveries pending and say so.
+
+    `lasting` marks what waiting will not mend (the login refused, TLS failing): the
+    distribution pauses for an operator instead of retrying quietly.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
 
 
 class Transport(Protocol):

@@ -16,7 +16,8 @@ import pytest
 
 import distribution.smtp
 from distribution.outbox import OutboxTransport
-from distribution.smtp import SmtpSettings, SmtpTransport, parse_smtp_url
+from distribution.smtp import SmtpTransport
+from distribution.smtp_url import SmtpSettings, parse_smtp_url
 from distribution.transport import (
     Envelope,
     Outcome,
@@ -26,10 +27,11 @@ from distribution.transport import (
 )
 from tests.fixtures.smtpd import SmtpTestServer, parse
 
-SENT, TEMPORARY, PERMANENT, SENDER_REJECTED = (
+SENT, TEMPORARY, PERMANENT, REFUSED, SENDER_REJECTED = (
     OutcomeKind.SENT,
     OutcomeKind.TEMPORARY,
     OutcomeKind.PERMANENT,
+    OutcomeKind.REFUSED,
     OutcomeKind.SENDER_REJECTED,
 )
 
@@ -140,7 +142,7 @@ def test_a_rejection_after_the_data_is_pinned_on_its_own_message(
 
     assert outcomes == [
         Outcome(SENT, 250, "2.0.0 OK queued"),
-        Outcome(PERMANENT, 554, "5.7.1 Message refused"),
+        Outcome(REFUSED, 554, "5.7.1 Message refused"),
         Outcome(SENT, 250, "2.0.0 OK queued"),
         Outcome(TEMPORARY, 452, "4.3.1 Out of storage"),
     ]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import ConfigError, Settings, load_settings
 from distribution.db import StoreError, check_schema, make_engine, session_factory
 from distribution.errors import PressroomError
-from distribution.smtp import parse_smtp_url
+from distribution.smtp_url import parse_smtp_url
 from distribution.transport import TransportError
 
 F = TypeVar("F", bound=Callable[..., Any])

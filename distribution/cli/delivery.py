@@ -25,14 +25,14 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     result: dict[str, Any] = {"status": summary["status"], "sent": summary["sent"],
                               "failed": summary["failed"], "pending": summary["pending"],
                               "held": summary["held"], "where": _where(app)}
-    if report.stopped and "unreachable" in report.stopped:
+    if report.server_down:
         result["error"] = report.stopped
         result["exit_code"] = 1
     elif summary["paused_reason"]:
         result["error"] = f"paused: {summary['paused_reason']}"
         result["exit_code"] = 1
     if not quiet:
-        _say(distribution_id, summary, result, report.stopped)
+        _say(distribution_id, summary, result, report.stopped if report.server_down else None)
     return result
 
 
@@ -44,14 +44,14 @@ def _where(app: App) -> str:
 
 
 def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
-         stopped: str | None) -> None:
+         server_down: str | None) -> None:
     click.echo(f"Distribution {distribution_id}: {summary['sent']} sent, "
                f"{summary['failed']} failed, {summary['pending']} pending, "
                f"{summary['held']} held until the embargo lifts.")
     if summary["sent"]:
         click.echo(f"Messages went to {result['where']}")
-    if stopped and "unreachable" in stopped:
-        click.echo(f"Error: {stopped}. Nothing is lost: the {summary['pending']} pending "
+    if server_down:
+        click.echo(f"Error: {server_down}. Nothing is lost: the {summary['pending']} pending "
                    "deliveries stay queued; run `pressroom worker` once the server is back "
                    "(do not send again: that would create a second distribution).", err=True)
     elif summary["pending"] or summary["held"] or summary["status"] == "scheduled":

@@ -50,6 +50,8 @@ def _print_status(info: dict) -> None:
                f"{info['headline']}")
     click.echo(f"  status   {info['status']}" + (f" ({info['paused_reason']})"
                                                  if info["paused_reason"] else ""))
+    if info["waiting_reason"] and info["status"] == "sending":
+        click.echo(f"  waiting  since {info['waiting_since']}: {info['waiting_reason']}")
     click.echo(f"  lists    {', '.join(info['lists'])}")
     click.echo(f"  send at  {info['send_at']}")
     if info["embargo_display"]:

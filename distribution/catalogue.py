@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import times
+from distribution.endmatter import DEFAULT_END_MARKER
 from distribution.errors import InvalidInput
 from distribution.media_contacts import MediaContact, parse_contact_spec
 from distribution.models import Delivery, DeliveryStatus, Distribution, Release
 from distribution.releases import ParsedRelease
 
-DEFAULT_END_MARKER = "-ENDS-"
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
 
 

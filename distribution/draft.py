@@ -12,14 +12,7 @@ import jinja2
 from config import Settings
 from distribution import headers as h
 from distribution.models import Release
-from distribution.release_view import (
-    MediaContact,
-    ReleaseView,
-    organisation,
-    parse_blocks,
-    parse_contact,
-    release_view,
-)
+from distribution.release_view import ReleaseView, organisation, parse_blocks, release_view
 from distribution.templates import inline_css
 from distribution.times import TimeError, embargo_line
 
@@ -92,7 +85,7 @@ def _fixed_headers(view: ReleaseView, settings: Settings,
                    list_name: str | None) -> dict[str, object]:
     fixed: dict[str, object] = {
         "From": h.clean_header_value(settings.from_addr),
-        "Reply-To": _reply_to(view, settings),
+        "Reply-To": view.reply_to,
         "MIME-Version": "1.0",
         "Content-Language": h.clean_header_value(view.language),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -102,16 +95,3 @@ def _fixed_headers(view: ReleaseView, settings: Settings,
         domain = settings.list_id_domain or settings.sender_domain
         fixed["List-Id"] = h.list_id(f"{settings.org_name} – {list_name}", list_name, domain)
     return fixed
-
-
-def _reply_to(view: ReleaseView, settings: Settings) -> str | None:
-    """The release's first media contact with an email, else the organisation's."""
-    org = parse_contact(settings.org_contact or "")
-    candidates: list[MediaContact] = [*view.contacts, *([org] if org else [])]
-    for contact in candidates:
-        if contact.email_ok and contact.email:
-            try:
-                return h.address(contact.name, contact.email)
-            except ValueError:
-                continue
-    return None

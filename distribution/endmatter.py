@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from distribution.bodyformat import Paragraph
 from distribution.media_contacts import has_contact_details, split_contact_heading
 
+DEFAULT_END_MARKER = "-ENDS-"  # for a release whose text has none
 _END_MARKER = re.compile(
     r"[-–—]*\s*ends?\s*[-–—]*|#\s?#\s?#|[-–—]\s*30\s*[-–—]|\*\s*\*\*\*\s*\*", re.IGNORECASE
 )

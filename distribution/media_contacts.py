@@ -9,16 +9,25 @@ guessed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
 
 
-@dataclass
+@dataclass(frozen=True)
 class MediaContact:
     name: str | None
     email: str | None  # only a real address; never invented
     phone: str | None
+
+    @property
+    def email_ok(self) -> bool:
+        """Only a real address becomes a mailto: link or a Reply-To."""
+        return bool(self.email and _ADDRESS_SHAPE.fullmatch(self.email))
+
+    @property
+    def parts(self) -> list[str]:
+        return [part for part in (self.name, self.email, self.phone) if part]
 
 
 _HEADING = re.compile(
@@ -33,6 +42,9 @@ _HEADING = re.compile(
 )
 _OBFUSCATED = re.compile(r"\[\s*email\s+protected\s*\]", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# Looser than is_valid_email: stored and organisation contacts are not validated again;
+# this only picks the addresses used as links or as a Reply-To.
+_ADDRESS_SHAPE = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 _PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
 # "Tel: +41 ...", "E-mail: ...": labels carry no name. Single letters only with a colon,
 # so that an initial ("M. Petit") survives.
@@ -80,6 +92,7 @@ def parse_contact_block(lines: list[str]) -> tuple[list[MediaContact], list[str]
             current = found
         else:
             _fill_missing(current, found)
+            contacts[-1] = current.contact
     return contacts, warnings
 
 
@@ -174,7 +187,7 @@ def _starts_new_contact(current: _Entry, found: _Entry) -> bool:
 
 def _fill_missing(current: _Entry, found: _Entry) -> None:
     contact, new = current.contact, found.contact
-    contact.name = contact.name or new.name
-    contact.email = contact.email or new.email
-    contact.phone = contact.phone or new.phone
+    current.contact = replace(contact, name=contact.name or new.name,
+                              email=contact.email or new.email,
+                              phone=contact.phone or new.phone)
     current.has_address = current.has_address or found.has_address

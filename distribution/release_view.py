@@ -11,13 +11,14 @@ import re
 from dataclasses import dataclass
 
 from config import Settings
+from distribution import headers as h
+from distribution.endmatter import DEFAULT_END_MARKER
+from distribution.media_contacts import MediaContact
 from distribution.models import Release
 from distribution.times import MONTHS
 
-DEFAULT_END_MARKER = "-ENDS-"
 RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "ur", "yi"})
 _ORG_CONTACT = re.compile(r"\s*(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*,?\s*(?P<phone>.*)")
-_EMAIL = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 _DASHES = " \t-–—"
 
 
@@ -30,22 +31,6 @@ class Block:
     @property
     def text(self) -> str:
         return " ".join(self.items)
-
-
-@dataclass(frozen=True)
-class MediaContact:
-    name: str | None
-    email: str | None
-    phone: str | None
-
-    @property
-    def email_ok(self) -> bool:
-        """Only a real address becomes a mailto: link or a Reply-To."""
-        return bool(self.email and _EMAIL.fullmatch(self.email))
-
-    @property
-    def parts(self) -> list[str]:
-        return [part for part in (self.name, self.email, self.phone) if part]
 
 
 @dataclass(frozen=True)
@@ -62,27 +47,37 @@ class ReleaseView:
     blocks: tuple[Block, ...]
     end_marker: str
     contacts: tuple[MediaContact, ...]
+    org_contact: MediaContact | None  # shown when a release has none; the Reply-To fallback
     boilerplate_heading: str | None
     boilerplate: tuple[Block, ...]
     language: str
     direction: str  # "ltr" or "rtl", for the HTML dir attribute
 
     @property
-    def reply_to(self) -> MediaContact | None:
-        return next((c for c in self.contacts if c.email_ok), None)
+    def reply_to(self) -> str | None:
+        """The first contact's address a header can carry, else the organisation's."""
+        for contact in (*self.contacts, *([self.org_contact] if self.org_contact else [])):
+            if contact.email_ok and contact.email:
+                try:
+                    return h.address(contact.name, contact.email)
+                except ValueError:
+                    continue
+        return None
 
 
 def release_view(release: Release, settings: Settings) -> ReleaseView:
     dateline = _dateline(release)
     language = (release.language or "en").strip() or "en"
     own_boilerplate = bool((release.boilerplate or "").strip())
+    org_contact = parse_contact(settings.org_contact or "")
     return ReleaseView(
         headline=" ".join(release.headline.split()),
         subheadline=" ".join((release.subheadline or "").split()) or None,
         dateline=dateline,
         blocks=_with_lead(parse_blocks(release.body), dateline),
         end_marker=(release.end_marker or "").strip() or DEFAULT_END_MARKER,
-        contacts=_contacts(release.media_contacts) or _org_contacts(settings.org_contact),
+        contacts=_contacts(release.media_contacts) or ((org_contact,) if org_contact else ()),
+        org_contact=org_contact,
         boilerplate_heading=(release.boilerplate_heading if own_boilerplate
                              else settings.org_boilerplate_heading) or None,
         boilerplate=parse_blocks(release.boilerplate if own_boilerplate
@@ -118,9 +113,8 @@ def parse_contact(text: str) -> MediaContact | None:
         return None
     if match := _ORG_CONTACT.fullmatch(text):
         return MediaContact(match["name"] or None, match["email"], match["phone"] or None)
-    if _EMAIL.fullmatch(text):
-        return MediaContact(None, text, None)
-    return MediaContact(text, None, None)
+    as_address = MediaContact(None, text, None)
+    return as_address if as_address.email_ok else MediaContact(text, None, None)
 
 
 def _runs(lines: list[str]) -> list[tuple[bool, list[str]]]:
@@ -163,8 +157,3 @@ def _contacts(raw: list[dict[str, str | None]] | None) -> tuple[MediaContact, ..
         if any(fields):
             contacts.append(MediaContact(*fields))
     return tuple(contacts)
-
-
-def _org_contacts(text: str) -> tuple[MediaContact, ...]:
-    contact = parse_contact(text or "")
-    return (contact,) if contact else ()

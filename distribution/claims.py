@@ -100,6 +100,13 @@ def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[in
     return set(session.execute(stmt).scalars())
 
 
+def in_flight(session: Session, distribution_id: int) -> bool:
+    """Whether any batch holds claims on the distribution."""
+    found = session.scalar(select(Delivery.id).where(
+        Delivery.distribution_id == distribution_id, Delivery.status == SENDING).limit(1))
+    return found is not None
+
+
 def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
     """Claims older than the timeout belong to a dead worker: make them pending again.
 

@@ -16,6 +16,7 @@ from distribution import dispatch
 from distribution.notices import change_embargo
 from distribution.times import WhenParsed
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
+from tests.fixtures.embargo import arrivals as _arrivals
 from tests.fixtures.smtpd import parse
 
 pytestmark = pytest.mark.slow
@@ -63,11 +64,6 @@ def _send_embargoed(store, lift_in: float) -> tuple[int, float]:  # type: ignore
         dispatch.schedule(session, dispatch.plan(session, release.id, ["media", "public"]),
                           now=now_utc())
         return release.id, release.embargo_until.timestamp()
-
-
-def _arrivals(server, addresses: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
-    received = server.by_recipient()
-    return [copy.received_at for address in addresses for copy in received.get(address, [])]
 
 
 def test_no_public_copy_before_the_lift_every_trusted_copy_before_it(store, smtp_server,

@@ -12,6 +12,7 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
+from distribution import claims
 from distribution.batch import run_batch
 from distribution.db import database_now, make_engine, session_factory
 from distribution.messages import load_templates_now
@@ -92,6 +93,10 @@ def batch_task(distribution_id: int) -> dict[str, int]:
     if report.more_may_remain:
         _refresh_guard(distribution_id)
         batch_task.delay(distribution_id)
+    elif report.claimed == 0 and not _in_flight(distribution_id):
+        # Nothing left to claim now and no batch at work: the chains are over. Without
+        # this, public rows released at a lift soon after would wait for the guard to lapse.
+        _redis().delete(_guard_key(distribution_id))
     return {"claimed": report.claimed, "sent": report.tally.sent,
             "failed": report.tally.failed, "retried": report.tally.retried}
 
@@ -116,6 +121,11 @@ def _take_guard(distribution_id: int) -> bool:
     # Running chains keep refreshing the key; the sweep restarts chains only once it lapses.
     return bool(_redis().set(_guard_key(distribution_id), 1, nx=True,
                              ex=FANOUT_GUARD_SECONDS))
+
+
+def _in_flight(distribution_id: int) -> bool:
+    with factory()() as session:
+        return claims.in_flight(session, distribution_id)
 
 
 def _refresh_guard(distribution_id: int) -> None:

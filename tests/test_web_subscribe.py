@@ -113,7 +113,8 @@ def test_a_wrong_or_mismatched_csrf_token_is_refused(
     base = {"email": "new@example.org", "consent": "yes"}
     assert web_client.post("/subscribe/Newsroom",
                            data={**base, "csrf_token": token[:-3] + "abc"}).status_code == 403
-    # A genuine token paired with another browser's cookie.
+    # A genuine token paired with another browser's cookie (in place of this one's).
+    web_client.cookies.clear()
     web_client.cookies.set("pressroom_csrf", "someone-elses-cookie")
     assert web_client.post("/subscribe/Newsroom",
                            data={**base, "csrf_token": token}).status_code == 403

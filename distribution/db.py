@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
     Select,
@@ -36,6 +32,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeEngine
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 
 class StoreError(RuntimeError):
@@ -86,6 +85,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def _alembic_config(engine: Engine) -> AlembicConfig:
+    # alembic is imported where it is used, not by every importer of this module.
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", "distribution:migrations")
     cfg.attributes["engine"] = engine
@@ -94,17 +96,23 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Create or upgrade the schema to the newest revision; returns (before, after)."""
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(_alembic_config(engine), "head")
     return before, head_revision(engine)
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
     assert head is not None
     return head
@@ -162,9 +170,3 @@ def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def ensure_dir(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    p.mkdir(parents=True, exist_ok=True)
-    return p

@@ -20,6 +20,7 @@ from distribution.ratelimit import RateLimiter, redis_limiter
 from distribution.runner import worker_name
 from distribution.sweep import sweep
 from workers.celery import app
+from workers.enqueue import START_TASK
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def sweep_task() -> dict[str, int]:
             "reclaimed": report.reclaimed, "finished": len(report.finished)}
 
 
-@app.task(name="pressroom.start")
+@app.task(name=START_TASK)
 def start_task(distribution_id: int) -> None:
     """Sent right after `pressroom send` commits, so a due send does not wait for beat."""
     report = sweep(factory(), _settings())
@@ -130,18 +131,3 @@ def _in_flight(distribution_id: int) -> bool:
 
 def _refresh_guard(distribution_id: int) -> None:
     _redis().set(_guard_key(distribution_id), 1, ex=FANOUT_GUARD_SECONDS)
-
-
-def enqueue_start(distribution_id: int) -> str | None:
-    """Hand a recorded distribution to the workers; the error text if the broker is down.
-
-    Failing here loses nothing: the distribution is in the database and the sweep
-    dispatches it once the broker is back.
-    """
-    try:
-        start_task.apply_async((distribution_id,), retry=True,
-                               retry_policy={"max_retries": 1, "interval_start": 0,
-                                             "interval_step": 0.5, "interval_max": 1})
-    except Exception as exc:  # noqa: BLE001 - kombu raises many kinds; all mean "not queued"
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return None

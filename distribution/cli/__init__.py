@@ -2,33 +2,55 @@
 
 import click
 
-from distribution.cli.app import App
+from distribution.cli.lazy import Lazy, LazyGroup
+
+# Each command's module is imported when the command runs, so that `pressroom send` loads
+# only what sending needs. The summaries are what `--help` lists: keep them the same as the
+# first line of each command's docstring.
+COMMANDS = {
+    "beat": Lazy("distribution.cli.worker:beat",
+                 "Run the periodic sweep alone (Celery beat)."),
+    "cancel": Lazy("distribution.cli.operate:cancel",
+                   "Cancel a distribution; nothing more is sent."),
+    "config": Lazy("distribution.cli.admin:show_config",
+                   "Print the effective settings, secrets masked."),
+    "contacts": Lazy("distribution.cli.contacts:contacts_group",
+                     "Journalists and subscribers: import them from CSV, list them."),
+    "demo": Lazy("distribution.cli.demo:demo",
+                 "Set up the database, load a sample release and lists, and send it."),
+    "distributions": Lazy("distribution.cli.operate:list_distributions",
+                          "The latest distributions, newest first."),
+    "init": Lazy("distribution.cli.admin:init",
+                 "Create the database, or upgrade it to the current schema."),
+    "lists": Lazy("distribution.cli.lists:lists_group",
+                  "Mailing lists: trusted media lists and public lists."),
+    "pause": Lazy("distribution.cli.operate:pause",
+                  "Pause a distribution; batches stop within one group of messages."),
+    "release": Lazy("distribution.cli.releases:release",
+                    "Add, inspect, preview, re-embargo and correct press releases."),
+    "resume": Lazy("distribution.cli.operate:resume",
+                   "Resume a paused (or late) distribution."),
+    "retry": Lazy("distribution.cli.operate:retry",
+                  "Send again to the recipients that failed."),
+    "send": Lazy("distribution.cli.sending:send",
+                 "Send release RELEASE_ID to the subscribed members of the lists."),
+    "status": Lazy("distribution.cli.operate:show_status",
+                   "Progress of a distribution (the latest one when no id is given)."),
+    "web": Lazy("distribution.cli.web:web",
+                "Serve unsubscribe, sign-up and preference pages, and the newsroom (uvicorn)."),
+    "worker": Lazy("distribution.cli.worker:worker",
+                   "Deliver distributions as they fall due (Celery with a broker, else "
+                   "in-process)."),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               envvar="PRESSROOM_CONFIG", help="TOML settings file (see `pressroom config`).")
 @click.version_option(package_name="pressroom")
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None) -> None:
     """Pressroom: send press releases to media lists and subscribers."""
+    from distribution.cli.app import App  # not above: `--help` needs none of what it imports
+
     ctx.obj = App(config_file=config_file)
-
-
-def _register() -> None:
-    # Each command group lives in its own module; importing registers it on `main`.
-    from distribution.cli import (  # noqa: F401
-        admin,
-        contacts,
-        demo,
-        embargo,
-        lists,
-        operate,
-        releases,
-        sending,
-        web,
-        worker,
-    )
-
-
-_register()

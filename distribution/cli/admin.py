@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import click
 
-from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.db import upgrade
 
 
-@main.command()
+@click.command()
 @pass_app
 @user_errors
 def init(app: App) -> None:
@@ -22,7 +21,7 @@ def init(app: App) -> None:
         click.echo(f"Database ready (schema {before or 'new'} -> {after}): {where}")
 
 
-@main.command("config")
+@click.command("config")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 @user_errors

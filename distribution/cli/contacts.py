@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.lists import print_table
 from distribution.contacts import ImportReport, Progress, all_contacts, import_contacts
@@ -18,7 +17,7 @@ from distribution.contacts import ImportReport, Progress, all_contacts, import_c
 PROGRESS_BYTES = 1_000_000  # smaller files import in a blink: no bar
 
 
-@main.group("contacts")
+@click.group("contacts")
 def contacts_group() -> None:
     """Journalists and subscribers: import them from CSV, list them."""
 

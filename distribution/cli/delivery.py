@@ -10,11 +10,12 @@ import click
 
 from distribution import status
 from distribution.cli.app import App
-from distribution.runner import deliver_due
 
 
 def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any]:
     """Embedded default: deliver what is due now, with a progress bar."""
+    from distribution.runner import deliver_due  # the engine: not needed with a broker
+
     with app.transaction() as session:
         due = status.counts(session, distribution_id)["pending"]
     with click.progressbar(length=due, label="Sending", file=sys.stderr,
@@ -63,7 +64,7 @@ def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
 def hand_to_workers(app: App, distribution_id: int, *, wait: bool,
                     quiet: bool) -> dict[str, Any]:
     """With a broker: enqueue after the commit and return (or follow with --wait)."""
-    from workers.tasks import enqueue_start
+    from workers.enqueue import enqueue_start
 
     error = enqueue_start(distribution_id)
     result: dict[str, Any] = {"queued": error is None}

@@ -7,7 +7,6 @@ from importlib import resources
 import click
 
 from distribution import catalogue, contacts, dispatch, lists
-from distribution.cli import main
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.cli.delivery import deliver_now
 from distribution.db import database_now, upgrade
@@ -17,7 +16,7 @@ from distribution.releases import read_release_file
 DEMO_LISTS = (("demo-media", True, "contacts.csv"), ("demo-subscribers", False, "subscribers.csv"))
 
 
-@main.command()
+@click.command()
 @pass_app
 @user_errors
 def demo(app: App) -> None:

@@ -11,13 +11,12 @@ import click
 from distribution import catalogue, corrections, notices, status, times
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.delivery import deliver_now, hand_to_workers
-from distribution.cli.releases import release
 from distribution.db import database_now
 from distribution.dispatch import get_release
 from distribution.releases import read_release_file
 
 
-@release.command("embargo")
+@click.command("embargo")
 @click.argument("release_id", type=int)
 @click.option("--until", metavar="WHEN", help="Move it: '2025-04-17 10:00 Europe/Zurich'.")
 @click.option("--lift", is_flag=True, help="Lift it now: everyone may publish.")
@@ -58,7 +57,7 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
     _exit_on_error(result)
 
 
-@release.command("correct")
+@click.command("correct")
 @click.argument("release_id", type=int)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

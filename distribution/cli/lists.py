@@ -7,12 +7,11 @@ from collections.abc import Sequence
 
 import click
 
-from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.lists import all_lists, create_list, list_summary
 
 
-@main.group("lists")
+@click.group("lists")
 def lists_group() -> None:
     """Mailing lists: trusted media lists and public lists."""
 

@@ -7,13 +7,12 @@ from datetime import datetime
 import click
 
 from distribution import lifecycle, status, times
-from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.delivery import follow
 from distribution.db import database_now
 
 
-@main.command("status")
+@click.command("status")
 @click.argument("distribution_id", type=int, required=False)
 @click.option("--watch", is_flag=True, help="Follow with a live progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -60,7 +59,7 @@ def _print_status(info: dict) -> None:
                f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
 
 
-@main.command("distributions")
+@click.command("distributions")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 @user_errors
@@ -77,7 +76,7 @@ def list_distributions(app: App, as_json: bool) -> None:
                    f"sent {r['sent']}/{r['total']}  {r['headline'][:60]}{why}")
 
 
-@main.command()
+@click.command()
 @click.argument("distribution_id", type=int)
 @pass_app
 @user_errors
@@ -88,7 +87,7 @@ def pause(app: App, distribution_id: int) -> None:
     click.echo(f"Distribution {distribution_id} paused.")
 
 
-@main.command()
+@click.command()
 @click.argument("distribution_id", type=int)
 @pass_app
 @user_errors
@@ -100,7 +99,7 @@ def resume(app: App, distribution_id: int) -> None:
     _kick(app, distribution_id)
 
 
-@main.command()
+@click.command()
 @click.argument("distribution_id", type=int)
 @pass_app
 @user_errors
@@ -111,7 +110,7 @@ def cancel(app: App, distribution_id: int) -> None:
     click.echo(f"Distribution {distribution_id} cancelled; {count} deliveries will not be sent.")
 
 
-@main.command()
+@click.command()
 @click.argument("distribution_id", type=int)
 @pass_app
 @user_errors
@@ -127,7 +126,7 @@ def retry(app: App, distribution_id: int) -> None:
 def _kick(app: App, distribution_id: int) -> None:
     """Deliver now in the embedded mode; with a broker, let the workers know."""
     if app.settings.broker_url:
-        from workers.tasks import enqueue_start
+        from workers.enqueue import enqueue_start
 
         error = enqueue_start(distribution_id)
         if error:

@@ -8,16 +8,24 @@ from pathlib import Path
 import click
 
 from distribution import catalogue, dispatch
-from distribution.cli import main
 from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.db import database_now
 from distribution.errors import InvalidInput
 from distribution.notices import family
 from distribution.preview import preview_bytes
 from distribution.releases import read_release_file
 
+# Changes after copies went out need the delivery machinery: imported when they run.
+AFTER_SENDING = {
+    "correct": Lazy("distribution.cli.embargo:correct",
+                    "Send a corrected FILE to those who received the release."),
+    "embargo": Lazy("distribution.cli.embargo:embargo",
+                    "Move, lift or withdraw the embargo; tell who received it."),
+}
 
-@main.group()
+
+@click.group(cls=LazyGroup, lazy=AFTER_SENDING)
 def release() -> None:
     """Add, inspect, preview, re-embargo and correct press releases."""
 

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from distribution import dispatch, testsend, times
-from distribution.cli import main
+from distribution import dispatch, times
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.delivery import deliver_now, hand_to_workers
 from distribution.db import database_now
 from distribution.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from distribution.models import Distribution
+
 PREVIEW_RECIPIENTS = 10
 
 
-@main.command()
+@click.command()
 @click.argument("release_id", type=int)
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="A list to send to (repeatable).")
@@ -34,22 +40,22 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
     if test_to:
         _send_test(app, release_id, test_to, as_json)
         return
+    names = list(lists)
     with app.transaction() as session:
         now = database_now(session)
         when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
-        plan = dispatch.plan(session, release_id, list(lists))
+        # The audience is counted only to be shown (half a second at 100,000 contacts);
+        # `schedule` refuses an empty one by itself.
+        plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
         if dry_run:
             _show_dry_run(session, plan, when, as_json)
             return
-    if when and when.assumed_zone:
-        click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
+        _note_zone(when)
+        if yes:  # checked and recorded in one transaction: nothing to check again
+            dist, rows = _schedule(session, plan, now, when)
     if not yes:
         _confirm(plan, when)
-    with app.transaction() as session:
-        now = database_now(session)
-        plan = dispatch.plan(session, release_id, list(lists))
-        dist, rows = dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
-                                       send_zone=when.zone if when else None)
+        dist, rows = _schedule_confirmed(app, release_id, names, when)
     result = {"distribution_id": dist.id, "recipients": rows, "send_at": dist.send_at.isoformat()}
     if app.settings.broker_url:
         result.update(hand_to_workers(app, dist.id, wait=wait, quiet=as_json))
@@ -59,6 +65,27 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
         emit_json(result)
     if result.get("exit_code"):
         sys.exit(result["exit_code"])
+
+
+def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
+              when: times.WhenParsed | None) -> tuple[Distribution, int]:
+    return dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
+                             send_zone=when.zone if when else None)
+
+
+def _schedule_confirmed(app: App, release_id: int, names: list[str],
+                        when: times.WhenParsed | None) -> tuple[Distribution, int]:
+    """After the question, which may have stayed open for long: the release and lists are
+    checked again, cheaply (the INSERT finds the audience as it is now)."""
+    with app.transaction() as session:
+        now = database_now(session)
+        return _schedule(session, dispatch.plan(session, release_id, names, count=False), now,
+                         when)
+
+
+def _note_zone(when: times.WhenParsed | None) -> None:
+    if when and when.assumed_zone:
+        click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
 
 
 def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -87,6 +114,8 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
 
 
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
+    from distribution import testsend  # renders and talks SMTP: not needed by a real send
+
     with app.transaction() as session:
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)

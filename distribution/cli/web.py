@@ -6,11 +6,10 @@ import logging
 
 import click
 
-from distribution.cli import main
 from distribution.cli.app import App, pass_app, user_errors
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Port to listen on.")

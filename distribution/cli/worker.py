@@ -7,12 +7,11 @@ import signal
 
 import click
 
-from distribution.cli import main
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.runner import serve
 
 
-@main.command()
+@click.command()
 @click.option("--beat", is_flag=True, help="Also run the periodic sweep (one per site).")
 @click.option("--concurrency", "-c", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per CPU).")
@@ -36,7 +35,7 @@ def worker(app: App, beat: bool, concurrency: int | None, loglevel: str) -> None
     celery.worker_main(argv)
 
 
-@main.command()
+@click.command()
 @click.option("--loglevel", "-l", default="info", show_default=True)
 @pass_app
 @user_errors

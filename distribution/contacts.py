@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, func, literal, or_, select
+from sqlalchemy import Integer, String, and_, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
@@ -58,11 +58,13 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     report = ImportReport()
     contacts = read_contacts(source, report, check_deliverability=check_deliverability,
                              on_progress=on_progress)
-    ids = _save(session, contacts, report)
+    new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.
-        ids |= _ids_by_email(session, [str(c[0]) for c in contacts if c[0] not in ids])
-        report.subscribed = subscribe(session, ids.values(), target.id)
+        known = updated | _ids_by_email(
+            session, [str(c[0]) for c in contacts if c[0] not in new and c[0] not in updated])
+        report.subscribed = (_subscribe_new(session, list(new.values()), target.id)
+                             + subscribe(session, known.values(), target.id))
     return report
 
 
@@ -71,7 +73,7 @@ def all_contacts(session: Session, limit: int | None = None, *,
     """Contacts by email, each with its list names, in one query; optionally one list's."""
     subscribed = Subscription.status == SubscriptionStatus.SUBSCRIBED
     names = (select(func.aggregate_strings(MailingList.name, ","))
-             .join_from(Subscription, MailingList)
+             .join_from(Subscription, MailingList, MailingList.id == Subscription.list_id)
              .where(Subscription.contact_id == Contact.id, subscribed).scalar_subquery())
     query = select(*(getattr(Contact, f) for f in FIELDS), names).order_by(Contact.email)
     if list_name is not None:
@@ -82,15 +84,36 @@ def all_contacts(session: Session, limit: int | None = None, *,
             for row in session.execute(query.limit(limit))]
 
 
-def _save(session: Session, contacts: list[Row], report: ImportReport) -> dict[str, int]:
-    """Insert the new contacts, then update the others; returns their ids by email."""
+def _save(session: Session, contacts: list[Row],
+          report: ImportReport) -> tuple[dict[str, int], dict[str, int]]:
+    """Insert the new contacts, then update the others; returns each set's ids by email."""
     now = utcnow()
     inserted = _in_chunks(session, _insert_new, contacts, now)
     report.imported = len(inserted)
     updated = _in_chunks(session, _update_existing,
                          [c for c in contacts if c[0] not in inserted], now)
     report.updated = len(updated)
-    return inserted | updated
+    return inserted, updated
+
+
+def _subscribe_new(session: Session, contact_ids: list[int], list_id: int) -> int:
+    """Subscribe contacts this transaction created; returns how many.
+
+    A plain INSERT: no other transaction can see these contacts yet, and the key on
+    subscriptions.contact_id keeps rows from naming a contact that does not exist, so none
+    has a subscription. lists.subscribe's ON CONFLICT DO NOTHING made each row a speculative
+    insertion (about 0.3 s per 100,000 rows on PostgreSQL).
+    """
+    table = Subscription.__table__
+    constants = (literal(list_id, Integer()),
+                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
+                 literal(utcnow(), UTCDateTime()))
+    columns = ["contact_id", "list_id", "status", "created_at"]
+    for start in range(0, len(contact_ids), CHUNK):
+        rows = json_rows(session, {"contact_id": Integer()},
+                         [[contact_id] for contact_id in contact_ids[start:start + CHUNK]])
+        session.execute(insert(table).from_select(columns, rows.add_columns(*constants)))
+    return len(contact_ids)
 
 
 def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Returning],

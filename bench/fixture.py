@@ -24,7 +24,9 @@ from distribution.models import Base, Release
 from distribution.releases import read_release_file
 from distribution.render import Recipient, load_templates, prepare
 
-SAMPLES = Path(os.environ.get("PRESSROOM_SAMPLES", "/work/shared/samples/releases"))
+# The project's copies of the sample releases (tests/data/releases).
+SAMPLES = Path(os.environ.get("PRESSROOM_SAMPLES",
+                              Path(__file__).resolve().parent.parent / "tests/data/releases"))
 # The sample whose rendered message is closest to the 6 KB of issue 5's measurements.
 DEFAULT_RELEASE = SAMPLES / "08-ministerial-briefing.txt"
 DOMAINS = 2_000  # a press list has many addresses per outlet

@@ -24,7 +24,6 @@ from distribution.models import (
     RELEASE_KINDS,
     DeliveryStatus,
     Distribution,
-    DistributionKind,
     DistributionStatus,
     Release,
 )
@@ -44,7 +43,6 @@ log = logging.getLogger(__name__)
 # SMTP connections a batch sends over side by side: each message costs the server's reply
 # time (one round trip, pipelined), which a second connection overlaps. Measured: bench/.
 SMTP_CONNECTIONS = 2
-
 
 
 @dataclass
@@ -99,12 +97,11 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         report.claimed = len(batch)
         batch = _hold_public_before_lift(session, dist, batch, now, report)
         factory_ = MessageFactory.for_batch(session, settings, dist, batch)
-        kind = dist.kind
     if not batch:
         return report
     opener = opener or _default_opener(settings)
-    _send(factory, settings, distribution_id, kind, batch, factory_, opener, report, on_sent,
-          limiter, clock)
+    _send(factory, settings, distribution_id, batch, factory_, opener, report, on_sent, limiter,
+          clock)
     return report
 
 
@@ -132,17 +129,17 @@ def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[C
     if dist.kind not in RELEASE_KINDS:
         return batch
     embargo = dist.release.embargo_until
-    early = [c.id for c in batch if not may_send(embargo, c.trusted, now)]
+    early = {c.id for c in batch if not may_send(embargo, c.trusted, now)}
     if early:
         log.warning("distribution %s: %d public recipients held until the embargo lifts",
                     dist.id, len(early))
-        claims.unclaim(session, early, DeliveryStatus.HELD, owner=report.owner)
+        claims.unclaim(session, sorted(early), DeliveryStatus.HELD, owner=report.owner)
         report.held_back = len(early)
-    return [c for c in batch if c.id not in set(early)]
+    return [c for c in batch if c.id not in early]
 
 
 def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
-          kind: DistributionKind, batch: list[Claimed], messages: MessageFactory,
+          batch: list[Claimed], messages: MessageFactory,
           opener: TransportOpener, report: BatchReport,
           on_sent: Callable[[int], None] | None, limiter: RateLimiter | None,
           clock: BatchClock) -> None:
@@ -165,7 +162,7 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                 group = unsent[:step]
                 if not group:
                     break
-                report.stopped = _send_group(factory, settings, distribution_id, kind, group,
+                report.stopped = _send_group(factory, settings, distribution_id, group,
                                              messages, transport, policy, report, clock)
                 unsent = unsent[len(group):]
                 if on_sent:
@@ -188,17 +185,16 @@ def _server_trouble(factory: sessionmaker[Session], distribution_id: int,
                     exc: TransportError) -> str:
     """Say on the distribution why it stopped: paused if waiting will not mend it."""
     with factory() as session, session.begin():
-        now = database_now(session)
         if exc.lasting:
             lifecycle.pause_for_server(session, distribution_id, str(exc))
             return f"paused: {exc}"
         reason = f"SMTP server unreachable: {exc}"
-        lifecycle.note_waiting(session, distribution_id, reason, now)
+        lifecycle.note_waiting(session, distribution_id, reason, database_now(session))
         return reason
 
 
 def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
-                kind: DistributionKind, group: list[Claimed], messages: MessageFactory,
+                group: list[Claimed], messages: MessageFactory,
                 transport: Transport, policy: RetryPolicy, report: BatchReport,
                 clock: BatchClock) -> str | None:
     now = clock.now()

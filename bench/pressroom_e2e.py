@@ -19,7 +19,8 @@ from bench.services import Processes, Sink, backend_pids, wait_for
 from bench.timing import PeakMemory, Row, pace, reap, timed_process
 from distribution.models import Delivery, DeliveryStatus
 
-CONCURRENCY = 2
+# `pressroom worker`'s default on these 2-core machines (two processes per CPU).
+CONCURRENCY = 4
 
 
 def prepare_list(factory, workdir: Path, n: int) -> str:  # type: ignore[no-untyped-def]

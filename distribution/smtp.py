@@ -16,7 +16,6 @@ data; a refused data block already ends its transaction (RFC 5321 4.1.1.4).
 from __future__ import annotations
 
 import functools
-import re
 import smtplib
 import socket
 import ssl
@@ -25,27 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
+from distribution.smtp_envelope import EnvelopeCheck, commands
 from distribution.smtp_replies import Stage, accepted, classify
 from distribution.smtp_url import parse_smtp_url
+from distribution.smtp_wire import Reply, ReplyReader, data_block
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
 _IDLE_CHECK_SECONDS = 5.0  # a connection idle longer than this is checked with NOOP first
-
-_BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
-
-
-def data_block(message: bytes) -> bytes:
-    """What follows DATA: CRLF line ends, dot-stuffed lines (RFC 5321 4.5.2), then CRLF.CRLF."""
-    # Plain byte scans first: the regex costs more than the rest of a transaction.
-    if not message.count(b"\r") == message.count(b"\n") == message.count(b"\r\n"):
-        message = _BARE_LINE_END.sub(b"\r\n", message)
-    body = message.replace(b"\n.", b"\n..")
-    if body.startswith(b"."):
-        body = b"." + body
-    if not body.endswith(b"\r\n"):
-        body += b"\r\n"
-    return body + b".\r\n"
-
 
 class _Lost(Exception):
     """The connection broke; `outcome` is what the envelopes caught in flight get."""
@@ -99,6 +84,7 @@ class SmtpTransport:
         self._local_hostname = local_hostname
         self._tls_context = tls_context  # None: the system's trusted CAs
         self._smtp: smtplib.SMTP | None = None
+        self._replies: ReplyReader | None = None
         self._entered = False
         self._needs_rset = False
         self._last_used = 0.0
@@ -148,6 +134,8 @@ class SmtpTransport:
     def _open(self) -> None:
         self._close(polite=False)
         self._smtp = self._connect()
+        # After the greeting, STARTTLS and AUTH (smtplib's), on the socket they left.
+        self._replies = ReplyReader(self._smtp.sock)
         self._needs_rset = False
         self._last_used = time.monotonic()
 
@@ -241,7 +229,7 @@ class SmtpTransport:
         return True
 
     def _close(self, *, polite: bool) -> None:
-        smtp, self._smtp = self._smtp, None
+        smtp, self._smtp, self._replies = self._smtp, None, None
         if smtp is None:
             return
         try:
@@ -255,125 +243,99 @@ class SmtpTransport:
     # Transactions
 
     def _transmit(self, batch: _Batch, todo: list[int]) -> None:
-        smtp = self._smtp
-        assert smtp is not None
+        smtp, replies = self._smtp, self._replies
+        assert smtp is not None and replies is not None
         try:
             if smtp.has_extn("pipelining"):
-                self._send_pipelined(smtp, batch, todo)
+                self._send_pipelined(smtp, replies, batch, todo)
             else:
-                self._send_one_by_one(smtp, batch, todo)
+                self._send_one_by_one(smtp, replies, batch, todo)
         except (OSError, smtplib.SMTPException) as exc:
             lost = Outcome(OutcomeKind.TEMPORARY, None, one_line(f"connection lost: {exc}"))
             raise _Lost(lost) from exc
         finally:
             self._last_used = time.monotonic()
 
-    def _send_pipelined(self, smtp: smtplib.SMTP, batch: _Batch, todo: list[int]) -> None:
+    def _send_pipelined(self, smtp: smtplib.SMTP, replies: ReplyReader, batch: _Batch,
+                        todo: list[int]) -> None:
+        sock = smtp.sock
         pending = b""  # the previous message's data block: it opens the next write
         pending_index: int | None = None
+        checked = EnvelopeCheck(smtp)
         for i in todo:
             envelope = batch.envelopes[i]
-            if refusal := _refusal(smtp, envelope):
+            if refusal := checked.refusal(envelope):
                 batch.settle(i, refusal)
                 continue
             batch.written = i
             rset, self._needs_rset = self._needs_rset, False
-            group = [pending, b"RSET\r\n" if rset else b"", *_commands(smtp, envelope)]
-            smtp.send(b"".join(group))
+            group = [pending, b"RSET\r\n" if rset else b"", *commands(smtp, envelope)]
+            sock.sendall(b"".join(group))
             if pending:
-                batch.settle(pending_index, classify(Stage.BODY, *_reply(smtp)))
+                batch.settle(pending_index, _body_outcome(_reply(replies)))
             if rset:
-                _reply(smtp)
-            replies = [(stage, *_reply(smtp)) for stage in (Stage.MAIL, Stage.RCPT, Stage.DATA)]
-            failure = next(((s, c, t) for s, c, t in replies if not accepted(s, c)), None)
-            if failure is None:
+                _reply(replies)
+            mail, rcpt, data = _reply(replies), _reply(replies), _reply(replies)
+            refused = _first_refusal(mail, rcpt, data)
+            if refused is None:
                 pending, pending_index = data_block(envelope.message), i
                 continue
-            batch.settle(i, classify(*failure))
+            stage, reply = refused
+            batch.settle(i, classify(stage, reply.code, reply.text))
             self._needs_rset = True
             # A server that opened DATA although MAIL or RCPT failed must get an empty
             # message, which it will refuse for lack of recipients (RFC 2920 3.1).
-            pending, pending_index = (b".\r\n" if replies[2][1] == 354 else b""), None
+            pending, pending_index = (b".\r\n" if data.code == 354 else b""), None
         if pending:
-            smtp.send(pending)
-            batch.settle(pending_index, classify(Stage.BODY, *_reply(smtp)))
+            sock.sendall(pending)
+            batch.settle(pending_index, _body_outcome(_reply(replies)))
 
-    def _send_one_by_one(self, smtp: smtplib.SMTP, batch: _Batch, todo: list[int]) -> None:
+    def _send_one_by_one(self, smtp: smtplib.SMTP, replies: ReplyReader, batch: _Batch,
+                         todo: list[int]) -> None:
+        sock = smtp.sock
+        checked = EnvelopeCheck(smtp)
         for i in todo:
             envelope = batch.envelopes[i]
-            if refusal := _refusal(smtp, envelope):
+            if refusal := checked.refusal(envelope):
                 batch.settle(i, refusal)
                 continue
             batch.written = i
             if self._needs_rset:
-                smtp.send(b"RSET\r\n")
-                _reply(smtp)
+                sock.sendall(b"RSET\r\n")
+                _reply(replies)
                 self._needs_rset = False
             stages = (Stage.MAIL, Stage.RCPT, Stage.DATA)
-            for stage, command in zip(stages, _commands(smtp, envelope), strict=True):
-                smtp.send(command)
-                code, text = _reply(smtp)
-                if not accepted(stage, code):
-                    batch.settle(i, classify(stage, code, text))
+            for stage, command in zip(stages, commands(smtp, envelope), strict=True):
+                sock.sendall(command)
+                reply = _reply(replies)
+                if not accepted(stage, reply.code):
+                    batch.settle(i, classify(stage, reply.code, reply.text))
                     self._needs_rset = True
                     break
             else:
-                smtp.send(data_block(envelope.message))
-                batch.settle(i, classify(Stage.BODY, *_reply(smtp)))
+                sock.sendall(data_block(envelope.message))
+                batch.settle(i, _body_outcome(_reply(replies)))
 
 
-def _commands(smtp: smtplib.SMTP, envelope: Envelope) -> list[bytes]:
-    """MAIL FROM, RCPT TO and DATA lines, with BODY=8BITMIME and SMTPUTF8 as needed."""
-    options = ""
-    if not envelope.message.isascii() and smtp.has_extn("8bitmime"):
-        options += " BODY=8BITMIME"
-    if not (envelope.sender.isascii() and envelope.recipient.isascii()):
-        options += " SMTPUTF8"  # _refusal() made sure the server offers it
-    return [
-        f"MAIL FROM:<{envelope.sender}>{options}\r\n".encode(),
-        f"RCPT TO:<{envelope.recipient}>\r\n".encode(),
-        b"DATA\r\n",
-    ]
+def _reply(replies: ReplyReader) -> Reply:
+    reply = replies.next()
+    if reply.code == 421 or not 200 <= reply.code <= 599:
+        # 421: the server is closing the connection; anything else: replies are out of
+        # step and must not be pinned on the wrong recipient.
+        code = reply.code if reply.code > 0 else None
+        raise _Lost(Outcome(OutcomeKind.TEMPORARY, code, reply.text))
+    return reply
 
 
-def _refusal(smtp: smtplib.SMTP, envelope: Envelope) -> Outcome | None:
-    """An Outcome for an envelope that must not be sent on this connection, else None."""
-    utf8 = smtp.has_extn("smtputf8")
-    if not _usable_address(envelope.sender, allow_empty=True):
-        return Outcome(OutcomeKind.SENDER_REJECTED, None, "sender address cannot be used in SMTP")
-    if not (envelope.sender.isascii() or utf8):
-        return Outcome(
-            OutcomeKind.SENDER_REJECTED,
-            None,
-            "sender address is not ASCII and the SMTP server does not offer SMTPUTF8",
-        )
-    if not _usable_address(envelope.recipient, allow_empty=False):
-        return Outcome(OutcomeKind.PERMANENT, None, "recipient address cannot be used in SMTP")
-    if not (envelope.recipient.isascii() or utf8):
-        return Outcome(
-            OutcomeKind.PERMANENT,
-            None,
-            "recipient address is not ASCII and the SMTP server does not offer SMTPUTF8",
-        )
+def _first_refusal(mail: Reply, rcpt: Reply, data: Reply) -> tuple[Stage, Reply] | None:
+    for stage, reply in ((Stage.MAIL, mail), (Stage.RCPT, rcpt), (Stage.DATA, data)):
+        if not accepted(stage, reply.code):
+            return stage, reply
     return None
 
 
-_UNUSABLE_IN_PATH = re.compile(r"[\x00-\x20\x7f<>\ud800-\udfff]")
-
-
-def _usable_address(address: str, *, allow_empty: bool) -> bool:
-    # Control characters or brackets would inject commands or break the reverse-path.
-    return (allow_empty or bool(address)) and not _UNUSABLE_IN_PATH.search(address)
-
-
-def _reply(smtp: smtplib.SMTP) -> tuple[int, str]:
-    code, raw = smtp.getreply()
-    text = one_line(raw.decode("utf-8", "replace"))
-    if code == 421 or not 200 <= code <= 599:
-        # 421: the server is closing the connection; anything else: replies are out of
-        # step and must not be pinned on the wrong recipient.
-        raise _Lost(Outcome(OutcomeKind.TEMPORARY, code if code > 0 else None, text))
-    return code, text
+def _body_outcome(reply: Reply) -> Outcome:
+    return classify(Stage.BODY, reply.code, reply.text)
 
 
 @functools.cache

@@ -1,0 +1,95 @@
+"""Bytes on an SMTP connection: a message's data block, and the server's replies.
+
+smtplib reads a reply a line at a time through a file object and decodes every one; a
+pipelined transaction gets four replies per message, mostly "250 Ok", so the reading cost
+more than the writing. Here one recv takes in every reply the server has sent so far, and
+a reply's text is decoded only when someone reads it (a refusal, or the data's "queued as").
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import socket
+
+from distribution.transport import one_line
+
+_BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+MAX_LINE = 8192  # as smtplib: a longer reply line means the peer is not speaking SMTP
+_RECV = 65536
+
+
+def data_block(message: bytes) -> bytes:
+    """What follows DATA: CRLF line ends, dot-stuffed lines (RFC 5321 4.5.2), then CRLF.CRLF."""
+    # Byte counts and a search first: the regex and the replace cost more than the rest of
+    # a transaction, and a rendered message needs neither.
+    lines = message.count(b"\n")
+    if not lines == message.count(b"\r") == message.count(b"\r\n"):
+        message = _BARE_LINE_END.sub(b"\r\n", message)
+    if b"\n." in message:
+        message = message.replace(b"\n.", b"\n..")
+    if message.startswith(b"."):
+        message = b"." + message
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    return message + b".\r\n"
+
+
+class Reply:
+    """One reply: its code at once, its text when asked for."""
+
+    __slots__ = ("code", "_lines")
+
+    def __init__(self, code: int, lines: list[bytes]) -> None:
+        self.code = code
+        self._lines = lines
+
+    @property
+    def text(self) -> str:
+        raw = b"\n".join(line[4:].strip() for line in self._lines)
+        return one_line(raw.decode("utf-8", "replace"))
+
+
+class ReplyReader:
+    """The replies arriving on one connection's socket, in order.
+
+    Only for replies to commands this side has sent: whatever it reads ahead is kept for
+    the next call, and nothing is left over once every reply has been read.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._buffer = b""
+        self._start = 0
+
+    def next(self) -> Reply:
+        """The next complete reply; a code of -1 when the line does not start with one.
+
+        Raises smtplib.SMTPServerDisconnected when the connection closes first, and
+        OSError (a timeout) when the server says nothing for the socket's timeout.
+        """
+        lines = []
+        while True:
+            line = self._line()
+            lines.append(line)
+            code = line[:3]
+            if not code.isdigit():
+                return Reply(-1, lines)
+            if line[3:4] != b"-":
+                return Reply(int(code), lines)
+
+    def _line(self) -> bytes:
+        while (end := self._buffer.find(b"\n", self._start)) < 0:
+            if len(self._buffer) - self._start > MAX_LINE:
+                raise smtplib.SMTPResponseException(500, "reply line too long")
+            self._fill()
+        line = self._buffer[self._start:end + 1]
+        self._start = end + 1
+        return line
+
+    def _fill(self) -> None:
+        data = self._sock.recv(_RECV)
+        if not data:
+            raise smtplib.SMTPServerDisconnected("connection closed by the server")
+        self._buffer = self._buffer[self._start:] + data
+        self._start = 0

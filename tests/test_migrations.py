@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from distribution.db import check_schema, current_revision, head_revision, make_engine, upgrade
+from distribution.db import (
+    SCHEMA_REVISION,
+    StoreError,
+    _alembic_config,
+    check_schema,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from distribution.models import Base
 
 
@@ -41,3 +52,28 @@ def test_upgrade_is_idempotent_on_postgresql(pg_store):
     before, after = upgrade(pg_store.engine)
     assert before == after == head_revision(pg_store.engine)
     check_schema(pg_store.engine)
+
+
+def test_the_code_expects_the_newest_migration(sqlite_store):
+    assert head_revision(sqlite_store.engine) == SCHEMA_REVISION
+
+
+def test_an_older_schema_is_refused_until_init(store):
+    check_schema(store.engine)
+    command.downgrade(_alembic_config(store.engine), "0003")
+    with pytest.raises(StoreError, match="out of date"):
+        check_schema(store.engine)
+    assert upgrade(store.engine) == ("0003", SCHEMA_REVISION)  # what `pressroom init` runs
+    check_schema(store.engine)
+
+
+def test_a_migration_that_fails_says_where_in_one_line(cli, sqlite_store):
+    command.downgrade(_alembic_config(sqlite_store.engine), "0003")
+    with sqlite_store.engine.begin() as conn:  # changed by hand since
+        conn.exec_driver_sql("DROP INDEX ix_deliveries_sending")
+    cli.env["PRESSROOM_DATABASE_URL"] = sqlite_store.url
+    result = cli("init")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: upgrading the schema failed at 0003: no such index: ix_deliveries_sending"]
+    assert current_revision(sqlite_store.engine) == "0003"

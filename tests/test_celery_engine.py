@@ -259,11 +259,15 @@ def test_two_beats_at_once_double_nothing(pg_store, smtp_server, celery_workers)
     celery_workers.configure(database_url=pg_store.url, batch_size="100", commit_every="25")
     celery_workers.worker("w1", concurrency=2)
     first, second = celery_workers.beat("beat1"), celery_workers.beat("beat2")
+    # Both sweeping before the send, so that both are at work while it goes out.
+    deadline = time.monotonic() + 30
+    for beat in (first, second):
+        while "Sending due task sweep" not in beat.log.read_text():
+            assert time.monotonic() < deadline, f"{beat.name} never swept"
+            time.sleep(0.1)
     distribution_id = send(celery_workers, release_id)
     wait_done(celery_workers, pg_store, distribution_id)
     assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
-    for beat in (first, second):
-        assert "Sending due task sweep" in beat.log.read_text(), f"{beat.name} never swept"
 
 
 # Operator control

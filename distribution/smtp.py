@@ -8,9 +8,10 @@ of message n travels in the same write as RSET/MAIL/RCPT/DATA of message n+1 ("t
 transfer of message content is explicitly allowed to be the first command in a group").
 Without PIPELINING each command waits for its reply, as smtplib.sendmail would.
 
-Replies are judged by `distribution.smtp_replies`; a broken connection (or 421) is
-temporary for the envelopes in flight. RSET follows a transaction that failed before its
-data; a refused data block already ends its transaction (RFC 5321 4.1.1.4).
+Replies are read off the socket by `distribution.smtp_wire` and judged by
+`distribution.smtp_replies`; a broken connection (or 421) is temporary for the envelopes in
+flight. RSET follows a transaction that failed before its data; a refused data block
+already ends its transaction (RFC 5321 4.1.1.4).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ class Built:
     message_id: str
     marked: bool
     error: str | None = None   # the message could not be built for this recipient
+    data_block: bytes | None = None  # `data` as SMTP sends it
 
 
 @lru_cache(maxsize=8)
@@ -133,7 +134,8 @@ class MessageFactory:
             unsubscribe_mailto=unsubscribe_mailto,
         )
         try:
-            return Built(prepared.personalise(recipient, date=now), mid, marked)
+            data, block = prepared.personalise_for_smtp(recipient, date=now)
+            return Built(data, mid, marked, data_block=block)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
             return Built(b"", mid, marked, f"cannot build the message: {exc}")

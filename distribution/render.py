@@ -60,6 +60,13 @@ class PreparedMessage:
         lines = _header_lines(recipient, links, date or datetime.now(UTC))
         return self._stencil_for(recipient.timezone).fill(lines, links)
 
+    def personalise_for_smtp(self, recipient: Recipient, *,
+                             date: datetime | None = None) -> tuple[bytes, bytes]:
+        """The message, and the same as an SMTP data block (dot-stuffed, CRLF.CRLF)."""
+        links = _links(recipient)
+        lines = _header_lines(recipient, links, date or datetime.now(UTC))
+        return self._stencil_for(recipient.timezone).fill_for_smtp(lines, links)
+
     def _stencil_for(self, zone: str | None) -> Stencil:
         stencil = self._by_zone.get(zone)
         if stencil is None:

@@ -279,7 +279,7 @@ class SmtpTransport:
             mail, rcpt, data = _reply(replies), _reply(replies), _reply(replies)
             refused = _first_refusal(mail, rcpt, data)
             if refused is None:
-                pending, pending_index = data_block(envelope.message), i
+                pending, pending_index = _data(envelope), i
                 continue
             stage, reply = refused
             batch.settle(i, classify(stage, reply.code, reply.text))
@@ -314,7 +314,7 @@ class SmtpTransport:
                     self._needs_rset = True
                     break
             else:
-                sock.sendall(data_block(envelope.message))
+                sock.sendall(_data(envelope))
                 batch.settle(i, _body_outcome(_reply(replies)))
 
 
@@ -326,6 +326,10 @@ def _reply(replies: ReplyReader) -> Reply:
         code = reply.code if reply.code > 0 else None
         raise _Lost(Outcome(OutcomeKind.TEMPORARY, code, reply.text))
     return reply
+
+
+def _data(envelope: Envelope) -> bytes:
+    return envelope.data_block or data_block(envelope.message)
 
 
 def _first_refusal(mail: Reply, rcpt: Reply, data: Reply) -> tuple[Stage, Reply] | None:

@@ -6,6 +6,11 @@ byte for byte what the email package (email.quoprimime.body_encode) writes for t
 body. QP is 7-bit: any relay takes it, 8BITMIME or not. And QP output never contains "==",
 so the MIME boundary the generator chose ("===============...==") cannot occur in any
 recipient's body, whatever their values.
+
+The same stencil also fills the message as SMTP sends it (RFC 5321 4.5.2: a dot doubled at
+the start of a line, CRLF.CRLF after): the literal parts are stuffed once, when the stencil
+is cut, and only the recipient's short pieces per message, where a transport would scan
+and copy the whole message for every recipient.
 """
 
 from __future__ import annotations
@@ -86,8 +91,20 @@ Segment = bytes | str | ValueLine  # str: the name of a per-recipient header lin
 @dataclass(frozen=True)
 class Stencil:
     segments: tuple[Segment, ...]
+    stuffed: tuple[bytes | None, ...] = ()  # each literal segment dot-stuffed (cut() sets)
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
+        return b"".join(self._pieces(headers, values))
+
+    def fill_for_smtp(self, headers: Mapping[str, bytes],
+                      values: Mapping[str, str]) -> tuple[bytes, bytes]:
+        """The message, and the same message as an SMTP data block."""
+        pieces = self._pieces(headers, values)
+        wire = [stuffed if stuffed is not None else dot_stuffed(piece)
+                for piece, stuffed in zip(pieces, self.stuffed, strict=True)]
+        return b"".join(pieces), b"".join(wire) + DATA_END
+
+    def _pieces(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> list[bytes]:
         text = {name: qp_escape(value) for name, value in values.items()}
         # Escaped as Jinja's autoescape does, once per recipient, not per line.
         html = {name: qp_escape(str(escape(value))) for name, value in values.items()}
@@ -99,7 +116,17 @@ class Stencil:
                 out.append(headers[segment])
             else:
                 out.append(segment.encode(html if segment.html else text))
-        return b"".join(out)
+        return out
+
+
+DATA_END = b".\r\n"
+
+
+def dot_stuffed(lines: bytes) -> bytes:
+    """CRLF-ended lines that start a line of the message, with every leading dot doubled."""
+    if b"\n." in lines:
+        lines = lines.replace(b"\n.", b"\n..")
+    return b"." + lines if lines[:1] == b"." else lines
 
 
 def cut(blob: bytes, header_slots: Mapping[str, str], bodies: Mapping[str, tuple[str, bool]],
@@ -124,7 +151,8 @@ def cut(blob: bytes, header_slots: Mapping[str, str], bodies: Mapping[str, tuple
         else:
             text, html = bodies[token]
             segments.extend(_body_segments(text, html, value_tokens))
-    return Stencil(_merged(segments))
+    merged = _merged(segments)
+    return Stencil(merged, _stuffed_literals(merged))
 
 
 def _body_segments(text: str, html: bool, value_tokens: Mapping[str, str]) -> list[Segment]:
@@ -150,3 +178,16 @@ def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
         elif segment != b"":
             merged.append(segment)
     return tuple(merged)
+
+
+def _stuffed_literals(segments: tuple[Segment, ...]) -> tuple[bytes | None, ...]:
+    """The literal segments dot-stuffed, once. Each segment starts a line (placeholders
+    stand alone on theirs, body lines end in CRLF), so stuffing them one by one is
+    stuffing the message; the checks below hold the message to that."""
+    literals = [segment for segment in segments if type(segment) is bytes]
+    blob = b"".join(literals)  # type: ignore[arg-type]
+    if not blob.count(b"\n") == blob.count(b"\r") == blob.count(b"\r\n"):
+        raise RuntimeError("the serialised message has a line end other than CRLF")
+    if any(not s.endswith(CRLF) for s in literals):  # type: ignore[union-attr]
+        raise RuntimeError("a part of the serialised message does not end a line")
+    return tuple(dot_stuffed(s) if type(s) is bytes else None for s in segments)

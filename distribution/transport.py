@@ -35,6 +35,9 @@ class Envelope:
     sender: str  # MAIL FROM (the bounce address)
     recipient: str  # RCPT TO
     message: bytes  # the full RFC 5322 message, CRLF line endings
+    # The same message as SMTP's DATA carries it (dot-stuffed, ending in CRLF.CRLF), when
+    # the caller made it already: the SMTP transport then sends it as it is.
+    data_block: bytes | None = None
 
 
 class TransportError(Exception):

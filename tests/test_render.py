@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import re
+import tempfile
 from datetime import UTC, date, datetime
 from email import quoprimime
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from config import ConfigError
 from distribution.headers import POLICY, clean_header_value
 from distribution.models import Release
-from distribution.render import Recipient, compose, load_templates, prepare, render
+from distribution.render import (
+    PreparedMessage,
+    Recipient,
+    compose,
+    load_templates,
+    prepare,
+    render,
+)
+from distribution.smtp_wire import data_block
 from distribution.stencil import qp_line
 from tests.fixtures.settings import make_settings
 
@@ -538,3 +549,31 @@ def test_a_site_template_that_mangles_a_link_is_refused(tmp_path):
     settings = make_settings(tmp_path, "sqlite://", templates_dir=str(folder))
     with pytest.raises(ValueError, match="per-recipient link"):
         make(settings, load_templates(settings))
+
+
+# --- the message as SMTP sends it ------------------------------------------------------------
+
+DOTTY_BODY = ".NET and ...\n\n. a line that starts with a dot\n\n" + "word." * 60
+
+
+@functools.cache
+def _prepared_for_smtp(dotty: bool) -> PreparedMessage:
+    settings = make_settings(Path(tempfile.mkdtemp()), "sqlite://")
+    release = sample_release(body=DOTTY_BODY) if dotty else sample_release()
+    return prepare(release, settings, load_templates(settings), marked=False,
+                   list_name="media")
+
+
+@given(dotty=st.booleans(),
+       name=st.text(alphabet=st.sampled_from(".aé \t'\""), max_size=40),
+       path=st.text(alphabet=st.sampled_from(".-_aZ9="), min_size=1, max_size=200))
+@example(dotty=False, name="", path="." * 200)
+@example(dotty=True, name=".", path="ab." * 60)
+def test_the_smtp_data_block_is_the_message_dot_stuffed(dotty, name, path):
+    # Dots in the links land at the start of quoted-printable lines, wherever they wrap.
+    who = recipient(name=name, unsubscribe_url=f"https://press.iiim.example.org/u/{path}",
+                    preferences_url=f"https://press.iiim.example.org/p/.{path}")
+    prepared = _prepared_for_smtp(dotty)
+    message, block = prepared.personalise_for_smtp(who, date=NOW)
+    assert message == prepared.personalise(who, date=NOW)
+    assert block == data_block(message)

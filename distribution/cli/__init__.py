@@ -1,5 +1,9 @@
 """The `pressroom` command line."""
 
+import logging
+import os
+import sys
+
 import click
 
 from distribution.cli.lazy import Lazy, LazyGroup
@@ -53,4 +57,31 @@ def main(ctx: click.Context, config_file: str | None) -> None:
     """Pressroom: send press releases to media lists and subscribers."""
     from distribution.cli.app import App  # not above: `--help` needs none of what it imports
 
-    ctx.obj = App(config_file=config_file)
+    ctx.obj = app = App(config_file=config_file)
+    ctx.call_on_close(app.close)
+
+
+def run() -> None:
+    """The console script: the command, then an exit that skips tearing the interpreter
+    down. Freeing every module's objects one by one took 0.3 s of CPU after `pressroom
+    send` had handed the distribution to the workers, CPU the first batches were waiting
+    for. Whatever holds a connection or a file is closed by then (the App on click's
+    close, the rest by `with` blocks); the streams and logging are flushed here."""
+    try:
+        main()
+        code = 0
+    except SystemExit as done:  # click ends every command with one
+        code = _exit_code(done.code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") means: say it, exit 1
+    return 1

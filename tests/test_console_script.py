@@ -1,0 +1,48 @@
+"""The installed `pressroom` script: what it prints reaches the pipe, its exit code is kept,
+though it leaves without tearing the interpreter down."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).with_name("pressroom")
+
+
+def _pressroom(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSROOM_")}
+    env.update(PRESSROOM_HOME=str(tmp_path / "home"),
+               PRESSROOM_DATABASE_URL=f"sqlite:///{tmp_path / 'pressroom.db'}")
+    return subprocess.run([str(SCRIPT), *args], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def initialised(tmp_path: Path) -> Path:
+    if not SCRIPT.exists():
+        pytest.skip("the pressroom script is not installed beside this Python")
+    assert _pressroom(tmp_path, "init").returncode == 0
+    return tmp_path
+
+
+def test_output_reaches_a_pipe_and_success_exits_0(initialised):
+    result = _pressroom(initialised, "config", "--json")
+    assert result.returncode == 0, result.stderr
+    assert '"database_url"' in result.stdout and result.stdout.rstrip().endswith("}")
+
+
+def test_a_users_mistake_exits_1_with_one_line(initialised):
+    result = _pressroom(initialised, "status", "99")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["Error: no distribution with id 99"]
+    assert result.stdout == ""
+
+
+def test_a_usage_error_exits_2(initialised):
+    result = _pressroom(initialised, "send")
+    assert result.returncode == 2
+    assert "Missing argument" in result.stderr

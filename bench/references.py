@@ -1,7 +1,9 @@
 """The references every Pressroom row is compared with, measured on the same sink.
 
-ceiling: smtp-source (C), 8 sessions, connection reuse, Pressroom's rendered message;
-floor: the naive Python sender; bare loop: plain Python at its best, 1 and 2 processes.
+ceiling: smtp-source (C), 8 sessions, connection reuse, Pressroom's rendered message, the
+best of three runs;
+floor: the naive Python sender; bare loop: plain Python at its best, in 1 process and in
+as many as the Celery worker has.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ from bench.timing import Row, timed_process
 
 BENCH = Path(__file__).resolve().parent
 SESSIONS = 8
+CEILING_RUNS = 3
 
 
 def ceiling(processes: Processes, sink: Sink, refs: References, n: int) -> Row:
+    """The fastest of RUNS: one run of a second or two swings by a third on a shared host,
+    and every ratio divides by this one; the best keeps the ratios from flattering."""
     # -d keeps each session's connection for its next message; -F sends our message.
     argv = [tool("smtp-source"), "-d", "-m", str(n), "-s", str(SESSIONS), "-F", str(refs.eml),
             "-f", "press@iiim.example.org", "-t", "reporter@outlet.example.com",
             f"127.0.0.1:{sink.port}"]
-    row = timed_process(processes, sink, f"smtp-source-{n}", argv, n)
+    runs = [timed_process(processes, sink, f"smtp-source-{n}-{i}", argv, n)
+            for i in range(CEILING_RUNS)]
+    row = min(runs, key=lambda run: run.seconds)
     row.name = "ceiling: smtp-source (C, 8 sessions)"
     row.extra["command"] = " ".join(argv[:-1] + ["127.0.0.1:PORT"])
+    row.extra["runs_per_s"] = [round(run.per_second, 1) for run in runs]
     return row
 
 

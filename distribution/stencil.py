@@ -91,7 +91,7 @@ Segment = bytes | str | ValueLine  # str: the name of a per-recipient header lin
 @dataclass(frozen=True)
 class Stencil:
     segments: tuple[Segment, ...]
-    stuffed: tuple[bytes | None, ...] = ()  # each literal segment dot-stuffed (cut() sets)
+    stuffed: tuple[bytes | None, ...]  # each literal segment dot-stuffed, else None
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
         return b"".join(self._pieces(headers, values))

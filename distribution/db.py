@@ -108,9 +108,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         command.upgrade(_alembic_config(engine), "head")
     except DBAPIError as exc:
         # A database changed by hand (an index dropped, a column added) can refuse a step.
-        now = current_revision(engine) or "none"
-        raise StoreError(f"upgrading the schema failed at {now}: {_first_line(exc.orig or exc)}"
-                         ) from None
+        raise StoreError(f"upgrading the schema from {before or 'nothing'} to "
+                         f"{SCHEMA_REVISION} failed: {_first_line(exc.orig or exc)}") from None
     return before, head_revision(engine)
 
 

@@ -16,6 +16,7 @@ from distribution.transport import one_line
 
 _BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 MAX_LINE = 8192  # as smtplib: a longer reply line means the peer is not speaking SMTP
+MAX_REPLY_LINES = 100  # a reply to MAIL, RCPT or DATA is a line or a few
 _RECV = 65536
 
 
@@ -72,6 +73,8 @@ class ReplyReader:
         while True:
             line = self._line()
             lines.append(line)
+            if len(lines) > MAX_REPLY_LINES:
+                raise smtplib.SMTPResponseException(500, "reply with too many lines")
             code = line[:3]
             if not code.isdigit():
                 return Reply(-1, lines)
@@ -83,6 +86,8 @@ class ReplyReader:
             if len(self._buffer) - self._start > MAX_LINE:
                 raise smtplib.SMTPResponseException(500, "reply line too long")
             self._fill()
+        if end - self._start >= MAX_LINE:
+            raise smtplib.SMTPResponseException(500, "reply line too long")
         line = self._buffer[self._start:end + 1]
         self._start = end + 1
         return line

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from distribution.smtp_wire import MAX_LINE, ReplyReader, data_block
+from distribution.smtp_wire import MAX_LINE, MAX_REPLY_LINES, ReplyReader, data_block
 
 
 @pytest.mark.parametrize(("message", "block"), [
@@ -84,9 +84,14 @@ def test_a_closed_connection_is_a_disconnect(wire):
         replies.next()
 
 
-def test_an_endless_line_is_refused(wire):
+@pytest.mark.parametrize("sent", [
+    b"250 " + b"x" * (MAX_LINE + 10),              # no line end yet
+    b"250 " + b"x" * (MAX_LINE + 10) + b"\r\n",   # a whole line, too long
+    b"250-more\r\n" * (MAX_REPLY_LINES + 1) + b"250 end\r\n",
+])
+def test_a_reply_out_of_bounds_is_refused(wire, sent):
     server, replies = wire
-    server.sendall(b"250 " + b"x" * (MAX_LINE + 10))
+    server.sendall(sent)
     with pytest.raises(smtplib.SMTPResponseException):
         replies.next()
 

@@ -72,8 +72,10 @@ def run() -> None:
         code = 0
     except SystemExit as done:  # click ends every command with one
         code = _exit_code(done.code)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # The streams as the command left them, and the originals a worker may have swapped.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            stream.flush()
     logging.shutdown()
     os._exit(code)
 

@@ -14,12 +14,15 @@ from distribution.runner import serve
 # A batch spends about half its time waiting for the SMTP server's replies and the
 # database's commits; a second process per CPU works meanwhile. Measured: bench/RESULTS.md.
 PROCESSES_PER_CPU = 2
+# One distribution runs at most this many batch chains at once (workers/tasks.py): more
+# processes would only hold database and SMTP connections (two each) waiting for work.
+MAX_DEFAULT_PROCESSES = 8
 
 
 @click.command()
 @click.option("--beat", is_flag=True, help="Also run the periodic sweep (one per site).")
 @click.option("--concurrency", "-c", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: two per CPU).")
+              help="Worker processes (default: two per CPU, at most 8).")
 @click.option("--loglevel", "-l", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False))
 @pass_app
@@ -32,11 +35,15 @@ def worker(app: App, beat: bool, concurrency: int | None, loglevel: str) -> None
         return
     from workers.celery import app as celery
 
-    argv = ["worker", f"--loglevel={loglevel}",
-            f"--concurrency={concurrency or PROCESSES_PER_CPU * (os.cpu_count() or 1)}"]
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or _processes()}"]
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)
+
+
+def _processes() -> int:
+    cpus = len(os.sched_getaffinity(0))  # the CPUs this process may use, not the host's
+    return min(MAX_DEFAULT_PROCESSES, PROCESSES_PER_CPU * cpus)
 
 
 @click.command()

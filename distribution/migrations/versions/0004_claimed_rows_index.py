@@ -29,12 +29,14 @@ SENDING = "status = 'sending'"
 
 
 def upgrade() -> None:
-    op.drop_index('ix_deliveries_sending', table_name='deliveries')
+    # The new index first: building it blocks writes but not reads, and the exclusive lock
+    # of the drop then lasts only until the commit that follows it.
     op.create_index('ix_deliveries_claimed', 'deliveries', ['claimed_at'],
                     postgresql_where=sa.text(CLAIMED), sqlite_where=sa.text(CLAIMED))
+    op.drop_index('ix_deliveries_sending', table_name='deliveries')
 
 
 def downgrade() -> None:
-    op.drop_index('ix_deliveries_claimed', table_name='deliveries')
     op.create_index('ix_deliveries_sending', 'deliveries', ['claimed_at'],
                     postgresql_where=sa.text(SENDING), sqlite_where=sa.text(SENDING))
+    op.drop_index('ix_deliveries_claimed', table_name='deliveries')

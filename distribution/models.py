@@ -174,6 +174,8 @@ class Subscription(Base):
     consent_ip: Mapped[str | None] = mapped_column(String(64))
     consent_form: Mapped[str | None] = mapped_column(String(100))
     consent_wording: Mapped[str | None] = mapped_column(String(40))
+    # The last confirmation email sent for this sign-up (a limit per address, not per client).
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contact: Mapped[Contact] = relationship()
     mailing_list: Mapped[MailingList] = relationship(

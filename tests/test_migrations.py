@@ -75,6 +75,6 @@ def test_a_migration_that_fails_says_where_in_one_line(cli, sqlite_store):
     result = cli("init")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "Error: upgrading the schema from 0003 to 0004 failed: "
+        f"Error: upgrading the schema from 0003 to {SCHEMA_REVISION} failed: "
         "no such index: ix_deliveries_sending"]
     assert current_revision(sqlite_store.engine) == "0003"

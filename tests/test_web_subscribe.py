@@ -308,6 +308,34 @@ def test_a_transport_failure_asks_to_try_again(
     assert "try again" in response.text
 
 
+def test_an_address_gets_one_confirmation_email_per_ten_minutes(
+        web_client, settings, sqlite_store, lists, clock, ticker) -> None:
+    # Whoever asks, from however many clients: the form cannot fill a stranger's inbox.
+    for _ in range(3):
+        response = _sign_up(web_client, "victim@example.org")
+        assert response.status_code == 200 and "Check your inbox" in response.text
+    assert len(outbox_messages(settings)) == 1
+    # Not per list either: another open list gets no second email in the same minutes.
+    with sqlite_store.Session.begin() as session:
+        add_list(session, "Briefings", open_signup=True)
+    assert _sign_up(web_client, "victim@example.org", "Briefings").status_code == 200
+    assert len(outbox_messages(settings)) == 1
+    clock.advance(minutes=11)
+    ticker.value += 120  # past the per-client limit of the test client
+    assert _sign_up(web_client, "victim@example.org").status_code == 200
+    assert len(outbox_messages(settings)) == 2
+
+
+def test_a_send_that_failed_does_not_count_against_the_address(
+        web_client, settings, lists, tmp_path) -> None:
+    blocker = tmp_path / "outbox"
+    blocker.write_text("not a folder")
+    assert _sign_up(web_client).status_code == 503
+    blocker.unlink()
+    assert _sign_up(web_client).status_code == 200
+    assert len(outbox_messages(settings)) == 1
+
+
 def test_an_oversized_body_is_refused_before_anything_happens(
         web_client, settings, sqlite_store, lists) -> None:
     token = csrf_token(web_client.get("/subscribe/Newsroom").text)

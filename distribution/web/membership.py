@@ -10,7 +10,7 @@ Bounces and complaints are never lifted from the web.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,8 @@ from distribution.models import (
 ALL_REASON = "unsubscribed from all via web"
 LIFTABLE_PREFIX = "unsubscribed from all"
 ACTIVE = (SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.PENDING)
+# At most one confirmation email to an address in this time, however many sign-ups ask.
+CONFIRM_RESEND = timedelta(minutes=10)
 
 
 class Confirmed(enum.Enum):
@@ -66,7 +68,8 @@ def request_subscription(session: Session, contact: Contact, mailing_list: Maili
     """Record a sign-up as pending; True when a confirmation email should go out.
 
     A subscribed contact stays as it is (its confirmation link then says so); a suppressed
-    address that the web cannot lift gets no email at all.
+    address that the web cannot lift gets no email at all, nor does an address that was
+    sent one, for any list, within CONFIRM_RESEND: whoever submits the form.
     """
     sub = session.get(Subscription, (contact.id, mailing_list.id))
     if sub is None:
@@ -79,7 +82,18 @@ def request_subscription(session: Session, contact: Contact, mailing_list: Maili
         sub.consent_form = form[:100]
         sub.consent_wording = wording
     suppression = suppression_of(session, contact.email)
-    return suppression is None or liftable(suppression)
+    if suppression is not None and not liftable(suppression):
+        return False
+    last = session.scalar(select(func.max(Subscription.confirm_sent_at))
+                          .where(Subscription.contact_id == contact.id))
+    return last is None or now - last >= CONFIRM_RESEND
+
+
+def confirmation_sent(session: Session, contact_id: int, list_id: int, now: datetime) -> None:
+    """Note the email as sent, once it was: a failed send leaves the visitor free to retry."""
+    sub = session.get(Subscription, (contact_id, list_id))
+    if sub is not None:
+        sub.confirm_sent_at = now
 
 
 def confirm(session: Session, contact_id: int, list_id: int, ip: str,

@@ -2,12 +2,14 @@
 
 A valid sign-up always gets the same answer, "check your inbox", whether the address is
 new, pending, subscribed or suppressed, so the form cannot be used to learn who is on a
-list. The form is CSRF protected and rate limited per client address.
+list. The form is CSRF protected and rate limited per client address, and an address gets
+at most one confirmation email per ten minutes, whoever submits it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -43,7 +45,7 @@ class OpenList:
 @dataclass(frozen=True)
 class Pending:
     contact_id: int
-    send: bool  # False: suppressed for good, so no email (the page says the same)
+    send: bool  # False: suppressed for good, or emailed minutes ago (the page is the same)
 
 
 def _open_list(w: Web, name: str) -> OpenList:
@@ -99,14 +101,23 @@ async def submit(request: Request) -> Response:
         return w.form_page(request, "subscribe.html.j2",
                            _context(w, open_list, values, errors), status=400)
     pending = await run_in_threadpool(_record, w, open_list, signup)
-    if pending.send and not await run_in_threadpool(
-            send_confirmation, w.settings, w.pages, signup.email, open_list.name,
-            pending.contact_id, open_list.id, w.clock(), w.confirm_max_age_seconds // 86400):
-        return w.page("error.html.j2", {
-            "title": "Please try again later",
-            "message": "We could not send the confirmation email just now. Please try again "
-                       "in a few minutes."}, status=503)
+    if pending.send:
+        now = w.clock()
+        if not await run_in_threadpool(
+                send_confirmation, w.settings, w.pages, signup.email, open_list.name,
+                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400):
+            return w.page("error.html.j2", {
+                "title": "Please try again later",
+                "message": "We could not send the confirmation email just now. Please try "
+                           "again in a few minutes."}, status=503)
+        await run_in_threadpool(_sent, w, pending.contact_id, open_list.id, now)
+    # The same page whether or not an email went: it tells no one what the list holds.
     return w.page("subscribe_sent.html.j2", {"list": open_list})
+
+
+def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:
+    with w.sessions() as session, session.begin():
+        membership.confirmation_sent(session, contact_id, list_id, now)
 
 
 routes = [Route("/subscribe/{list_name}", show, methods=["GET"]),

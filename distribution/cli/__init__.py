@@ -40,6 +40,9 @@ COMMANDS = {
                  "Send release RELEASE_ID to the subscribed members of the lists."),
     "status": Lazy("distribution.cli.operate:show_status",
                    "Progress of a distribution (the latest one when no id is given)."),
+    "unsubscribe-mail": Lazy("distribution.cli.mailed:unsubscribe_mail",
+                             "Apply unsubscribe requests mailed to the List-Unsubscribe "
+                             "address."),
     "web": Lazy("distribution.cli.web:web",
                 "Serve unsubscribe, sign-up and preference pages, and the newsroom (uvicorn)."),
     "worker": Lazy("distribution.cli.worker:worker",

@@ -114,10 +114,15 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The schema revision Alembic recorded; None for a database it never touched.
 
+    Read from Alembic's version table directly: importing Alembic to ask would cost every
+    command a tenth of a second.
+    """
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not conn.dialect.has_table(conn, "alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def head_revision(engine: Engine) -> str:
@@ -131,15 +136,10 @@ def head_revision(engine: Engine) -> str:
 def check_schema(engine: Engine) -> None:
     """Refuse to run on a database that `pressroom init` has not brought up to date.
 
-    Reads Alembic's version table itself: importing Alembic to ask would cost every
-    command a tenth of a second. tests/test_migrations.py keeps SCHEMA_REVISION equal to
-    the newest migration.
+    tests/test_migrations.py keeps SCHEMA_REVISION equal to the newest migration.
     """
     try:
-        with engine.connect() as conn:
-            current = None
-            if conn.dialect.has_table(conn, "alembic_version"):
-                current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        current = current_revision(engine)
     except Exception as exc:  # noqa: BLE001 - any driver error means "cannot reach it"
         raise StoreError(f"cannot open the database: {_first_line(exc)}") from None
     if current is None:

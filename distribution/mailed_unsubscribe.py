@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import tokens
-from distribution.models import MailingList
 from distribution.web import membership
 
 # The subject the mailto sets; a reply prefix or a client's own words around it are fine.
@@ -48,10 +47,6 @@ def read_request(settings: Settings, raw: bytes) -> Request | None:
 
 
 def apply_request(session: Session, request: Request, now: datetime) -> str:
-    """Leave the list the token names (every list, suppressed, for list 0); what was done."""
-    mailing_list = session.get(MailingList, request.list_id) if request.list_id else None
-    if mailing_list is None:
-        membership.unsubscribe_all(session, request.contact_id, now)
-        return f"contact {request.contact_id} unsubscribed from every list"
-    membership.unsubscribe(session, request.contact_id, mailing_list.id, now)
-    return f"contact {request.contact_id} unsubscribed from {mailing_list.name}"
+    """Do what the one-click link does; says what was done."""
+    left = membership.leave(session, request.contact_id, request.list_id, now)
+    return f"contact {request.contact_id} unsubscribed from {left or 'every list'}"

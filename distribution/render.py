@@ -56,16 +56,21 @@ class PreparedMessage:
         self._by_line: dict[str | None, Stencil] = {line: default}
 
     def personalise(self, recipient: Recipient, *, date: datetime | None = None) -> bytes:
-        links = _links(recipient)
-        lines = _header_lines(recipient, links, date or datetime.now(UTC))
-        return self._stencil_for(recipient.timezone).fill(lines, links)
+        stencil, lines, links = self._holes(recipient, date)
+        return stencil.fill(lines, links)
 
     def personalise_for_smtp(self, recipient: Recipient, *,
                              date: datetime | None = None) -> tuple[bytes, bytes]:
         """The message, and the same as an SMTP data block (dot-stuffed, CRLF.CRLF)."""
+        stencil, lines, links = self._holes(recipient, date)
+        return stencil.fill_for_smtp(lines, links)
+
+    def _holes(self, recipient: Recipient, date: datetime | None,
+               ) -> tuple[Stencil, dict[str, bytes], dict[str, str]]:
+        """The recipient's stencil, and what fills its header and link holes."""
         links = _links(recipient)
         lines = _header_lines(recipient, links, date or datetime.now(UTC))
-        return self._stencil_for(recipient.timezone).fill_for_smtp(lines, links)
+        return self._stencil_for(recipient.timezone), lines, links
 
     def _stencil_for(self, zone: str | None) -> Stencil:
         stencil = self._by_zone.get(zone)

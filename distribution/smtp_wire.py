@@ -27,13 +27,20 @@ def data_block(message: bytes) -> bytes:
     lines = message.count(b"\n")
     if not lines == message.count(b"\r") == message.count(b"\r\n"):
         message = _BARE_LINE_END.sub(b"\r\n", message)
-    if b"\n." in message:
-        message = message.replace(b"\n.", b"\n..")
-    if message.startswith(b"."):
-        message = b"." + message
+    message = dot_stuffed(message)
     if not message.endswith(b"\r\n"):
         message += b"\r\n"
-    return message + b".\r\n"
+    return message + DATA_END
+
+
+DATA_END = b".\r\n"  # after the data's last CRLF
+
+
+def dot_stuffed(lines: bytes) -> bytes:
+    """Lines that start a line of the message, with every leading dot doubled."""
+    if b"\n." in lines:
+        lines = lines.replace(b"\n.", b"\n..")
+    return b"." + lines if lines[:1] == b"." else lines
 
 
 class Reply:

@@ -23,6 +23,7 @@ from email import quoprimime
 from markupsafe import escape
 
 from distribution.headers import POLICY
+from distribution.smtp_wire import DATA_END, dot_stuffed
 
 CRLF = b"\r\n"
 _MAX = POLICY.max_line_length
@@ -117,16 +118,6 @@ class Stencil:
             else:
                 out.append(segment.encode(html if segment.html else text))
         return out
-
-
-DATA_END = b".\r\n"
-
-
-def dot_stuffed(lines: bytes) -> bytes:
-    """CRLF-ended lines that start a line of the message, with every leading dot doubled."""
-    if b"\n." in lines:
-        lines = lines.replace(b"\n.", b"\n..")
-    return b"." + lines if lines[:1] == b"." else lines
 
 
 def cut(blob: bytes, header_slots: Mapping[str, str], bodies: Mapping[str, tuple[str, bool]],

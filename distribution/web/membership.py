@@ -125,6 +125,19 @@ def unsubscribe(session: Session, contact_id: int, list_id: int, now: datetime) 
         sub.changed_at = now
 
 
+def leave(session: Session, contact_id: int, list_id: int, now: datetime, *,
+          everything: bool = False) -> str | None:
+    """What an unsubscribe token asks for: leave its list; or every list, suppressed, when
+    `everything` is asked or the token names no list that exists (list id 0). Returns the
+    name of the one list left, else None."""
+    mailing_list = None if everything or not list_id else session.get(MailingList, list_id)
+    if mailing_list is None:
+        unsubscribe_all(session, contact_id, now)
+        return None
+    unsubscribe(session, contact_id, mailing_list.id, now)
+    return mailing_list.name
+
+
 def unsubscribe_all(session: Session, contact_id: int, now: datetime) -> None:
     """Leave every list and suppress the address, so no future list reaches it either."""
     contact = session.get(Contact, contact_id)

@@ -51,10 +51,8 @@ def _load(w: Web, contact_id: int, list_id: int) -> Target:
 def _apply(w: Web, target: Target, everything: bool) -> None:
     now = w.clock()
     with w.sessions() as session, session.begin():
-        if everything or target.list_name is None:
-            membership.unsubscribe_all(session, target.contact_id, now)
-        else:
-            membership.unsubscribe(session, target.contact_id, target.list_id, now)
+        membership.leave(session, target.contact_id, target.list_id, now,
+                         everything=everything)
 
 
 async def show(request: Request) -> Response:

@@ -405,16 +405,22 @@ def test_every_task_is_published_without_a_distant_eta(
         "from workers.tasks import sweep_task; print(sweep_task())")
     assert fanned.returncode == 0, fanned.stderr
     beat = celery_workers.beat("beat")                       # pressroom.sweep
-    celery_workers.wait_until(lambda: "Sending due task sweep" in beat.log.read_text(),
-                              timeout=30, what="beat sends a sweep")
+
+    def queued() -> list[dict]:
+        return [json.loads(raw) for raw in redis_server.client().lrange("celery", 0, -1)]
+
+    # Beat logs "Sending due task" before it publishes: wait for the message itself.
+    celery_workers.wait_until(
+        lambda: any(m["headers"]["task"] == "pressroom.sweep" for m in queued()),
+        timeout=30, what="beat publishes a sweep")
     celery_workers.stop(beat)
 
-    queued = [json.loads(raw) for raw in redis_server.client().lrange("celery", 0, -1)]
-    names = Counter(message["headers"]["task"] for message in queued)
+    messages = queued()
+    names = Counter(message["headers"]["task"] for message in messages)
     assert {"pressroom.start", "pressroom.batch", "pressroom.sweep"} <= set(names)
     assert names["pressroom.batch"] == 3  # one chain per 100 due deliveries
     now = datetime.now(UTC)
-    for message in queued:
+    for message in messages:
         eta = message["headers"].get("eta")
         if eta is not None:
             ahead = (datetime.fromisoformat(eta) - now).total_seconds()

@@ -112,9 +112,16 @@ def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
 
     The attempt stays counted: the message may have left before the worker died.
     """
+    # By distribution: the rows of those not done are found through the claim index,
+    # however large the table (a finished distribution has no claims left). Their ids as
+    # values, so that the planner knows how few they are, statistics or not.
+    unfinished = session.scalars(select(Distribution.id).where(
+        Distribution.status != DistributionStatus.DONE.value)).all()
+    if not unfinished:
+        return 0
     stmt = (
         update(Delivery)
-        .where(Delivery.status == SENDING,
+        .where(Delivery.distribution_id.in_(unfinished), Delivery.status == SENDING,
                Delivery.claimed_at < now - timedelta(seconds=timeout_seconds))
         .values(status=PENDING, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)

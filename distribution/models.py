@@ -259,14 +259,10 @@ class Delivery(Base):
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
+        # The claim, the reaper and "anything in flight?" go by distribution and status.
         Index("ix_deliveries_claim", "distribution_id", "status", "id"),
-        # For the reaper (stale claims) and the lift (held rows). Partial: a row is in one
-        # only while claimed or held, so writing pending rows and marking them sent leaves
-        # them alone (an index on status held every row). Not on status = 'sending': the
-        # writes that check that status would take it for a way to their rows (0004).
-        Index("ix_deliveries_claimed", "claimed_at",
-              postgresql_where=text("claimed_at IS NOT NULL"),
-              sqlite_where=text("claimed_at IS NOT NULL")),
+        # For the lift. Partial: a row is in it only while held, so writing pending rows
+        # and marking them sent leaves it alone (an index on status held every row).
         Index("ix_deliveries_held", "distribution_id",
               postgresql_where=text("status = 'held'"), sqlite_where=text("status = 'held'")),
     )

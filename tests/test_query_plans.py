@@ -1,4 +1,5 @@
-"""The writes of a send find their rows by primary key, however many rows came before.
+"""The writes of a send find their rows by primary key, however many rows came before;
+the reaper reads only the claims of distributions still at work.
 
 Every row of a distribution passes through 'sending' once. On PostgreSQL each passage
 leaves an entry in any index on that status until a vacuum; a write that checks the
@@ -127,3 +128,14 @@ def test_renewing_and_giving_back_claims_go_by_primary_key(pg_store, sent_distri
         _assert_by_primary_key(_plans(session, seen))
         left = session.scalar(text("SELECT count(*) FROM deliveries WHERE status = 'sending'"))
         assert left == 0
+
+
+def test_the_reaper_reads_the_claims_not_the_table(pg_store, sent_distribution):
+    """Once a sweep, every second: it must not read every delivery ever made. The table
+    is as a large send leaves it, never analysed (autovacuum may lag or be off)."""
+    with pg_store.Session() as session, session.begin():
+        with _statements(pg_store.engine) as seen:
+            assert claims.return_stale(session, now_utc() + timedelta(hours=1), 600) == 100
+        (plan,) = _plans(session, seen)
+        assert "Seq Scan on deliveries" not in plan, plan
+        assert "ix_deliveries_claim" in plan, plan

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from distribution.db import one_of
 from distribution.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 
 PENDING = DeliveryStatus.PENDING.value
@@ -74,7 +75,8 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
         return 0
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.claimed_by == owner)
+        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+               Delivery.claimed_by == owner)
         .values(status=status.value, claimed_at=None, claimed_by=None,
                 attempts=Delivery.attempts - 1, next_attempt_at=not_before)
         .execution_options(synchronize_session=False)
@@ -92,7 +94,8 @@ def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[in
         return set()
     stmt = (
         update(Delivery)
-        .where(Delivery.id.in_(ids), Delivery.status == SENDING, Delivery.claimed_by == owner)
+        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+               Delivery.claimed_by == owner)
         .values(claimed_at=now)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)

@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
+    ColumnElement,
     Engine,
+    Integer,
     Select,
     String,
     Table,
+    any_,
     bindparam,
     cast,
     create_engine,
@@ -24,7 +27,7 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
@@ -177,6 +180,16 @@ def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[S
                 for field, (name, kind) in zip(fields, columns.items(), strict=True)]
     # SQLite needs a WHERE before an upsert's ON CONFLICT to parse INSERT ... SELECT.
     return select(*selected).select_from(elements).where(true())
+
+
+def one_of(session: Session, column: ColumnElement[int], ids: Sequence[int],
+           ) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter, whose statement
+    SQLAlchemy and psycopg do not render and parse again for every id (500 ids: a third
+    of the client's time for the query)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:

@@ -101,8 +101,11 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
     permanent failures."""
     tally = Tally()
     rows, suppress = [], []
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # The group's one instant, formatted once for the JSON document, not once per row.
+    stamp = now.isoformat() if postgresql else now
     for result in results:
-        row = _row(result, policy, now, marked.get(result.delivery_id), tally)
+        row = _row(result, policy, now, stamp, marked.get(result.delivery_id), tally)
         if row is not None:
             rows.append(row)
         # Only the receiving server's refusal of the address (it has a code) says the
@@ -110,7 +113,7 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         if result.outcome.kind is OutcomeKind.PERMANENT and result.outcome.code is not None:
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
-    if rows and session.get_bind().dialect.name == "postgresql":
+    if rows and postgresql:
         session.execute(_RECORD_JSON, {"rows": _as_json(rows), "owner": owner})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
@@ -121,8 +124,8 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
     return tally
 
 
-def _row(result: Result, policy: RetryPolicy, now: datetime, marked: bool | None,
-         tally: Tally) -> dict | None:
+def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | str,
+         marked: bool | None, tally: Tally) -> dict | None:
     outcome = result.outcome
     # The reply is kept whatever it said: a relay's "queued as 4XyZ" traces a message on.
     reply = outcome.text if outcome.code is not None else None
@@ -131,7 +134,7 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, marked: bool | None
            "b_marked": None}
     if outcome.kind is OutcomeKind.SENT:
         tally.sent += 1
-        row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=now, b_marked=marked)
+        row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=stamp, b_marked=marked)
     elif outcome.kind in (OutcomeKind.PERMANENT, OutcomeKind.REFUSED):
         tally.failed += 1
         row.update(b_status=DeliveryStatus.FAILED.value, b_error=outcome.text)

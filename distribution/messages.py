@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import embargo, tokens
 from distribution.claims import Claimed
+from distribution.db import one_of
 from distribution.models import (
     RELEASE_KINDS,
     Contact,
@@ -110,7 +111,8 @@ class MessageFactory:
                   batch: list[Claimed]) -> MessageFactory:
         ids = [c.contact_id for c in batch]
         contacts = {row.id: (row.name, row.timezone) for row in session.execute(
-            select(Contact.id, Contact.name, Contact.timezone).where(Contact.id.in_(ids)))}
+            select(Contact.id, Contact.name, Contact.timezone)
+            .where(one_of(session, Contact.id, ids)))}
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
         release = distribution.release

@@ -105,6 +105,8 @@ class MessageFactory:
         self.list_names = list_names
         self._prepared: dict[tuple[bool, str | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
+        self._links = tokens.RecipientLinks(settings)
+        self._marked_at: tuple[datetime | None, bool] = (None, False)
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -120,19 +122,16 @@ class MessageFactory:
         return cls(settings, distribution, release, contacts, lists)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
-        marked = self.kind in RELEASE_KINDS and embargo.marked(self.release.embargo_until, now)
-        if self.kind is DistributionKind.NOTICE_MOVED:
-            marked = True
+        marked = self._marked(now)
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
         prepared = self._variant(marked, list_name)
         name, zone = self.contacts.get(claimed.contact_id, (None, None))
         mid = _message_id(self._domain, self.distribution_id, claimed.id)
-        unsubscribe_url, unsubscribe_mailto = tokens.unsubscribe_links(
-            self.settings, claimed.contact_id, claimed.list_id or 0)
+        unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
+            claimed.contact_id, claimed.list_id or 0)
         recipient = Recipient(
             email=claimed.email, name=name, timezone=zone, message_id=mid,
-            unsubscribe_url=unsubscribe_url,
-            preferences_url=tokens.preferences_url(self.settings, claimed.contact_id),
+            unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
             unsubscribe_mailto=unsubscribe_mailto,
         )
         try:
@@ -141,6 +140,15 @@ class MessageFactory:
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
             return Built(b"", mid, marked, f"cannot build the message: {exc}")
+
+    def _marked(self, now: datetime) -> bool:
+        """Whether copies sent at `now` carry the embargo marks; a group shares one `now`."""
+        at, marked = self._marked_at
+        if at != now:
+            marked = self.kind is DistributionKind.NOTICE_MOVED or (
+                self.kind in RELEASE_KINDS and embargo.marked(self.release.embargo_until, now))
+            self._marked_at = (now, marked)
+        return marked
 
     def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
         key = (marked, list_name)

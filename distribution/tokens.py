@@ -11,8 +11,10 @@ The dispatcher calls these for every recipient: the serializers are built once p
 from __future__ import annotations
 
 import hmac
+from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from itsdangerous import BadData, Serializer, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
@@ -67,19 +69,25 @@ def _keys(settings: Settings) -> tuple[str, ...]:
 
 def _dumps(settings: Settings, salt: str, ids: list[int]) -> str:
     keys = _keys(settings)
-    key = _signing_key(keys, salt)
-    if key is None or not all(type(item) is int for item in ids):
+    if not all(type(item) is int for item in ids):
         return _serializer(keys, salt).dumps(ids)
-    return _fast_dumps(key, ids)
+    return _signer(keys, salt)(ids)
 
 
 def _fast_dumps(key: bytes, ids: list[int]) -> str:
     """What itsdangerous writes for a list of ints, without its per-call objects: compact
-    JSON, URL-safe base64, "." and the HMAC-SHA1 of that. A tenth of the cost (a few µs);
-    the dispatcher signs every recipient's links."""
-    payload = base64_encode("[" + ",".join(map(str, ids)) + "]")
-    signature = base64_encode(hmac.digest(key, payload, "sha1"))
+    JSON, URL-safe base64 unpadded, "." and the HMAC-SHA1 of that. A tenth of the cost (a
+    few µs); the dispatcher signs every recipient's links."""
+    payload = urlsafe_b64encode(("[" + ",".join(map(str, ids)) + "]").encode()).rstrip(b"=")
+    signature = urlsafe_b64encode(hmac.digest(key, payload, "sha1")).rstrip(b"=")
     return (payload + b"." + signature).decode("ascii")
+
+
+def _signer(keys: tuple[str, ...], salt: str) -> Callable[[list[int]], str]:
+    key = _signing_key(keys, salt)
+    if key is None:
+        return _serializer(keys, salt).dumps
+    return partial(_fast_dumps, key)
 
 
 @lru_cache(maxsize=16)
@@ -134,6 +142,25 @@ def unsubscribe_links(settings: Settings, contact_id: int, list_id: int) -> tupl
     """(unsubscribe_url, unsubscribe_mailto), the token signed once for both."""
     token = unsubscribe_token(settings, contact_id, list_id)
     return f"{_base(settings)}/u/{token}", _mailto(settings, token)
+
+
+class RecipientLinks:
+    """Every link of one message after another, for a batch: the keys and the fixed parts
+    of the URLs worked out once, where the functions above look them up per call."""
+
+    def __init__(self, settings: Settings) -> None:
+        keys = _keys(settings)
+        self._unsubscribe = _signer(keys, UNSUBSCRIBE)
+        self._preferences = _signer(keys, PREFERENCES)
+        self._base = _base(settings)
+        self._mailto = _mailto(settings, "")
+
+    def links(self, contact_id: int, list_id: int) -> tuple[str, str, str]:
+        """(unsubscribe_url, preferences_url, unsubscribe_mailto) of a contact, given ints."""
+        token = self._unsubscribe([contact_id, list_id])
+        preferences = self._preferences([contact_id])
+        return (f"{self._base}/u/{token}", f"{self._base}/preferences/{preferences}",
+                self._mailto + token)
 
 
 def _mailto(settings: Settings, token: str) -> str:

@@ -144,3 +144,19 @@ def test_unsubscribe_mailto_carries_the_token_in_the_subject(settings) -> None:
 def test_tokens_are_deterministic_so_every_copy_of_a_link_is_the_same(settings) -> None:
     assert tokens.unsubscribe_token(settings, 5, 6) == tokens.unsubscribe_token(settings, 5, 6)
     assert tokens.unsubscribe_token(settings, 5, 6) != tokens.unsubscribe_token(settings, 6, 5)
+
+
+@pytest.mark.parametrize("contact_id, list_id", [(1, 0), (42, 7), (2**31 - 1, 123456)])
+def test_a_batch_signs_the_links_itsdangerous_would(keyed, contact_id, list_id) -> None:
+    """The batch's signer takes short cuts; its links are the ones itsdangerous makes and
+    reads, with the newest key, after a rotation too."""
+    settings = keyed("key-2025", old="key-2024")
+    url, preferences, mailto = tokens.RecipientLinks(settings).links(contact_id, list_id)
+    newest = URLSafeSerializer(["key-2025"], salt=tokens.UNSUBSCRIBE)
+    token = newest.dumps([contact_id, list_id])
+    assert url == f"{settings.base_url.rstrip('/')}/u/{token}"
+    assert mailto == f"mailto:{settings.unsubscribe_mailto}?subject=unsubscribe-{token}"
+    assert preferences == tokens.preferences_url(settings, contact_id)
+    assert tokens.read_unsubscribe_token(settings, token) == (contact_id, list_id)
+    assert tokens.read_preferences_token(
+        settings, preferences.rsplit("/", 1)[1]) == contact_id

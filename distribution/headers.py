@@ -36,7 +36,11 @@ _URL_UNSAFE = re.compile(r"[^\x21\x23-\x3b\x3d\x3f-\x7e]")
 
 def clean_header_value(value: str) -> str:
     """`value` on one line: line breaks become spaces, other control characters go."""
-    if not value.isprintable():  # printable text holds no control, break or bidi character
+    if value.isprintable():  # printable text holds no control, break or bidi character
+        # ...and no whitespace but the ASCII space: the usual value is already clean.
+        if "  " not in value and value[:1] != " " and value[-1:] != " ":
+            return value
+    else:
         value = value.translate(_CLEAN)
     return " ".join(value.split())
 
@@ -81,7 +85,11 @@ def address(name: str | None, email: str) -> str:
     addr = clean_header_value(email)
     if not _ADDRESS.fullmatch(addr) or not addr.isascii():
         raise ValueError(f"not a usable email address: {addr!r}")
-    return formataddr((clean_header_value(name or ""), addr))
+    name = clean_header_value(name or "")
+    if name.isascii() and _SPECIALS.isdisjoint(name):
+        # What formataddr writes for a plain name (most of them), without its two regexes.
+        return f"{name} <{addr}>" if name else addr
+    return formataddr((name, addr))
 
 
 def message_id(value: str) -> str:

@@ -103,7 +103,8 @@ class Stencil:
         pieces = self._pieces(headers, values)
         wire = [stuffed if stuffed is not None else dot_stuffed(piece)
                 for piece, stuffed in zip(pieces, self.stuffed, strict=True)]
-        return b"".join(pieces), b"".join(wire) + DATA_END
+        wire.append(DATA_END)
+        return b"".join(pieces), b"".join(wire)
 
     def _pieces(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> list[bytes]:
         text = {name: qp_escape(value) for name, value in values.items()}

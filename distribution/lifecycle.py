@@ -37,6 +37,14 @@ def get_distribution(session: Session, distribution_id: int, *,
 def after_group(session: Session, distribution_id: int, tally: Tally, rejected: list[Result],
                 settings: Settings, now: datetime) -> str | None:
     """Count errors, pause when the sender is refused or errors pile up; say why we stop."""
+    if tally.sent and not rejected:
+        # The usual group: mail flows. A plain read says whether anything is to change;
+        # the locked read-modify-write below is for groups that change something.
+        status, errors, waiting = session.execute(
+            select(Distribution.status, Distribution.consecutive_errors,
+                   Distribution.waiting_reason).where(Distribution.id == distribution_id)).one()
+        if not errors and waiting is None:
+            return None if status == DS.SENDING else f"distribution is {DS(status).value}"
     dist = session.get(Distribution, distribution_id, with_for_update=True)
     assert dist is not None
     if rejected:

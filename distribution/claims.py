@@ -64,7 +64,7 @@ def claim(session: Session, distribution_id: int, limit: int, worker: str,
                    Delivery.list_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     )
-    rows = session.execute(stmt).all()
+    rows = session.connection().execute(stmt).all()  # Core: no ORM objects to load
     return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
 

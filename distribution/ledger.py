@@ -114,7 +114,9 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
     if rows and postgresql:
-        session.execute(_RECORD_JSON, {"rows": _as_json(rows), "owner": owner})
+        # Through the Connection, as Core: the ORM's bulk-update handling adds nothing to
+        # a statement that loads no objects, and cost a few µs a message.
+        session.connection().execute(_RECORD_JSON, {"rows": _as_json(rows), "owner": owner})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.

@@ -27,6 +27,7 @@ from distribution.smtp_wire import DATA_END, dot_stuffed
 
 CRLF = b"\r\n"
 _MAX = POLICY.max_line_length
+_HTML_PLAIN = frozenset("&<>'\"")  # what markupsafe.escape replaces
 # quoprimime's body alphabet as a table, so text is escaped apart from line breaking: the
 # literal parts of a line once, the recipient's values per message.
 _ESCAPES = [quoprimime.quote(chr(c)) if quoprimime.body_check(c) else chr(c) for c in range(256)]
@@ -108,8 +109,10 @@ class Stencil:
 
     def _pieces(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> list[bytes]:
         text = {name: qp_escape(value) for name, value in values.items()}
-        # Escaped as Jinja's autoescape does, once per recipient, not per line.
-        html = {name: qp_escape(str(escape(value))) for name, value in values.items()}
+        # Escaped as Jinja's autoescape does, once per recipient, not per line; the usual
+        # URL has nothing to escape.
+        html = text if _HTML_PLAIN.isdisjoint("".join(values.values())) else {
+            name: qp_escape(str(escape(value))) for name, value in values.items()}
         out = []
         for segment in self.segments:
             if type(segment) is bytes:

@@ -96,23 +96,7 @@ class Stencil:
     stuffed: tuple[bytes | None, ...]  # each literal segment dot-stuffed, else None
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
-        return b"".join(self._pieces(headers, values))
-
-    def fill_for_smtp(self, headers: Mapping[str, bytes],
-                      values: Mapping[str, str]) -> tuple[bytes, bytes]:
-        """The message, and the same message as an SMTP data block."""
-        pieces = self._pieces(headers, values)
-        wire = [stuffed if stuffed is not None else dot_stuffed(piece)
-                for piece, stuffed in zip(pieces, self.stuffed, strict=True)]
-        wire.append(DATA_END)
-        return b"".join(pieces), b"".join(wire)
-
-    def _pieces(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> list[bytes]:
-        text = {name: qp_escape(value) for name, value in values.items()}
-        # Escaped as Jinja's autoescape does, once per recipient, not per line; the usual
-        # URL has nothing to escape.
-        html = text if _HTML_PLAIN.isdisjoint("".join(values.values())) else {
-            name: qp_escape(str(escape(value))) for name, value in values.items()}
+        text, html = _escaped(values)
         out = []
         for segment in self.segments:
             if type(segment) is bytes:
@@ -121,7 +105,39 @@ class Stencil:
                 out.append(headers[segment])
             else:
                 out.append(segment.encode(html if segment.html else text))
-        return out
+        return b"".join(out)
+
+    def fill_for_smtp(self, headers: Mapping[str, bytes],
+                      values: Mapping[str, str]) -> tuple[bytes, bytes]:
+        """The message, and the same message as an SMTP data block."""
+        text, html = _escaped(values)
+        message, wire = [], []
+        for segment, stuffed in zip(self.segments, self.stuffed, strict=True):
+            if stuffed is not None:
+                message.append(segment)  # type: ignore[arg-type]
+                wire.append(stuffed)
+            elif type(segment) is str:
+                # A header line starts with its name, and folds onto lines that start with
+                # white space (RFC 5322 2.2.3): no line of it starts with a dot.
+                line = headers[segment]
+                message.append(line)
+                wire.append(line)
+            else:
+                line = segment.encode(html if segment.html else text)  # type: ignore[union-attr]
+                message.append(line)
+                wire.append(dot_stuffed(line))
+        wire.append(DATA_END)
+        return b"".join(message), b"".join(wire)
+
+
+def _escaped(values: Mapping[str, str]) -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """The recipient's values for text lines and for HTML lines, QP-escaped."""
+    text = {name: qp_escape(value) for name, value in values.items()}
+    # Escaped as Jinja's autoescape does, once per recipient, not per line; the usual
+    # URL has nothing to escape.
+    if _HTML_PLAIN.isdisjoint("".join(values.values())):
+        return text, text
+    return text, {name: qp_escape(str(escape(value))) for name, value in values.items()}
 
 
 def cut(blob: bytes, header_slots: Mapping[str, str], bodies: Mapping[str, tuple[str, bool]],

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from distribution.db import one_of
+from distribution.db import by_primary_key, one_of
 from distribution.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 
 PENDING = DeliveryStatus.PENDING.value
@@ -73,6 +73,7 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     """Give claimed rows back without counting the attempt (nothing was sent)."""
     if not ids:
         return 0
+    by_primary_key(session)
     stmt = (
         update(Delivery)
         .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
@@ -92,6 +93,7 @@ def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[in
     """
     if not ids:
         return set()
+    by_primary_key(session)
     stmt = (
         update(Delivery)
         .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,

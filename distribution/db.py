@@ -192,6 +192,18 @@ def one_of(session: Session, column: ColumnElement[int], ids: Sequence[int],
     return column.in_(ids)
 
 
+def by_primary_key(session: Session) -> None:
+    """For the rest of the transaction, on PostgreSQL: no sequential scans.
+
+    For writes that name their rows by id. Up to some 15,000 rows, a table that has not been
+    analysed since its delivery rows went in looks small enough to read whole, and the
+    planner read it whole for every group of a send, dead row versions and all: 15 to 40 ms
+    a group at 10,000 recipients. Statistics lag behind a table that grows with every write.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+
 def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:
     """INSERT with ON CONFLICT for the session's database."""
     if session.get_bind().dialect.name == "postgresql":

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
+from distribution.db import by_primary_key, one_of
 from distribution.models import Delivery, DeliveryStatus, Suppression, UTCDateTime
 from distribution.transport import Outcome, OutcomeKind
 
@@ -114,9 +115,14 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
             suppress.append({"email": result.email, "reason": _reason(result.outcome),
                              "created_at": now})
     if rows and postgresql:
+        by_primary_key(session)
         # Through the Connection, as Core: the ORM's bulk-update handling adds nothing to
         # a statement that loads no objects, and cost a few µs a message.
-        session.connection().execute(_RECORD_JSON, {"rows": _as_json(rows), "owner": owner})
+        # The ids again, apart from the JSON, so that the planner sees how few rows these
+        # are; the join alone it may answer by reading the whole table.
+        ids = one_of(session, Delivery.id, [row["b_id"] for row in rows])
+        session.connection().execute(_RECORD_JSON.where(ids),
+                                     {"rows": _as_json(rows), "owner": owner})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.

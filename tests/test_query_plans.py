@@ -24,7 +24,7 @@ from distribution.models import Delivery, DeliveryStatus, MailingList
 from distribution.transport import Outcome, OutcomeKind
 from tests.fixtures.builders import make_list, make_release, now_utc
 
-ROWS = 20_000
+ROWS = 10_000
 OWNER = "w/plan"
 
 

@@ -116,11 +116,11 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
                              "created_at": now})
     if rows and postgresql:
         by_primary_key(session)
-        # Through the Connection, as Core: the ORM's bulk-update handling adds nothing to
-        # a statement that loads no objects, and cost a few µs a message.
         # The ids again, apart from the JSON, so that the planner sees how few rows these
         # are; the join alone it may answer by reading the whole table.
         ids = one_of(session, Delivery.id, [row["b_id"] for row in rows])
+        # Through the Connection, as Core: the ORM's bulk-update handling adds nothing to
+        # a statement that loads no objects, and cost a few µs a message.
         session.connection().execute(_RECORD_JSON.where(ids),
                                      {"rows": _as_json(rows), "owner": owner})
     elif rows:

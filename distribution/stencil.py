@@ -27,7 +27,7 @@ from distribution.smtp_wire import DATA_END, dot_stuffed
 
 CRLF = b"\r\n"
 _MAX = POLICY.max_line_length
-_HTML_PLAIN = frozenset("&<>'\"")  # what markupsafe.escape replaces
+_HTML_SPECIAL = frozenset("&<>'\"")  # what markupsafe.escape replaces
 # quoprimime's body alphabet as a table, so text is escaped apart from line breaking: the
 # literal parts of a line once, the recipient's values per message.
 _ESCAPES = [quoprimime.quote(chr(c)) if quoprimime.body_check(c) else chr(c) for c in range(256)]
@@ -135,7 +135,7 @@ def _escaped(values: Mapping[str, str]) -> tuple[Mapping[str, str], Mapping[str,
     text = {name: qp_escape(value) for name, value in values.items()}
     # Escaped as Jinja's autoescape does, once per recipient, not per line; the usual
     # URL has nothing to escape.
-    if _HTML_PLAIN.isdisjoint("".join(values.values())):
+    if _HTML_SPECIAL.isdisjoint("".join(values.values())):
         return text, text
     return text, {name: qp_escape(str(escape(value))) for name, value in values.items()}
 

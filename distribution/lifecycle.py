@@ -160,9 +160,18 @@ def finish_done(session: Session, now: datetime) -> list[int]:
     """Sending distributions with nothing left to do are done; their release is sent."""
     unfinished = exists().where(Delivery.distribution_id == Distribution.id,
                                 Delivery.status.in_(UNFINISHED))
+    finished = (Distribution.status == DS.SENDING.value, ~unfinished)
+    # Locked first, then checked again by a statement of its own. A statement that waits
+    # for a row lock re-checks that row when it gets it, but not its subquery: an UPDATE
+    # alone, waiting on a retry that made failed rows pending again, finished the
+    # distribution anyway, and those rows were never sent.
+    candidates = session.scalars(select(Distribution.id).where(*finished)
+                                 .with_for_update()).all()
+    if not candidates:
+        return []
     stmt = (
         update(Distribution)
-        .where(Distribution.status == DS.SENDING.value, ~unfinished)
+        .where(Distribution.id.in_(candidates), *finished)
         .values(status=DS.DONE.value, finished_at=now)
         .returning(Distribution.id, Distribution.release_id, Distribution.kind)
         .execution_options(synchronize_session=False)

@@ -96,16 +96,7 @@ class Stencil:
     stuffed: tuple[bytes | None, ...]  # each literal segment dot-stuffed, else None
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
-        text, html = _escaped(values)
-        out = []
-        for segment in self.segments:
-            if type(segment) is bytes:
-                out.append(segment)
-            elif type(segment) is str:
-                out.append(headers[segment])
-            else:
-                out.append(segment.encode(html if segment.html else text))
-        return b"".join(out)
+        return self.fill_for_smtp(headers, values)[0]
 
     def fill_for_smtp(self, headers: Mapping[str, bytes],
                       values: Mapping[str, str]) -> tuple[bytes, bytes]:

@@ -138,12 +138,6 @@ def unsubscribe_mailto(settings: Settings, contact_id: int, list_id: int) -> str
     return _mailto(settings, unsubscribe_token(settings, contact_id, list_id))
 
 
-def unsubscribe_links(settings: Settings, contact_id: int, list_id: int) -> tuple[str, str]:
-    """(unsubscribe_url, unsubscribe_mailto), the token signed once for both."""
-    token = unsubscribe_token(settings, contact_id, list_id)
-    return f"{_base(settings)}/u/{token}", _mailto(settings, token)
-
-
 class RecipientLinks:
     """Every link of one message after another, for a batch: the keys and the fixed parts
     of the URLs worked out once, where the functions above look them up per call."""

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import text
 
 from bench import fixture
-from distribution import dispatch
-from distribution.db import transaction
+from distribution.engine import dispatch
+from distribution.store.db import transaction
 
 _CONTACTS = """
 INSERT INTO contacts (email, name, timezone, created_at)

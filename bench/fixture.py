@@ -15,14 +15,15 @@ from pathlib import Path
 
 from bench.import_contacts import write_csv
 from config import Settings, load_settings
-from distribution import catalogue, tokens
-from distribution.contacts import import_contacts
-from distribution.db import make_engine, session_factory, transaction, upgrade
-from distribution.draft import draft_for
-from distribution.lists import create_list
-from distribution.models import Base, Release
-from distribution.releases import read_release_file
-from distribution.render import Recipient, load_templates, prepare
+from distribution.audience.contacts import import_contacts
+from distribution.audience.lists import create_list
+from distribution.mail import tokens
+from distribution.mail.draft import draft_for
+from distribution.mail.render import Recipient, load_templates, prepare
+from distribution.releases import catalogue
+from distribution.releases.parse import read_release_file
+from distribution.store.db import make_engine, session_factory, transaction, upgrade
+from distribution.store.models import Base, Release
 
 # The project's copies of the sample releases (tests/data/releases).
 SAMPLES = Path(os.environ.get("PRESSROOM_SAMPLES",

@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from bench.procstat import cpu_seconds
-from distribution.contacts import ImportReport, import_contacts
-from distribution.db import make_engine, session_factory, transaction, upgrade
+from distribution.audience.contacts import ImportReport, import_contacts
+from distribution.audience.lists import create_list, get_list
 from distribution.errors import NotFound
-from distribution.lists import create_list, get_list
+from distribution.store.db import make_engine, session_factory, transaction, upgrade
 
 LANGUAGES = ("en", "fr", "es", "ar", "pt-BR", "")
 ZONES = ("Europe/Zurich", "America/New_York", "Asia/Beirut", "Africa/Nairobi", "")

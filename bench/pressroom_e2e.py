@@ -17,7 +17,7 @@ from bench import fixture
 from bench.procstat import children, cpu_seconds, peak_rss_mb
 from bench.services import Processes, Sink, backend_pids, wait_for
 from bench.timing import PeakMemory, Row, pace, reap, timed_process
-from distribution.models import Delivery, DeliveryStatus
+from distribution.store.models import Delivery, DeliveryStatus
 
 # `pressroom worker`'s default on these 2-core machines (two processes per CPU).
 CONCURRENCY = 4

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import fixture
-from distribution.claims import Claimed
-from distribution.messages import MessageFactory
-from distribution.models import Distribution, DistributionKind
-from distribution.render import load_templates, prepare
+from distribution.engine.claims import Claimed
+from distribution.engine.messages import MessageFactory
+from distribution.mail.render import load_templates, prepare
+from distribution.store.models import Distribution, DistributionKind
 
 
 def measure(release_file: Path, n: int, workdir: Path) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from distribution.models import (
+from distribution.store.models import (
     Contact,
     Delivery,
     Distribution,

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from distribution.cli import contacts as cli_contacts
 from distribution.cli import main
-from distribution.models import Contact
+from distribution.cli.audience import contacts as cli_contacts
+from distribution.store.models import Contact
 
 
 @pytest.fixture

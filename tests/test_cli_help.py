@@ -11,7 +11,7 @@ import click
 import pytest
 
 from distribution.cli import COMMANDS, main
-from distribution.cli.releases import release
+from distribution.cli.releases.release import release
 
 
 def _lazy_entries():

@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from distribution import contact_rows, contacts, lists
-from distribution.contact_rows import AddressValidator
-from distribution.contacts import all_contacts, import_contacts
-from distribution.db import transaction
+from distribution.audience import contacts, lists
+from distribution.audience import rows as contact_rows
+from distribution.audience.contacts import all_contacts, import_contacts
+from distribution.audience.lists import create_list, list_summary, subscribe
+from distribution.audience.rows import AddressValidator
 from distribution.errors import InvalidInput, NotFound
-from distribution.lists import create_list, list_summary, subscribe
-from distribution.models import Contact, Subscription, SubscriptionStatus
+from distribution.store.db import transaction
+from distribution.store.models import Contact, Subscription, SubscriptionStatus
 
 HEADER = "email,name,outlet,beat,language,country,timezone\n"
 

@@ -10,10 +10,11 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from distribution import claims, dispatch, lifecycle
-from distribution.batch import run_batch
+from distribution.engine import claims, dispatch, lifecycle
+from distribution.engine.batch import run_batch
+from distribution.engine.runner import deliver_due
 from distribution.errors import InvalidInput
-from distribution.models import (
+from distribution.store.models import (
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -21,7 +22,6 @@ from distribution.models import (
     SubscriptionStatus,
     Suppression,
 )
-from distribution.runner import deliver_due
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
 from tests.fixtures.smtpd import parse
@@ -382,7 +382,7 @@ def test_new_rows_hold_exactly_the_public_recipients_of_an_unlifted_embargo(
 
 def test_a_batch_whose_claims_were_reaped_cannot_overwrite_the_new_claimant(store):
     """A slow worker still alive after the reaper took its rows records nothing over them."""
-    from distribution.ledger import Result, RetryPolicy, record
+    from distribution.engine.ledger import Result, RetryPolicy, record
     from distribution.transport import Outcome, OutcomeKind
 
     with store.Session() as session, session.begin():

@@ -14,11 +14,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-from distribution import dispatch
 from distribution.cli import main
-from distribution.corrections import correct_release, what_changed
+from distribution.embargo.corrections import correct_release, what_changed
+from distribution.embargo.notices import change_embargo
+from distribution.engine import dispatch
+from distribution.engine.runner import deliver_due
 from distribution.errors import InvalidInput
-from distribution.models import (
+from distribution.releases.parse import ParsedRelease
+from distribution.store.models import (
     Delivery,
     Distribution,
     DistributionKind,
@@ -29,9 +32,6 @@ from distribution.models import (
     SubscriptionStatus,
     Suppression,
 )
-from distribution.notices import change_embargo
-from distribution.releases import ParsedRelease
-from distribution.runner import deliver_due
 from distribution.times import WhenParsed, format_in_zone
 from tests.fixtures.builders import make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
@@ -291,7 +291,7 @@ def test_what_changed_names_fields_and_paragraphs():
     old = Release(headline="H", dateline_text="D", body="one\n\ntwo\n\nthree",
                   media_contacts=[{"name": "A", "email": "a@x.org", "phone": None}],
                   boilerplate="About", boilerplate_heading="About the IIIM")
-    from distribution.media_contacts import MediaContact
+    from distribution.releases.media_contacts import MediaContact
 
     new = ParsedRelease(headline="H", dateline_text="D", body="one\n\nTWO\n\nthree\n\nfour",
                         media_contacts=[MediaContact("B", "b@x.org", None)],

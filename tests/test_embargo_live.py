@@ -12,8 +12,8 @@ from datetime import timedelta
 
 import pytest
 
-from distribution import dispatch
-from distribution.notices import change_embargo
+from distribution.embargo.notices import change_embargo
+from distribution.engine import dispatch
 from distribution.times import WhenParsed
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.embargo import arrivals as _arrivals

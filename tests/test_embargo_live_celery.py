@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from distribution import status
+from distribution.engine import status
 from tests.fixtures.builders import addresses, make_list, make_release
 from tests.fixtures.embargo import arrivals
 from tests.fixtures.services import CeleryProcesses

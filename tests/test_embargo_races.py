@@ -11,12 +11,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from distribution import dispatch
-from distribution.batch import run_batch
-from distribution.messages import MessageFactory
-from distribution.models import Delivery, Distribution, DistributionKind
-from distribution.notices import change_embargo
-from distribution.runner import deliver_due
+from distribution.embargo.notices import change_embargo
+from distribution.engine import dispatch
+from distribution.engine.batch import run_batch
+from distribution.engine.messages import MessageFactory
+from distribution.engine.runner import deliver_due
+from distribution.store.models import Delivery, Distribution, DistributionKind
 from distribution.times import WhenParsed
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings

@@ -7,9 +7,9 @@ import threading
 import pytest
 from sqlalchemy import update
 
-from distribution import dispatch
-from distribution.lifecycle import activate_due, finish_done, retry_failed
-from distribution.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
+from distribution.engine import dispatch
+from distribution.engine.lifecycle import activate_due, finish_done, retry_failed
+from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, func, select
 
-from distribution import contacts, lists
-from distribution.db import transaction
+from distribution.audience import contacts, lists
+from distribution.audience.lists import all_lists, create_list, get_list, list_summary, subscribe
 from distribution.errors import InvalidInput, NotFound
-from distribution.lists import all_lists, create_list, get_list, list_summary, subscribe
-from distribution.models import Contact, Subscription, SubscriptionStatus
+from distribution.store.db import transaction
+from distribution.store.models import Contact, Subscription, SubscriptionStatus
 
 
 def add_contacts(session, *emails: str) -> list[int]:

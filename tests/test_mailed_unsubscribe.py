@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 
 from config import load_settings
-from distribution import tokens
-from distribution.models import Contact, Subscription, SubscriptionStatus, Suppression
+from distribution.mail import tokens
+from distribution.store.models import Contact, Subscription, SubscriptionStatus, Suppression
 
 DAMASCUS = Path(__file__).parent / "data" / "releases" / "01-iiim-head-concludes-damascus-visit.txt"
 

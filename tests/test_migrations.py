@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from distribution.db import (
+from distribution.store.db import (
     SCHEMA_REVISION,
     StoreError,
     _alembic_config,
@@ -18,7 +18,7 @@ from distribution.db import (
     make_engine,
     upgrade,
 )
-from distribution.models import Base
+from distribution.store.models import Base
 
 
 def test_migrations_produce_exactly_the_models(store):

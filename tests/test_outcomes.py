@@ -8,14 +8,14 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from distribution import claims, dispatch
-from distribution.batch import run_batch
-from distribution.lifecycle import activate_due
-from distribution.models import Delivery, Distribution, DistributionStatus, Suppression
-from distribution.ratelimit import LocalBuckets, RateLimiter
-from distribution.runner import deliver_due
-from distribution.smtp_replies import Stage, classify
+from distribution.engine import claims, dispatch
+from distribution.engine.batch import run_batch
+from distribution.engine.lifecycle import activate_due
+from distribution.engine.ratelimit import LocalBuckets, RateLimiter
+from distribution.engine.runner import deliver_due
+from distribution.store.models import Delivery, Distribution, DistributionStatus, Suppression
 from distribution.transport import OutcomeKind
+from distribution.transport.replies import Stage, classify
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
 

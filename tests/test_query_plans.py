@@ -17,10 +17,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, text, update
 
-from distribution import claims, dispatch
-from distribution.ledger import Result, RetryPolicy, record
-from distribution.lifecycle import activate_due
-from distribution.models import Delivery, DeliveryStatus, MailingList
+from distribution.engine import claims, dispatch
+from distribution.engine.ledger import Result, RetryPolicy, record
+from distribution.engine.lifecycle import activate_due
+from distribution.store.models import Delivery, DeliveryStatus, MailingList
 from distribution.transport import Outcome, OutcomeKind
 from tests.fixtures.builders import make_list, make_release, now_utc
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from distribution import dispatch
-from distribution.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
-from distribution.runner import deliver_due
+from distribution.engine import dispatch
+from distribution.engine.ratelimit import LocalBuckets, RateLimiter, RedisBuckets
+from distribution.engine.runner import deliver_due
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
 

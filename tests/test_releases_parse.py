@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distribution.releases import (
+from distribution.releases.parse import (
     MediaContact,
     ParsedRelease,
     ReleaseError,

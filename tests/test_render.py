@@ -18,9 +18,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from config import ConfigError
-from distribution.headers import POLICY, address, clean_header_value
-from distribution.models import Release
-from distribution.render import (
+from distribution.mail.headers import POLICY, address, clean_header_value
+from distribution.mail.render import (
     PreparedMessage,
     Recipient,
     compose,
@@ -28,8 +27,9 @@ from distribution.render import (
     prepare,
     render,
 )
-from distribution.smtp_wire import data_block
-from distribution.stencil import qp_line
+from distribution.mail.stencil import qp_line
+from distribution.smtpdata import data_block
+from distribution.store.models import Release
 from tests.fixtures.settings import make_settings
 
 NOW = datetime(2025, 4, 15, 8, 0, tzinfo=UTC)

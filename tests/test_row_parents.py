@@ -13,10 +13,13 @@ from datetime import timedelta
 
 from sqlalchemy import exists, func, select, update
 
-from distribution import claims, dispatch
-from distribution.contacts import import_contacts
-from distribution.corrections import carried_over, correct_release
-from distribution.models import (
+from distribution.audience.contacts import import_contacts
+from distribution.embargo.corrections import carried_over, correct_release
+from distribution.embargo.notices import change_embargo
+from distribution.engine import claims, dispatch
+from distribution.engine.runner import deliver_due
+from distribution.releases.parse import ParsedRelease
+from distribution.store.models import (
     Contact,
     Delivery,
     DeliveryStatus,
@@ -26,9 +29,6 @@ from distribution.models import (
     MailingList,
     Subscription,
 )
-from distribution.notices import change_embargo
-from distribution.releases import ParsedRelease
-from distribution.runner import deliver_due
 from tests.fixtures.builders import make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
 

@@ -8,7 +8,8 @@ import threading
 
 import pytest
 
-from distribution.smtp_wire import MAX_LINE, MAX_REPLY_LINES, ReplyReader, data_block
+from distribution.smtpdata import data_block
+from distribution.transport.wire import MAX_LINE, MAX_REPLY_LINES, ReplyReader
 
 
 @pytest.mark.parametrize(("message", "block"), [

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from distribution import tokens
-from distribution.tokens import BadToken, ExpiredToken
+from distribution.mail import tokens
+from distribution.mail.tokens import BadToken, ExpiredToken
 from tests.fixtures.settings import make_settings
 
 

@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 
-import distribution.smtp
-from distribution.outbox import OutboxTransport
-from distribution.smtp import SmtpTransport
-from distribution.smtp_url import SmtpSettings, parse_smtp_url
+import distribution.transport.smtp
 from distribution.transport import (
     Envelope,
     Outcome,
@@ -25,6 +22,9 @@ from distribution.transport import (
     TransportError,
     open_transport,
 )
+from distribution.transport.outbox import OutboxTransport
+from distribution.transport.smtp import SmtpTransport
+from distribution.transport.url import SmtpSettings, parse_smtp_url
 from tests.fixtures.smtpd import SmtpTestServer, parse
 
 SENT, TEMPORARY, PERMANENT, REFUSED, SENDER_REJECTED = (
@@ -238,7 +238,7 @@ def test_the_server_restarts_on_the_same_port(smtp_server: SmtpTestServer) -> No
 def test_an_idle_connection_the_server_dropped_is_replaced_quietly(
     smtp_server: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(distribution.smtp, "_IDLE_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(distribution.transport.smtp, "_IDLE_CHECK_SECONDS", 0.0)
     with SmtpTransport(smtp_server.url) as transport:
         transport.send(envelopes("a@news.test"))
         smtp_server.stop()
@@ -411,7 +411,7 @@ def test_other_processes_can_send_to_the_test_server(smtp_server: SmtpTestServer
     script = textwrap.dedent(
         """
         import sys
-        from distribution.smtp import SmtpTransport
+        from distribution.transport.smtp import SmtpTransport
         from distribution.transport import Envelope
 
         message = b"Subject: x\\r\\n\\r\\nhi\\r\\n"

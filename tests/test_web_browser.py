@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from distribution import tokens
-from distribution.models import Contact, Release, ReleaseStatus, SubscriptionStatus
+from distribution.mail import tokens
+from distribution.store.models import Contact, Release, ReleaseStatus, SubscriptionStatus
 from tests.fixtures.webpages import add_list, add_member, link_in, outbox_messages, subscription
 
 pytest_plugins = ["tests.fixtures.browser"]

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from starlette.testclient import TestClient
 
-from distribution.models import Release, ReleaseStatus
+from distribution.store.models import Release, ReleaseStatus
 from distribution.web import create_app
 from tests.fixtures.settings import make_settings
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from distribution import tokens
-from distribution.models import Contact, SubscriptionStatus, Suppression
-from distribution.web.forms import PREFERENCES_CONSENT_VERSION
+from distribution.mail import tokens
+from distribution.store.models import Contact, SubscriptionStatus, Suppression
+from distribution.web.subscribers.forms import PREFERENCES_CONSENT_VERSION
 from tests.fixtures.webpages import add_list, add_member, csrf_token, subscription
 
 pytest_plugins = ["tests.fixtures.web"]

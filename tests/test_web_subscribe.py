@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from distribution import tokens
-from distribution.models import Contact, MailingList, SubscriptionStatus, Suppression
-from distribution.web.forms import CONSENT_VERSION
+from distribution.mail import tokens
+from distribution.store.models import Contact, MailingList, SubscriptionStatus, Suppression
+from distribution.web.subscribers.forms import CONSENT_VERSION
 from tests.fixtures.webpages import (
     add_list,
     add_member,

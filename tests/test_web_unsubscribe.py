@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from distribution import tokens
-from distribution.models import SubscriptionStatus, Suppression
+from distribution.mail import tokens
+from distribution.store.models import SubscriptionStatus, Suppression
 from tests.fixtures.webpages import add_list, add_member, subscription
 
 pytest_plugins = ["tests.fixtures.web"]

@@ -12,13 +12,13 @@ from celery.signals import worker_process_init
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
-from distribution import claims
-from distribution.batch import run_batch
-from distribution.db import database_now, make_engine, session_factory
-from distribution.messages import load_templates_now
-from distribution.ratelimit import RateLimiter, redis_limiter
-from distribution.runner import worker_name
-from distribution.sweep import sweep
+from distribution.engine import claims
+from distribution.engine.batch import run_batch
+from distribution.engine.messages import load_templates_now
+from distribution.engine.ratelimit import RateLimiter, redis_limiter
+from distribution.engine.runner import worker_name
+from distribution.engine.sweep import sweep
+from distribution.store.db import database_now, make_engine, session_factory
 from workers.celery import app
 from workers.enqueue import START_TASK
 

@@ -16,10 +16,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ConfigError, Settings, load_settings
-from distribution.db import StoreError, check_schema, make_engine, session_factory
 from distribution.errors import PressroomError
-from distribution.smtp_url import parse_smtp_url
+from distribution.store.db import StoreError, check_schema, make_engine, session_factory
 from distribution.transport import TransportError
+from distribution.transport.url import parse_smtp_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,18 +15,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
-from distribution.web import (
-    confirm,
-    feed,
-    newsroom,
-    preferences,
-    subscribe,
-    unsubscribe,
-)
 from distribution.web.accesslog import AccessLog
 from distribution.web.context import Clock, Web, web
+from distribution.web.newsroom import archive as newsroom
+from distribution.web.newsroom import feed
 from distribution.web.pages import Pages, static_file
 from distribution.web.security import Csrf, RateLimiter, SecurityHeaders
+from distribution.web.subscribers import confirm, preferences, subscribe, unsubscribe
 
 SIGNUPS_PER_MINUTE = 5
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600

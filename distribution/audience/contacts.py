@@ -1,0 +1,160 @@
+"""Contacts: importing a CSV file (validated, merged, upserted in bulk) and listing them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, String, and_, func, insert, literal, or_, select
+from sqlalchemy.dialects.postgresql import Insert as PGInsert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
+
+from distribution.audience.lists import CHUNK, get_list, subscribe
+from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
+from distribution.store.db import dialect_insert, json_rows
+from distribution.store.models import (
+    Contact,
+    MailingList,
+    Subscription,
+    SubscriptionStatus,
+    UTCDateTime,
+    utcnow,
+)
+
+__all__ = ["ContactRow", "ImportReport", "Progress", "all_contacts", "import_contacts"]
+
+DETAILS = FIELDS[1:]  # what a row may change on an existing contact
+Returning = ReturningInsert[tuple[str, int]]  # a bulk statement returning (email, id)
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    email: str
+    name: str | None
+    outlet: str | None
+    beat: str | None
+    language: str | None
+    country: str | None
+    timezone: str | None
+    lists: list[str]                # the lists the contact is subscribed to
+
+
+def import_contacts(session: Session, source: Source, *, list_name: str | None = None,
+                    check_deliverability: bool = False,
+                    on_progress: Progress | None = None) -> ImportReport:
+    """Import a CSV file of contacts (a path or a binary/text stream); the caller commits.
+
+    Good rows are imported even when others are rejected. Rows are merged on the address as
+    email_validator normalises it, which lowercases the domain only: Bob@Example.ORG and
+    Bob@example.org are one contact, bob@example.org another (the standard lets a server
+    treat local parts case-sensitively). An existing contact takes the file's non-empty
+    details and keeps the others. With a list, every good row is subscribed, except contacts
+    who unsubscribed from it. on_progress gets the bytes read since its last call.
+    """
+    target = get_list(session, list_name) if list_name is not None else None
+    report = ImportReport()
+    contacts = read_contacts(source, report, check_deliverability=check_deliverability,
+                             on_progress=on_progress)
+    new, updated = _save(session, contacts, report)
+    if target is not None:
+        # Contacts the file left unchanged returned no id.
+        known = updated | _ids_by_email(
+            session, [str(c[0]) for c in contacts if c[0] not in new and c[0] not in updated])
+        report.subscribed = (_subscribe_new(session, list(new.values()), target.id)
+                             + subscribe(session, known.values(), target.id))
+    return report
+
+
+def all_contacts(session: Session, limit: int | None = None, *,
+                 list_name: str | None = None) -> list[ContactRow]:
+    """Contacts by email, each with its list names, in one query; optionally one list's."""
+    subscribed = Subscription.status == SubscriptionStatus.SUBSCRIBED
+    names = (select(func.aggregate_strings(MailingList.name, ","))
+             .join_from(Subscription, MailingList, MailingList.id == Subscription.list_id)
+             .where(Subscription.contact_id == Contact.id, subscribed).scalar_subquery())
+    query = select(*(getattr(Contact, f) for f in FIELDS), names).order_by(Contact.email)
+    if list_name is not None:
+        members = select(Subscription.contact_id).where(
+            Subscription.list_id == get_list(session, list_name).id, subscribed)
+        query = query.where(Contact.id.in_(members))
+    return [ContactRow(*row[:-1], lists=sorted(row[-1].split(",")) if row[-1] else [])
+            for row in session.execute(query.limit(limit))]
+
+
+def _save(session: Session, contacts: list[Row],
+          report: ImportReport) -> tuple[dict[str, int], dict[str, int]]:
+    """Insert the new contacts, then update the others; returns each set's ids by email."""
+    now = utcnow()
+    inserted = _in_chunks(session, _insert_new, contacts, now)
+    report.imported = len(inserted)
+    updated = _in_chunks(session, _update_existing,
+                         [c for c in contacts if c[0] not in inserted], now)
+    report.updated = len(updated)
+    return inserted, updated
+
+
+def _subscribe_new(session: Session, contact_ids: list[int], list_id: int) -> int:
+    """Subscribe contacts this transaction created; returns how many.
+
+    A plain INSERT: no other transaction can see these contacts yet, and the key on
+    subscriptions.contact_id keeps rows from naming a contact that does not exist, so none
+    has a subscription. lists.subscribe's ON CONFLICT DO NOTHING made each row a speculative
+    insertion (about 0.3 s per 100,000 rows on PostgreSQL).
+    """
+    table = Subscription.__table__
+    constants = (literal(list_id, Integer()),
+                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
+                 literal(utcnow(), UTCDateTime()))
+    columns = ["contact_id", "list_id", "status", "created_at"]
+    for start in range(0, len(contact_ids), CHUNK):
+        rows = json_rows(session, {"contact_id": Integer()},
+                         [[contact_id] for contact_id in contact_ids[start:start + CHUNK]])
+        session.execute(insert(table).from_select(columns, rows.add_columns(*constants)))
+    return len(contact_ids)
+
+
+def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Returning],
+               contacts: list[Row], now: datetime) -> dict[str, int]:
+    """Run a statement built for each chunk of rows; returns the (email, id) rows it returns."""
+    returned: dict[str, int] = {}
+    for start in range(0, len(contacts), CHUNK):
+        returned.update(session.execute(build(session, contacts[start:start + CHUNK], now)).all())
+    return returned
+
+
+def _insert_new(session: Session, contacts: list[Row], now: datetime) -> Returning:
+    table = Contact.__table__
+    return (_insert(session, contacts, now).on_conflict_do_nothing(index_elements=[table.c.email])
+            .returning(table.c.email, table.c.id))
+
+
+def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Returning:
+    """ON CONFLICT (email) DO UPDATE: a non-empty new detail replaces the old one."""
+    table = Contact.__table__
+    stmt = _insert(session, contacts, now)
+    new = stmt.excluded
+    # A contact the file would not change is not rewritten, nor counted as updated.
+    changed = or_(*(and_(new[name].is_not(None), new[name].is_distinct_from(table.c[name]))
+                    for name in DETAILS))
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.email], where=changed,
+        set_={name: func.coalesce(new[name], table.c[name]) for name in DETAILS},
+    ).returning(table.c.email, table.c.id)
+
+
+def _insert(session: Session, contacts: list[Row], now: datetime) -> SQLiteInsert | PGInsert:
+    rows = json_rows(session, dict.fromkeys(FIELDS, String()), contacts)
+    return dialect_insert(session, Contact.__table__).from_select(
+        [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))
+
+
+def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(emails), CHUNK):
+        wanted = json_rows(session, {"email": String()}, [[e] for e in emails[start:start + CHUNK]])
+        query = select(Contact.email, Contact.id).where(Contact.email.in_(wanted))
+        found.update(session.execute(query).all())
+    return found

@@ -1,0 +1,96 @@
+"""`pressroom contacts import|list`."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from distribution.audience.contacts import ImportReport, Progress, all_contacts, import_contacts
+from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.audience.lists import print_table
+
+PROGRESS_BYTES = 1_000_000  # smaller files import in a blink: no bar
+
+
+@click.group("contacts")
+def contacts_group() -> None:
+    """Journalists and subscribers: import them from CSV, list them."""
+
+
+@contacts_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--list", "list_name", metavar="NAME",
+              help="Subscribe every imported contact to this list (except who unsubscribed).")
+@click.option("--check-deliverability", is_flag=True,
+              help="Also check in the DNS that each domain receives mail.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_app
+@user_errors
+def import_file(app: App, file: Path, list_name: str | None, check_deliverability: bool,
+                as_json: bool) -> None:
+    """Import contacts from FILE, a CSV file with a header row.
+
+    Columns: email (required), name, outlet, beat, language, country, timezone. Importing
+    again updates contacts without duplicating them. Rejected rows are listed on stderr and
+    make the exit code 1; the other rows are imported.
+    """
+    with app.transaction() as session, _progress(file) as progress:
+        report = import_contacts(session, file, list_name=list_name, on_progress=progress,
+                                 check_deliverability=check_deliverability)
+    _show_report(report, list_name, as_json)
+    if report.rejected:
+        click.get_current_context().exit(1)
+
+
+@contacts_group.command("list")
+@click.option("--list", "list_name", metavar="NAME", help="Only the members of this list.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def list_contacts(app: App, list_name: str | None, as_json: bool) -> None:
+    """Show contacts: email, name, outlet and the lists they are subscribed to."""
+    with app.transaction() as session:
+        found = all_contacts(session, list_name=list_name)
+    if as_json:
+        emit_json([dataclasses.asdict(contact) for contact in found])
+    elif not found:
+        click.echo("No contacts; import some with `pressroom contacts import FILE.csv`.")
+    else:
+        print_table(["email", "name", "outlet", "lists"],
+                    [[c.email, c.name or "", c.outlet or "", ",".join(c.lists)] for c in found])
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Progress | None]:
+    """A progress bar on stderr for a large file, only when stderr is a terminal."""
+    size = path.stat().st_size if path.is_file() else 0
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, label=f"Reading {path.name}", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _show_report(report: ImportReport, list_name: str | None, as_json: bool) -> None:
+    if as_json:
+        emit_json(dataclasses.asdict(report) | {
+            "list": list_name,
+            "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
+        })
+        return
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    summary = (f"Imported {report.imported} new, updated {report.updated}, "
+               f"merged {report.duplicates_merged} duplicates")
+    if list_name is not None:
+        summary += f", subscribed {report.subscribed} to {list_name}"
+    click.echo(summary)
+    for line, reason in report.rejected:
+        click.echo(f"line {line}: {reason}", err=True)
+    if report.rejected:
+        click.echo(f"{len(report.rejected)} rows rejected; the others were imported.", err=True)

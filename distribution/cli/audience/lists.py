@@ -1,0 +1,85 @@
+"""`pressroom lists create|list|show`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import click
+
+from distribution.audience.lists import all_lists, create_list, list_summary
+from distribution.cli.app import App, emit_json, pass_app, user_errors
+
+
+@click.group("lists")
+def lists_group() -> None:
+    """Mailing lists: trusted media lists and public lists."""
+
+
+@lists_group.command("create")
+@click.argument("name")
+@click.option("--trusted", is_flag=True,
+              help="Media who may be sent embargoed releases before the embargo lifts.")
+@click.option("--open-signup", is_flag=True, help="Open to the public subscribe form.")
+@click.option("--description", metavar="TEXT", help="What the list is for.")
+@pass_app
+@user_errors
+def create(app: App, name: str, trusted: bool, open_signup: bool,
+           description: str | None) -> None:
+    """Create a mailing list named NAME (letters, digits, '-', '_', '.')."""
+    with app.transaction() as session:
+        create_list(session, name, trusted=trusted, open_signup=open_signup,
+                    description=description)
+    click.echo(f"Created {'trusted' if trusted else 'public'} list '{name}'.")
+
+
+@lists_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def list_lists(app: App, as_json: bool) -> None:
+    """Show every list with its number of subscribed members."""
+    with app.transaction() as session:
+        found = all_lists(session)
+    rows = [{"name": s.name, "trusted": s.trusted, "members": s.members} for s in found]
+    if as_json:
+        emit_json(rows)
+    elif not rows:
+        click.echo("No lists yet; create one with `pressroom lists create NAME`.")
+    else:
+        print_table(["name", "trusted", "members"],
+                    [[r["name"], plain(r["trusted"]), r["members"]] for r in rows])
+
+
+@lists_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def show(app: App, name: str, as_json: bool) -> None:
+    """Show one list: settings and number of subscribed members."""
+    with app.transaction() as session:
+        summary = list_summary(session, name)
+    shown = dataclasses.asdict(summary)
+    shown["created_at"] = summary.created_at.isoformat(timespec="seconds")
+    if as_json:
+        emit_json(shown)
+        return
+    for key, value in shown.items():
+        click.echo(f"{key + ':':<13}{plain(value)}")
+
+
+def plain(value: object) -> str:
+    """A value as a person reads it: yes/no, nothing for None."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Columns padded to their widest value; the last column is not padded."""
+    text = [[str(v) for v in row] for row in [headers, *rows]]
+    widths = [max(len(row[i]) for row in text) for i in range(len(headers) - 1)]
+    for row in text:
+        padded = [value.ljust(width) for value, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*padded, row[-1]]).rstrip())

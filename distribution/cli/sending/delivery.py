@@ -1,0 +1,105 @@
+"""After a send is recorded: deliver it in this process, or hand it to the workers."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from distribution.cli.app import App
+from distribution.engine import status
+
+
+def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any]:
+    """Embedded default: deliver what is due now, with a progress bar."""
+    from distribution.engine.runner import deliver_due  # the engine: not needed with a broker
+
+    with app.transaction() as session:
+        due = status.counts(session, distribution_id)["pending"]
+    with click.progressbar(length=due, label="Sending", file=sys.stderr,
+                           hidden=quiet or due == 0 or not sys.stderr.isatty()) as bar:
+        report = deliver_due(app.Session, app.settings, only=distribution_id, on_sent=bar.update)
+    with app.transaction() as session:
+        summary = status.describe(session, distribution_id)
+    result: dict[str, Any] = {"status": summary["status"], "sent": summary["sent"],
+                              "failed": summary["failed"], "pending": summary["pending"],
+                              "held": summary["held"], "where": _where(app)}
+    if report.server_down:
+        result["error"] = report.stopped
+        result["exit_code"] = 1
+    elif summary["paused_reason"]:
+        result["error"] = f"paused: {summary['paused_reason']}"
+        result["exit_code"] = 1
+    if not quiet:
+        _say(distribution_id, summary, result, report.stopped if report.server_down else None)
+    return result
+
+
+def _where(app: App) -> str:
+    settings = app.settings
+    if settings.smtp_url:
+        return settings.masked()["smtp_url"]  # type: ignore[return-value]
+    return settings.outbox
+
+
+def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
+         server_down: str | None) -> None:
+    click.echo(f"Distribution {distribution_id}: {summary['sent']} sent, "
+               f"{summary['failed']} failed, {summary['pending']} pending, "
+               f"{summary['held']} held until the embargo lifts.")
+    if summary["sent"]:
+        click.echo(f"Messages went to {result['where']}")
+    if server_down:
+        click.echo(f"Error: {server_down}. Nothing is lost: the {summary['pending']} pending "
+                   "deliveries stay queued; run `pressroom worker` once the server is back "
+                   "(do not send again: that would create a second distribution).", err=True)
+    elif summary["pending"] or summary["held"] or summary["status"] == "scheduled":
+        click.echo("Run `pressroom worker` to deliver the rest when it falls due.")
+    if summary["paused_reason"]:
+        click.echo(f"Paused: {summary['paused_reason']}", err=True)
+
+
+def hand_to_workers(app: App, distribution_id: int, *, wait: bool,
+                    quiet: bool) -> dict[str, Any]:
+    """With a broker: enqueue after the commit and return (or follow with --wait)."""
+    from workers.enqueue import enqueue_start
+
+    error = enqueue_start(distribution_id)
+    result: dict[str, Any] = {"queued": error is None}
+    if error:
+        result["broker_error"] = error
+        if not quiet:
+            click.echo(f"Distribution {distribution_id} is recorded, but the broker is "
+                       f"unreachable ({error}); the sweep will dispatch it once it is back.",
+                       err=True)
+        return result
+    if not quiet:
+        click.echo(f"Distribution {distribution_id} queued for the workers.")
+    if wait:
+        follow(app, distribution_id, quiet=quiet)
+    return result
+
+
+def follow(app: App, distribution_id: int, *, quiet: bool, interval: float = 0.5) -> None:
+    """A live progress bar (sent, failed, pending, rate, time left) until it stops moving."""
+    with app.transaction() as session:
+        total = status.counts(session, distribution_id)["total"]
+    started, first = time.monotonic(), None
+    with click.progressbar(length=total, label="Delivering", file=sys.stderr,
+                           hidden=quiet or not sys.stderr.isatty(), show_eta=True) as bar:
+        seen = 0
+        while True:
+            with app.transaction() as session:
+                info = status.describe(session, distribution_id)
+            finished = info["sent"] + info["failed"] + info["cancelled"]
+            first = finished if first is None else first
+            rate = (finished - first) / max(time.monotonic() - started, 1e-6)
+            bar.label = (f"sent {info['sent']}  failed {info['failed']}  "
+                         f"pending {info['pending']}  held {info['held']}  {rate:,.0f}/s")
+            bar.update(finished - seen)
+            seen = finished
+            if info["status"] in ("done", "cancelled", "paused"):
+                return
+            time.sleep(interval)

@@ -1,0 +1,141 @@
+"""Watching and steering distributions: status, pause, resume, cancel, retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from distribution import times
+from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.sending.delivery import follow
+from distribution.engine import lifecycle, status
+from distribution.store.db import database_now
+
+
+@click.command("status")
+@click.argument("distribution_id", type=int, required=False)
+@click.option("--watch", is_flag=True, help="Follow with a live progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def show_status(app: App, distribution_id: int | None, watch: bool, as_json: bool) -> None:
+    """Progress of a distribution (the latest one when no id is given)."""
+    with app.transaction() as session:
+        distribution_id = distribution_id or status.latest_distribution_id(session)
+        info = status.describe(session, distribution_id)
+    if watch:
+        follow(app, distribution_id, quiet=False)
+        with app.transaction() as session:
+            info = status.describe(session, distribution_id)
+    info["embargo_display"] = _embargo_display(info, app.settings.timezone)
+    if as_json:
+        emit_json(info)
+        return
+    _print_status(info)
+
+
+def _embargo_display(info: dict, org_zone: str) -> str | None:
+    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
+    if not info["embargo_until"]:
+        return None
+    lift = datetime.fromisoformat(info["embargo_until"])
+    zone = org_zone or info["embargo_zone"] or "UTC"
+    return f"{times.format_in_zone(lift, zone)} ({times.format_in_zone(lift, 'UTC')})"
+
+
+def _print_status(info: dict) -> None:
+    kind = "" if info["kind"] == "release" else f" ({info['kind']})"
+    click.echo(f"Distribution {info['id']}{kind} of release {info['release_id']}: "
+               f"{info['headline']}")
+    click.echo(f"  status   {info['status']}" + (f" ({info['paused_reason']})"
+                                                 if info["paused_reason"] else ""))
+    if info["waiting_reason"] and info["status"] == "sending":
+        click.echo(f"  waiting  since {info['waiting_since']}: {info['waiting_reason']}")
+    click.echo(f"  lists    {', '.join(info['lists'])}")
+    click.echo(f"  send at  {info['send_at']}")
+    if info["embargo_display"]:
+        click.echo(f"  embargo  {info['embargo_display']}")
+    click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
+               f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
+
+
+@click.command("distributions")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@pass_app
+@user_errors
+def list_distributions(app: App, as_json: bool) -> None:
+    """The latest distributions, newest first."""
+    with app.transaction() as session:
+        rows = status.all_distributions(session)
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        why = f"  ({r['paused_reason']})" if r["paused_reason"] else ""
+        click.echo(f"{r['id']:>5}  {r['status']:<9}  release {r['release_id']:<4} "
+                   f"sent {r['sent']}/{r['total']}  {r['headline'][:60]}{why}")
+
+
+@click.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def pause(app: App, distribution_id: int) -> None:
+    """Pause a distribution; batches stop within one group of messages."""
+    with app.transaction() as session:
+        lifecycle.pause(session, distribution_id)
+    click.echo(f"Distribution {distribution_id} paused.")
+
+
+@click.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def resume(app: App, distribution_id: int) -> None:
+    """Resume a paused (or late) distribution."""
+    with app.transaction() as session:
+        lifecycle.resume(session, distribution_id, database_now(session))
+    click.echo(f"Distribution {distribution_id} resumed.")
+    _kick(app, distribution_id)
+
+
+@click.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def cancel(app: App, distribution_id: int) -> None:
+    """Cancel a distribution; nothing more is sent."""
+    with app.transaction() as session:
+        count = lifecycle.cancel(session, distribution_id, database_now(session))
+    click.echo(f"Distribution {distribution_id} cancelled; {count} deliveries will not be sent.")
+
+
+@click.command()
+@click.argument("distribution_id", type=int)
+@pass_app
+@user_errors
+def retry(app: App, distribution_id: int) -> None:
+    """Send again to the recipients that failed."""
+    with app.transaction() as session:
+        count = lifecycle.retry_failed(session, distribution_id, database_now(session))
+    click.echo(f"{count} failed deliveries of distribution {distribution_id} queued again.")
+    if count:
+        _kick(app, distribution_id)
+
+
+def _kick(app: App, distribution_id: int) -> None:
+    """Deliver now in the embedded mode; with a broker, let the workers know."""
+    if app.settings.broker_url:
+        from workers.enqueue import enqueue_start
+
+        error = enqueue_start(distribution_id)
+        if error:
+            click.echo(f"The broker is unreachable ({error}); the sweep will pick it up once "
+                       "it is back.", err=True)
+        return
+    from distribution.cli.sending.delivery import deliver_now
+
+    result = deliver_now(app, distribution_id, quiet=False)
+    if result.get("exit_code"):
+        raise SystemExit(result["exit_code"])

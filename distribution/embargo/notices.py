@@ -1,0 +1,264 @@
+"""Changing an embargo after copies went out, and telling exactly those who received them.
+
+A release and its corrections are one family (Release.corrects_id): they share one embargo
+and one fate, and "who received the release" means who was sent any version of it. Every
+follow-up (a notice, a correction) is an ordinary distribution whose delivery rows are copied,
+set-based, from the family's sent deliveries; the engine then delivers it like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session
+
+from distribution import times
+from distribution.embargo import lifted
+from distribution.errors import InvalidInput, NotFound
+from distribution.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Distribution,
+    DistributionKind,
+    DistributionStatus,
+    Release,
+    ReleaseStatus,
+    Suppression,
+)
+
+DK, DS = DistributionKind, DistributionStatus
+# Kinds that carry the release text: their recipients hold a copy.
+CARRIES_RELEASE = [DK.RELEASE.value, DK.CORRECTION.value]
+# A claimed row is on its way out: its recipient will hold a copy, so they must hear too.
+RECEIVED = [DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]
+NOT_YET_SENT = [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
+UNFINISHED = [DS.SCHEDULED.value, DS.SENDING.value, DS.PAUSED.value]
+
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a change would touch, for the confirmation prompt."""
+
+    recipients: int      # distinct people who received the release: they get the notice
+    held: int            # public deliveries waiting for the lift
+    pending: int         # deliveries due but not yet sent
+
+
+@dataclass(frozen=True)
+class ChangeReport:
+    release_id: int
+    change: str                          # "moved" | "lifted" | "withdrawn"
+    embargo_until: datetime | None
+    embargo_zone: str | None
+    note: str
+    notice_id: int | None                # None when no one had received the release
+    notified: int
+    held: int                            # held rows: they follow the new time (lift: now)
+    cancelled_deliveries: int = 0
+    cancelled_distributions: tuple[int, ...] = ()
+    released_from: tuple[int, ...] = ()  # distributions whose held rows go out at a lift
+
+
+def family(session: Session, release_id: int) -> list[Release]:
+    """The release, the one it corrects and every correction of it, oldest first."""
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}")
+    while release.corrects_id is not None:
+        release = session.get_one(Release, release.corrects_id)
+    found, frontier = [release], [release.id]
+    while frontier:
+        newer = list(session.scalars(select(Release).where(Release.corrects_id.in_(frontier))))
+        found += newer
+        frontier = [r.id for r in newer]
+    return sorted(found, key=lambda r: r.id)
+
+
+def impact(session: Session, release_id: int) -> Impact:
+    ids = [r.id for r in family(session, release_id)]
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .join(Distribution, Distribution.id == Delivery.distribution_id)
+        .where(Distribution.release_id.in_(ids), Delivery.status.in_(NOT_YET_SENT))
+        .group_by(Delivery.status))
+    counts = {DeliveryStatus(status).value: n for status, n in rows}
+    return Impact(recipients=count_recipients(session, ids), held=counts.get("held", 0),
+                  pending=counts.get("pending", 0))
+
+
+def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
+    """Who holds a copy of any version: one row per contact.
+
+    Suppressed addresses are left out, whatever the reason: a hard bounce cannot be reached,
+    and a complaint or "unsubscribe from all" is a promise never to mail again. Someone who
+    only left the list since still hears: a notice about a text they hold is operational,
+    not marketing (a "do not publish" above all).
+    """
+    trusted = func.max(case((Delivery.trusted, 1), else_=0))
+    suppressed = exists().where(Suppression.email == Delivery.email)
+    return (
+        _received(select(Delivery.contact_id, func.min(Delivery.email).label("email"),
+                         trusted.label("trusted"), func.min(Delivery.list_id).label("list_id")),
+                  release_ids)
+        .where(~suppressed)
+        .group_by(Delivery.contact_id)
+    )
+
+
+def _received(stmt, release_ids: list[int]):  # type: ignore[no-untyped-def]
+    """Deliveries of the release text, sent or on their way."""
+    return (stmt.select_from(Delivery)
+            .join(Distribution, Distribution.id == Delivery.distribution_id)
+            .where(Distribution.release_id.in_(release_ids),
+                   Distribution.kind.in_(CARRIES_RELEASE), Delivery.status.in_(RECEIVED)))
+
+
+def count_recipients(session: Session, release_ids: list[int]) -> int:
+    sub = recipients_query(release_ids).subquery()
+    return session.execute(select(func.count()).select_from(sub)).scalar_one()
+
+
+def follow_up(session: Session, release: Release, kind: DistributionKind, note: str,
+              now: datetime) -> tuple[Distribution | None, int]:
+    """A distribution of `kind` to everyone who received the release's family, due now."""
+    ids = [r.id for r in family(session, release.id)]
+    sub = recipients_query(ids).subquery()
+    count = session.execute(select(func.count()).select_from(sub)).scalar_one()
+    if not count:
+        return None, 0
+    # The first distribution that reached anyone is the one the follow-up answers.
+    first = session.scalar(_received(select(func.min(Delivery.distribution_id)), ids))
+    parent = session.get_one(Distribution, first)
+    dist = Distribution(release_id=release.id, kind=kind, status=DS.SCHEDULED,
+                        list_names=list(parent.list_names), send_at=now, parent_id=parent.id,
+                        note=note, created_at=now)
+    session.add(dist)
+    session.flush()
+    source = select(literal(dist.id), sub.c.contact_id, sub.c.email, sub.c.trusted == 1,
+                    sub.c.list_id, literal(DeliveryStatus.PENDING.value), literal(0))
+    session.execute(insert(Delivery).from_select(
+        ["distribution_id", "contact_id", "email", "trusted", "list_id", "status", "attempts"],
+        source))
+    return dist, count
+
+
+def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed | None = None,
+                   lift: bool = False, withdraw: bool = False, now: datetime) -> ChangeReport:
+    """Move, lift or withdraw; held rows follow by themselves (the sweep reads the release)."""
+    if sum((until is not None, lift, withdraw)) != 1:
+        raise InvalidInput("give exactly one of --until, --lift or --withdraw")
+    versions = _lock(session, family(session, release_id))
+    current = versions[-1]
+    if current.status == ReleaseStatus.WITHDRAWN:
+        raise InvalidInput(f"release {release_id} was withdrawn; it cannot be changed again")
+    held = impact(session, release_id).held
+    if withdraw:
+        return _withdraw(session, release_id, versions, held, now)
+    if until is not None:
+        _check_move(session, current, until, now)
+        note = _moved_note(current, until)
+        kind, change, new_time, zone = DK.NOTICE_MOVED, "moved", until.utc, until.zone
+    else:
+        if lifted(current.embargo_until, now):
+            raise InvalidInput(f"release {release_id} is not under embargo")
+        note, kind, change = _lifted_note(current, now), DK.NOTICE_LIFTED, "lifted"
+        new_time, zone = now, current.embargo_zone
+    for version in versions:
+        version.embargo_until, version.embargo_zone = new_time, zone
+    session.flush()
+    notice, notified = follow_up(session, current, kind, note, now)
+    released = _holding(session, versions) if lift else ()
+    return ChangeReport(release_id, change, new_time, zone, note,
+                        notice.id if notice else None, notified, held, released_from=released)
+
+
+def _lock(session: Session, versions: list[Release]) -> list[Release]:
+    """Two officers changing one release at once: the second waits, then sees the first."""
+    ids = [r.id for r in versions]
+    stmt = select(Release).where(Release.id.in_(ids)).order_by(Release.id)
+    return list(session.scalars(stmt.with_for_update().execution_options(populate_existing=True)))
+
+
+def _check_move(session: Session, release: Release, until: times.WhenParsed,
+                now: datetime) -> None:
+    shown = times.format_in_zone(until.utc, until.zone)
+    if until.utc <= now:
+        raise InvalidInput(f"the new embargo {shown} is in the past; pick a time to come")
+    if release.embargo_until == until.utc:
+        raise InvalidInput(f"release {release.id} is already embargoed until {shown}")
+    # Once the public may have it, an embargo cannot be put back.
+    ids = [r.id for r in family(session, release.id)]
+    went_out = session.scalar(_received(select(func.count()), ids))
+    if lifted(release.embargo_until, now) and went_out:
+        raise InvalidInput(f"release {release.id} is no longer under embargo and copies went "
+                           "out; an embargo cannot be put back on it")
+
+
+# Notes add the facts to what the notice templates already say ("EMBARGO MOVED: ...",
+# "DO NOT PUBLISH: ..."); they are also what `status` and --json show an operator.
+def _moved_note(release: Release, until: times.WhenParsed) -> str:
+    note = f"The embargo has moved to {_moment(until.utc, until.zone)}."
+    if release.embargo_until is not None:
+        note += f" It was {_moment(release.embargo_until, _zone(release))}."
+    return note
+
+
+def _lifted_note(release: Release, now: datetime) -> str:
+    assert release.embargo_until is not None
+    return (f"Lifted at {_moment(now, _zone(release))}, ahead of the planned "
+            f"{_moment(release.embargo_until, _zone(release))}: you may publish now.")
+
+
+def _withdrawn_note(release: Release, now: datetime) -> str:
+    return (f"Withdrawn at {_moment(now, _zone(release))}. Do not publish it, in whole or in "
+            "part, and delete any copy you hold.")
+
+
+def _zone(release: Release) -> str:
+    return release.embargo_zone or "UTC"
+
+
+def _moment(utc: datetime, zone: str) -> str:
+    """ "10:00 CEST, 17 April 2025 (08:00 UTC)", as the embargo marks write it."""
+    return times.embargo_line(utc, zone).removeprefix("STRICTLY EMBARGOED UNTIL ")
+
+
+def _holding(session: Session, versions: list[Release]) -> tuple[int, ...]:
+    stmt = (select(Delivery.distribution_id).distinct()
+            .join(Distribution, Distribution.id == Delivery.distribution_id)
+            .where(Distribution.release_id.in_([r.id for r in versions]),
+                   Delivery.status == DeliveryStatus.HELD.value))
+    return tuple(sorted(session.scalars(stmt)))
+
+
+def _withdraw(session: Session, release_id: int, versions: list[Release], held: int,
+              now: datetime) -> ChangeReport:
+    """Nothing more of the release leaves; those who hold it are told not to publish."""
+    ids = [r.id for r in versions]
+    cancelled = session.execute(
+        update(Delivery)
+        .where(Delivery.status.in_(NOT_YET_SENT),
+               Delivery.distribution_id.in_(
+                   select(Distribution.id).where(Distribution.release_id.in_(ids))))
+        .values(status=DeliveryStatus.CANCELLED.value)
+        .execution_options(synchronize_session=False)).rowcount
+    # Paused and sending ones too: a paused send resumed later would deliver the release.
+    stopped = session.execute(
+        update(Distribution)
+        .where(Distribution.release_id.in_(ids), Distribution.status.in_(UNFINISHED))
+        .values(status=DS.CANCELLED.value, finished_at=now)
+        .returning(Distribution.id)
+        .execution_options(synchronize_session=False)).scalars().all()
+    for version in versions:
+        version.status, version.withdrawn_at = ReleaseStatus.WITHDRAWN, now
+    session.flush()
+    current = versions[-1]
+    note = _withdrawn_note(current, now)
+    notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, note, now)
+    return ChangeReport(release_id, "withdrawn", current.embargo_until, current.embargo_zone,
+                        note, notice.id if notice else None, notified, held,
+                        cancelled_deliveries=cancelled,
+                        cancelled_distributions=tuple(sorted(stopped)))

@@ -1,0 +1,134 @@
+"""Claiming deliveries for a batch, and handing claims back.
+
+The database is the queue: a claim is a conditional UPDATE whose returned rows are
+the batch. PostgreSQL skips rows another worker has locked; SQLite serialises writers,
+so its single UPDATE is atomic on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from distribution.store.db import by_primary_key, one_of
+from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
+
+PENDING = DeliveryStatus.PENDING.value
+SENDING = DeliveryStatus.SENDING.value
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    contact_id: int
+    email: str
+    trusted: bool
+    list_id: int | None
+    attempts: int
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        Delivery.status == PENDING,
+        or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+    )
+
+
+def claim(session: Session, distribution_id: int, limit: int, worker: str,
+          now: datetime) -> list[Claimed]:
+    """Take up to `limit` due deliveries of a distribution that is sending."""
+    pick = (
+        select(Delivery.id)
+        .where(Delivery.distribution_id == distribution_id, _due(now))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    picked = pick.scalar_subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # Materialised, so the LIMIT holds: as a plain IN (subquery) the planner may rescan
+        # it once per row (a nested-loop semi-join), each rescan skipping the rows the
+        # last one locked, and the UPDATE then claims every pending row.
+        cte = pick.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        picked = select(cte.c.id).scalar_subquery()
+    active = exists().where(Distribution.id == distribution_id,
+                            Distribution.status == DistributionStatus.SENDING.value)
+    stmt = (
+        update(Delivery)
+        .where(Delivery.id.in_(picked), Delivery.status == PENDING, active)
+        .values(status=SENDING, claimed_at=now, claimed_by=worker,
+                attempts=Delivery.attempts + 1)
+        .returning(Delivery.id, Delivery.contact_id, Delivery.email, Delivery.trusted,
+                   Delivery.list_id, Delivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.connection().execute(stmt).all()  # Core: no ORM objects to load
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryStatus.PENDING,
+            *, owner: str, not_before: datetime | None = None) -> int:
+    """Give claimed rows back without counting the attempt (nothing was sent)."""
+    if not ids:
+        return 0
+    by_primary_key(session)
+    stmt = (
+        update(Delivery)
+        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+               Delivery.claimed_by == owner)
+        .values(status=status.value, claimed_at=None, claimed_by=None,
+                attempts=Delivery.attempts - 1, next_attempt_at=not_before)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount
+
+
+def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[int]:
+    """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper.
+
+    Returns the ids still claimed by `owner`: the others were reaped and may be another
+    worker's by now.
+    """
+    if not ids:
+        return set()
+    by_primary_key(session)
+    stmt = (
+        update(Delivery)
+        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+               Delivery.claimed_by == owner)
+        .values(claimed_at=now)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def in_flight(session: Session, distribution_id: int) -> bool:
+    """Whether any batch holds claims on the distribution."""
+    found = session.scalar(select(Delivery.id).where(
+        Delivery.distribution_id == distribution_id, Delivery.status == SENDING).limit(1))
+    return found is not None
+
+
+def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
+    """Claims older than the timeout belong to a dead worker: make them pending again.
+
+    The attempt stays counted: the message may have left before the worker died.
+    """
+    # By distribution: the rows of those not done are found through the claim index,
+    # however large the table (a finished distribution has no claims left). Their ids as
+    # values, so that the planner knows how few they are, statistics or not.
+    unfinished = session.scalars(select(Distribution.id).where(
+        Distribution.status != DistributionStatus.DONE.value)).all()
+    if not unfinished:
+        return 0
+    stmt = (
+        update(Delivery)
+        .where(Delivery.distribution_id.in_(unfinished), Delivery.status == SENDING,
+               Delivery.claimed_at < now - timedelta(seconds=timeout_seconds))
+        .values(status=PENDING, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(stmt).rowcount

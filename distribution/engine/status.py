@@ -1,0 +1,68 @@
+"""What an operator asks: how far a distribution has got, and why it stopped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from distribution.engine.lifecycle import get_distribution
+from distribution.errors import NotFound
+from distribution.store.models import Delivery, DeliveryStatus, Distribution
+
+
+def latest_distribution_id(session: Session) -> int:
+    found = session.scalar(select(func.max(Distribution.id)))
+    if found is None:
+        raise NotFound("no distributions yet; send a release with `pressroom send`")
+    return found
+
+
+def counts(session: Session, distribution_id: int) -> dict[str, int]:
+    rows = session.execute(
+        select(Delivery.status, func.count())
+        .where(Delivery.distribution_id == distribution_id)
+        .group_by(Delivery.status))
+    by_status = {DeliveryStatus(s).value: n for s, n in rows}
+    return {
+        "total": sum(by_status.values()),
+        "sent": by_status.get("sent", 0),
+        "failed": by_status.get("failed", 0),
+        # Claimed rows are on their way: for an operator they are still pending.
+        "pending": by_status.get("pending", 0) + by_status.get("sending", 0),
+        "held": by_status.get("held", 0),
+        "cancelled": by_status.get("cancelled", 0),
+    }
+
+
+def describe(session: Session, distribution_id: int) -> dict[str, Any]:
+    dist = get_distribution(session, distribution_id)
+    release = dist.release
+    return {
+        "id": dist.id,
+        "release_id": release.id,
+        "headline": release.headline,
+        "kind": dist.kind.value,
+        "status": dist.status.value,
+        "lists": dist.list_names,
+        "send_at": _iso(dist.send_at),
+        "started_at": _iso(dist.started_at),
+        "finished_at": _iso(dist.finished_at),
+        "embargo_until": _iso(release.embargo_until),
+        "embargo_zone": release.embargo_zone,
+        "paused_reason": dist.paused_reason,
+        "waiting_reason": dist.waiting_reason,
+        "waiting_since": _iso(dist.waiting_since),
+        **counts(session, distribution_id),
+    }
+
+
+def all_distributions(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+    ids = session.scalars(select(Distribution.id).order_by(Distribution.id.desc()).limit(limit))
+    return [describe(session, i) for i in ids]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,36 @@
+"""`send --test-to`: one copy, exactly as a trusted recipient would get it, to one address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+from config import Settings
+from distribution import embargo
+from distribution.errors import InvalidInput
+from distribution.mail import tokens
+from distribution.mail.render import Recipient, load_templates, prepare
+from distribution.store.models import Release
+from distribution.transport import Envelope, Outcome, open_transport
+
+
+def send_test_copy(settings: Settings, release: Release, address: str,
+                   now: datetime) -> Outcome:
+    try:
+        email = validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
+    prepared = prepare(release, settings, load_templates(settings),
+                       marked=embargo.marked(release.embargo_until, now), kind="test")
+    # Contact and list 0 name nobody: the footer links work as pages but change nothing.
+    recipient = Recipient(
+        email=email, name=None, timezone=None,
+        message_id=f"<pressroom.test.{release.id}.{int(now.timestamp())}@{settings.sender_domain}>",
+        unsubscribe_url=tokens.unsubscribe_url(settings, 0, 0),
+        preferences_url=tokens.preferences_url(settings, 0),
+        unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),
+    )
+    with open_transport(settings.smtp_url, settings.outbox) as transport:
+        return transport.send([Envelope(settings.envelope_sender, email,
+                                        prepared.personalise(recipient, date=now))])[0]

@@ -1,0 +1,97 @@
+"""Everything a message says except who it is for: the templates' context and fixed headers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jinja2
+
+from config import Settings
+from distribution.mail import headers as h
+from distribution.mail.templates import inline_css
+from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
+from distribution.store.models import Release
+from distribution.times import TimeError, embargo_line
+
+RELEASE_KINDS = frozenset({"release", "test"})
+NOTICE_KINDS = frozenset({"notice_moved", "notice_lifted", "notice_withdrawn", "correction"})
+# A lifted or withdrawn notice never carries an embargo line: it would contradict it.
+UNMARKED_KINDS = frozenset({"notice_lifted", "notice_withdrawn"})
+
+
+@dataclass(frozen=True)
+class Draft:
+    templates: jinja2.Environment
+    family: str  # "release" or "notice": release.*.j2 or notice.*.j2
+    context: Mapping[str, Any]
+    headers: Mapping[str, object]  # every header that is the same for all recipients
+    embargo: tuple[datetime, str] | None  # (lift in UTC, zone it was given in) when marked
+
+    def embargo_line(self, recipient_zone: str | None) -> str | None:
+        if self.embargo is None:
+            return None
+        utc, zone = self.embargo
+        if recipient_zone and recipient_zone != zone:
+            try:
+                return embargo_line(utc, zone, recipient_zone)
+            except TimeError:
+                pass  # a zone we cannot read on a contact: show the release's own line
+        return embargo_line(utc, zone)
+
+    def render(self, embargo: str | None, links: Mapping[str, str]) -> tuple[str, str, str]:
+        """Subject, plain text and HTML (CSS inlined) for one embargo line and link set."""
+        context = {**self.context, **links, "embargo_line": embargo}
+        subject = h.clean_header_value(self._template("subject").render(context))
+        text = self._template("txt").render(context)
+        html = inline_css(self._template("html").render({**context, "subject": subject}))
+        return subject, text, html
+
+    def _template(self, part: str) -> jinja2.Template:
+        return self.templates.get_template(f"{self.family}.{part}.j2")
+
+
+def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
+              marked: bool, list_name: str | None, kind: str, note: str | None) -> Draft:
+    if kind not in RELEASE_KINDS | NOTICE_KINDS:
+        raise ValueError(f"unknown message kind {kind!r}")
+    view = release_view(release, settings)
+    context = {
+        "kind": kind,
+        "release": view,
+        "org": organisation(settings),
+        "note": parse_blocks(note),
+        "list_name": list_name,
+    }
+    return Draft(
+        templates=templates,
+        family="release" if kind in RELEASE_KINDS else "notice",
+        context=context,
+        headers=_fixed_headers(view, settings, list_name),
+        embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
+    )
+
+
+def _embargo(release: Release, marked: bool) -> tuple[datetime, str] | None:
+    # Marking needs a lift time: a release without one is never called embargoed.
+    if not marked or release.embargo_until is None:
+        return None
+    return release.embargo_until, release.embargo_zone or "UTC"
+
+
+def _fixed_headers(view: ReleaseView, settings: Settings,
+                   list_name: str | None) -> dict[str, object]:
+    fixed: dict[str, object] = {
+        "From": h.clean_header_value(settings.from_addr),
+        "Reply-To": view.reply_to,
+        "MIME-Version": "1.0",
+        "Content-Language": h.clean_header_value(view.language),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "bulk",
+    }
+    if list_name:
+        domain = settings.list_id_domain or settings.sender_domain
+        fixed["List-Id"] = h.list_id(f"{settings.org_name} – {list_name}", list_name, domain)
+    return fixed

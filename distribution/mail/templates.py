@@ -1,0 +1,87 @@
+"""The email templates: where they are found, the filters they use, CSS inlining.
+
+A site's own folder (settings.templates_dir) is searched first, so it may override any
+template; the shipped ones (package `templates.email`) come next.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import css_inline
+import jinja2
+from markupsafe import Markup, escape
+
+from config import ConfigError, Settings
+from distribution.mail.view import Block
+
+TEXT_WIDTH = 72
+_URL = re.compile(r"https?://[^\s<>\"]+")
+_TRAILING = ".,;:!?'\"’”"
+# No remote stylesheets: rendering is pure, it never touches the network.
+_INLINER = css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False)
+
+
+def load_templates(settings: Settings) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if settings.templates_dir:
+        folder = Path(settings.templates_dir).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"templates_dir {folder} is not a folder")
+        loaders.append(jinja2.FileSystemLoader(folder))
+    loaders.append(jinja2.PackageLoader("templates", "email"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
+                                            default_for_string=False),
+        undefined=jinja2.StrictUndefined,  # a typo in a site's template fails loudly
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink)
+    return env
+
+
+def inline_css(html: str) -> str:
+    """Move the <style> rules into style attributes: many clients drop <style>."""
+    return _INLINER.inline(html)
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
+    """Plain-text wrapping that never breaks a URL or a hyphenated word."""
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def text_block(block: Block, width: int = TEXT_WIDTH) -> str:
+    """A paragraph (with the dateline before it) or a bullet list, wrapped."""
+    if block.kind == "ul":
+        return "\n".join(
+            textwrap.fill(item, width=width, initial_indent="- ", subsequent_indent="  ",
+                          break_long_words=False, break_on_hyphens=False)
+            for item in block.items)
+    text = f"{block.lead} – {block.text}" if block.lead else block.text
+    return wrap(text.strip(), width)
+
+
+def autolink(text: str) -> Markup:
+    """Escaped text with its http(s) URLs as links."""
+    out: list[str] = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = _trim_url(match.group())
+        out.append(escape(text[position:match.start()]))
+        out.append(Markup('<a href="{0}">{0}</a>').format(url))
+        position = match.start() + len(url)
+    out.append(escape(text[position:]))
+    return Markup("").join(out)
+
+
+def _trim_url(url: str) -> str:
+    """Drop sentence punctuation after a URL, and a ")" that closes the sentence's "("."""
+    while url and (url[-1] in _TRAILING or (url[-1] == ")" and url.count("(") < url.count(")"))):
+        url = url[:-1]
+    return url

@@ -1,0 +1,124 @@
+"""Releases in the store: adding a parsed release, finding it, describing it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config import Settings
+from distribution import times
+from distribution.errors import InvalidInput
+from distribution.releases.endmatter import DEFAULT_END_MARKER
+from distribution.releases.media_contacts import MediaContact, parse_contact_spec
+from distribution.releases.parse import ParsedRelease
+from distribution.store.models import Delivery, DeliveryStatus, Distribution, Release
+
+LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
+
+
+def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
+                    now: datetime) -> times.WhenParsed | None:
+    """Read an embargo time; refuse one that has already passed."""
+    if not text:
+        return None
+    zone = settings.timezone or None
+    parser = times.parse_embargo_text if from_file else times.parse_when
+    when = parser(text, zone) if from_file else parser(text, zone, now=now)
+    if when.utc <= now:
+        raise InvalidInput(f"the embargo {times.format_in_zone(when.utc, when.zone)} is in the "
+                           "past; a release cannot be embargoed to a time that has passed")
+    return when
+
+
+def checked_language(code: str | None) -> str | None:
+    """A language tag such as 'en', 'fr' or 'pt-BR' (it ends up in Content-Language)."""
+    if code is not None and not LANGUAGE.fullmatch(code):
+        raise InvalidInput(f"--language {code!r} is not a language code such as 'en' or 'pt-BR'")
+    return code
+
+
+def contacts_from_flags(specs: tuple[str, ...]) -> list[MediaContact]:
+    found = []
+    for spec in specs:
+        try:
+            found.append(parse_contact_spec(spec))
+        except ValueError as exc:
+            raise InvalidInput(f"--contact {spec!r}: {exc}") from None
+    return found
+
+
+def add_release(session: Session, parsed: ParsedRelease, *, embargo: times.WhenParsed | None,
+                language: str | None, contacts: list[MediaContact], source_name: str | None,
+                now: datetime) -> Release:
+    """Store a parsed release as a draft; flags (embargo, language, contacts) win."""
+    release = Release(
+        headline=parsed.headline,
+        subheadline=parsed.subheadline,
+        language=language or parsed.language or "en",
+        dateline_place=parsed.dateline_place,
+        dateline_date=parsed.dateline_date,
+        dateline_text=parsed.dateline_text,
+        body=parsed.body,
+        end_marker=parsed.end_marker or DEFAULT_END_MARKER,
+        media_contacts=[asdict(c) for c in (contacts or parsed.media_contacts)],
+        boilerplate_heading=parsed.boilerplate_heading,
+        boilerplate=parsed.boilerplate,
+        embargo_until=embargo.utc if embargo else None,
+        embargo_zone=embargo.zone if embargo else None,
+        source_name=source_name,
+        created_at=now,
+    )
+    session.add(release)
+    session.flush()
+    return release
+
+
+def all_releases(session: Session) -> list[Release]:
+    return list(session.scalars(select(Release).order_by(Release.id)))
+
+
+def held_count(session: Session, release_id: int) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(
+        select(func.count()).select_from(Delivery)
+        .join(Distribution, Distribution.id == Delivery.distribution_id)
+        .where(Distribution.release_id == release_id,
+               Delivery.status == DeliveryStatus.HELD.value)) or 0
+
+
+def describe(release: Release, settings: Settings) -> dict[str, Any]:
+    """The fields a user or a script reads about a release."""
+    embargo = release.embargo_until
+    shown_zone = settings.timezone or release.embargo_zone or "UTC"
+    return {
+        "id": release.id,
+        "headline": release.headline,
+        "subheadline": release.subheadline,
+        "language": release.language,
+        "dateline_place": release.dateline_place,
+        "dateline_date": release.dateline_date.isoformat() if release.dateline_date else None,
+        "dateline_text": release.dateline_text,
+        "embargo_until": _in_zone(embargo, release.embargo_zone) if embargo else None,
+        "embargo_zone": release.embargo_zone,
+        "embargo_display": (f"{times.format_in_zone(embargo, shown_zone)} "
+                            f"({times.format_in_zone(embargo, 'UTC')})") if embargo else None,
+        "end_marker": release.end_marker,
+        "media_contacts": release.media_contacts,
+        "boilerplate_heading": release.boilerplate_heading,
+        "boilerplate": release.boilerplate,
+        "body": release.body,
+        "status": release.status.value,
+        "created_at": release.created_at.isoformat(),
+        "first_sent_at": release.first_sent_at.isoformat() if release.first_sent_at else None,
+    }
+
+
+def _in_zone(utc: datetime, zone: str | None) -> str:
+    """ISO 8601 with the offset of the zone the embargo was given in (any form times reads)."""
+    return times.to_zone(utc, zone).isoformat() if zone else utc.isoformat()

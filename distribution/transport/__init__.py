@@ -1,0 +1,84 @@
+"""The transport seam: how rendered messages leave Pressroom.
+
+Dispatch hands a transport a batch of envelopes and gets back one Outcome per envelope, in
+order. Two implementations: SMTP (`distribution.transport.smtp`) and an outbox folder of .eml files
+(`distribution.transport.outbox`). A transport is used as a context manager: entering opens the
+connection (one per batch), leaving closes it.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class OutcomeKind(enum.StrEnum):
+    SENT = "sent"
+    TEMPORARY = "temporary"  # 4xx or a broken connection: retry later
+    PERMANENT = "permanent"  # 5xx: the address is bad: fail and suppress it
+    REFUSED = "refused"  # 5xx by policy or for the content: fail this copy, keep the address
+    SENDER_REJECTED = "sender_rejected"  # 5xx on MAIL FROM: pause, do not blame recipients
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: OutcomeKind
+    code: int | None  # SMTP reply code; None for the outbox or a broken connection
+    text: str  # the server's reply text, or the error: short, one line
+
+
+@dataclass(frozen=True)
+class Envelope:
+    sender: str  # MAIL FROM (the bounce address)
+    recipient: str  # RCPT TO
+    message: bytes  # the full RFC 5322 message, CRLF line endings
+    # The same message as SMTP's DATA carries it (dot-stuffed, ending in CRLF.CRLF), when
+    # the caller made it already: the SMTP transport then sends it as it is.
+    data_block: bytes | None = None
+
+
+class TransportError(Exception):
+    """No conversation with the server: leave the deliveries pending and say so.
+
+    `lasting` marks what waiting will not mend (the login refused, TLS failing): the
+    distribution pauses for an operator instead of retrying quietly.
+    """
+
+    def __init__(self, message: str, *, lasting: bool = False) -> None:
+        super().__init__(message)
+        self.lasting = lasting
+
+
+class Transport(Protocol):
+    def __enter__(self) -> Transport: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+        """Send each envelope; one Outcome per envelope, in the same order."""
+        ...
+
+
+def open_transport(smtp_url: str | None, outbox: str | os.PathLike[str]) -> Transport:
+    """The SMTP transport when a URL is configured, else the outbox folder.
+
+    Raises ValueError for a malformed URL. Nothing is connected until the transport is
+    entered.
+    """
+    # Imported here: both modules import the types above.
+    if smtp_url:
+        from distribution.transport.smtp import SmtpTransport
+
+        return SmtpTransport(smtp_url)
+    from distribution.transport.outbox import OutboxTransport
+
+    return OutboxTransport(outbox)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Collapse a reply or error message to one short line for Outcome.text."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

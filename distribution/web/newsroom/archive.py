@@ -1,0 +1,98 @@
+"""The public newsroom: `/releases` (newest first) and `/releases/{id}`.
+
+Both read through visibility.public_view: an embargoed or unsent release answers exactly
+like a missing one (404), and a withdrawn one shows a notice without its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from config import Settings
+from distribution import times
+from distribution.mail.view import ReleaseView, release_view
+from distribution.web.context import Web, web
+from distribution.web.newsroom.visibility import PublicRelease, public_release, public_releases
+
+PAGE_SIZE = 30
+MAX_ID = 2**31 - 1  # larger ids cannot exist; do not hand them to the database
+
+
+@dataclass(frozen=True)
+class ReleasePage:
+    """One release as the newsroom shows it; a withdrawn one keeps only headline and date."""
+
+    id: int
+    headline: str
+    published: str
+    withdrawn: bool
+    view: ReleaseView | None  # the same view model the emails render; None when withdrawn
+
+
+def local_date(settings: Settings, moment: datetime) -> str:
+    """"16 April 2025" in the office's zone (UTC when none is configured)."""
+    return times.date_text(times.to_zone(moment, settings.timezone or "UTC"))
+
+
+def release_page(settings: Settings, public: PublicRelease) -> ReleasePage:
+    release = public.release
+    return ReleasePage(
+        id=release.id, headline=release.headline,
+        published=local_date(settings, public.published_at), withdrawn=public.withdrawn,
+        view=None if public.withdrawn else release_view(release, settings),
+    )
+
+
+def _listing(w: Web) -> list[ReleasePage]:
+    with w.sessions() as session:
+        return [release_page(w.settings, v) for v in public_releases(session, w.clock())]
+
+
+def _one(w: Web, release_id: int) -> ReleasePage | None:
+    with w.sessions() as session:
+        view = public_release(session, release_id, w.clock())
+        return None if view is None else release_page(w.settings, view)
+
+
+async def index(request: Request) -> Response:
+    w = web(request)
+    number = request.query_params.get("page", "1")
+    page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 0
+    if not page:
+        raise HTTPException(404)
+    releases = await run_in_threadpool(_listing, w)
+    shown = releases[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    if page > 1 and not shown:
+        raise HTTPException(404)
+    return w.page("releases.html.j2", {
+        "releases": shown, "page": page,
+        "newer": page - 1 if page > 1 else None,
+        "older": page + 1 if len(releases) > page * PAGE_SIZE else None,
+    }, public=True)
+
+
+async def show(request: Request) -> Response:
+    w = web(request)
+    release_id = request.path_params["release_id"]
+    page = await run_in_threadpool(_one, w, release_id) if release_id <= MAX_ID else None
+    if page is None:
+        raise HTTPException(404)  # hidden and missing look the same
+    # 410 Gone: a withdrawn release is permanently no longer available (search engines drop it).
+    return w.page("release.html.j2", {"release": page}, status=410 if page.withdrawn else 200,
+                  public=True)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/releases", status_code=302)
+
+
+routes = [Route("/", home, methods=["GET"]),
+          Route("/releases", index, methods=["GET"]),
+          Route("/releases/{release_id:int}", show, methods=["GET"])]

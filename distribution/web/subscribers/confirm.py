@@ -1,0 +1,107 @@
+"""`/confirm/{token}`: the double opt-in link of the confirmation email.
+
+Mail scanners open links, so GET only shows a "Confirm" button; the POST it sends confirms,
+once, and records the consent (time and address of the confirming request; the form and
+wording were recorded at sign-up). The token expires, and a used one says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from distribution.audience import membership
+from distribution.audience.membership import Confirmed
+from distribution.mail import tokens
+from distribution.store.models import MailingList, Subscription, SubscriptionStatus
+from distribution.web.context import Web, bad_link, web
+from distribution.web.security import client_ip
+from distribution.web.subscribers.forms import read_form
+
+# Status and message of each outcome other than a first confirmation.
+_REFUSALS: dict[Confirmed, tuple[int, str, str]] = {
+    Confirmed.ALREADY: (200, "Already confirmed",
+                        "This subscription was already confirmed. Nothing more to do."),
+    Confirmed.USED_UP: (410, "Link already used",
+                        "This confirmation link has already been used. To subscribe again, "
+                        "please use the sign-up form."),
+    Confirmed.BLOCKED: (409, "We cannot send to this address",
+                        "Mail to this address has been stopped (for example after a bounce). "
+                        "Please contact the press office."),
+    Confirmed.GONE: (410, "Request no longer exists",
+                     "This subscription request no longer exists. Please sign up again."),
+}
+
+
+@dataclass(frozen=True)
+class SignupState:
+    contact_id: int
+    list_id: int
+    list_name: str | None
+    state: Confirmed | None  # None: pending, waiting for the button
+
+
+def _ids(request: Request) -> tuple[int, int]:
+    w = web(request)
+    try:
+        return tokens.read_confirm_token(w.settings, request.path_params["token"],
+                                         w.confirm_max_age_seconds, now=w.clock())
+    except tokens.ExpiredToken:
+        raise HTTPException(410, "This confirmation link has expired. Please sign up "
+                                 "again to receive a new one.") from None
+    except tokens.BadToken:
+        raise bad_link() from None
+
+
+def _load(w: Web, contact_id: int, list_id: int) -> SignupState:
+    with w.sessions() as session:
+        mailing_list = session.get(MailingList, list_id)
+        sub = session.get(Subscription, (contact_id, list_id))
+        state = {None: Confirmed.GONE,
+                 SubscriptionStatus.SUBSCRIBED: Confirmed.ALREADY,
+                 SubscriptionStatus.UNSUBSCRIBED: Confirmed.USED_UP,
+                 }.get(sub.status if sub else None)
+        return SignupState(contact_id, list_id, mailing_list.name if mailing_list else None, state)
+
+
+def _confirm(w: Web, contact_id: int, list_id: int, ip: str) -> Confirmed:
+    with w.sessions() as session, session.begin():
+        return membership.confirm(session, contact_id, list_id, ip, w.clock())
+
+
+def _refusal(w: Web, state: Confirmed) -> Response:
+    status, title, message = _REFUSALS[state]
+    return w.page("error.html.j2", {"title": title, "message": message}, status=status)
+
+
+async def show(request: Request) -> Response:
+    w = web(request)
+    pending = await run_in_threadpool(_load, w, *_ids(request))
+    if pending.state is not None:
+        return _refusal(w, pending.state)
+    return w.form_page(request, "confirm.html.j2",
+                       {"list_name": pending.list_name, "action": request.url.path})
+
+
+async def submit(request: Request) -> Response:
+    w = web(request)
+    contact_id, list_id = _ids(request)
+    form = await read_form(request)
+    w.check_csrf(request, form)
+    state = await run_in_threadpool(_confirm, w, contact_id, list_id, client_ip(request))
+    if state is not Confirmed.NOW:
+        return _refusal(w, state)
+    list_name = (await run_in_threadpool(_load, w, contact_id, list_id)).list_name
+    return w.page("confirmed.html.j2", {
+        "list_name": list_name,
+        "preferences_path": "/preferences/" + tokens.preferences_token(w.settings, contact_id),
+    })
+
+
+routes = [Route("/confirm/{token}", show, methods=["GET"]),
+          Route("/confirm/{token}", submit, methods=["POST"])]

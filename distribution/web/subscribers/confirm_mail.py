@@ -1,0 +1,59 @@
+"""The double opt-in email: built with the email package, sent through the transport seam."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+from config import Settings
+from distribution.mail import tokens
+from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
+from distribution.web.pages import Pages
+from distribution.web.subscribers.forms import consent_text
+
+log = logging.getLogger("pressroom.web")
+
+
+def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str,
+                       confirm_url: str, now: datetime, max_age_days: int) -> bytes:
+    """A multipart/alternative message (text, then HTML) asking to confirm a sign-up."""
+    context = {"list_name": list_name, "confirm_url": confirm_url, "days": max_age_days,
+               "consent": consent_text(settings.org_name, list_name)}
+    message = EmailMessage(policy=SMTP)  # CRLF line endings, as transports expect
+    message["From"] = settings.from_addr
+    message["To"] = to
+    message["Subject"] = _one_line(f"Please confirm your subscription: {list_name}")
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid("confirm", domain=settings.sender_domain)
+    # Tells autoresponders not to answer, and mail providers that no person sent it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(pages.text("confirm_email.txt.j2", context))
+    message.add_alternative(pages.text("confirm_email.html.j2", context), subtype="html")
+    return message.as_bytes()
+
+
+def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,
+                      contact_id: int, list_id: int, now: datetime, max_age_days: int) -> bool:
+    """Send it now; False when the transport could not take it (the visitor may retry)."""
+    url = tokens.confirm_url(settings, contact_id, list_id)
+    data = confirmation_email(settings, pages, to, list_name, url, now, max_age_days)
+    try:
+        with open_transport(settings.smtp_url or None, settings.outbox) as transport:
+            outcome = transport.send([Envelope(settings.envelope_sender, to, data)])[0]
+    except TransportError as exc:
+        log.warning("confirmation email for contact %d not sent: %s", contact_id,
+                    type(exc).__name__)
+        return False
+    if outcome.kind is not OutcomeKind.SENT:
+        # Reply texts can quote the address: log the contact id and the code only.
+        log.warning("confirmation email for contact %d not sent: %s %s", contact_id,
+                    outcome.kind.value, outcome.code or "")
+        return False
+    return True
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

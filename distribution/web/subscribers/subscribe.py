@@ -1,0 +1,124 @@
+"""`/subscribe/{list_name}`: the public sign-up form of an open list (double opt-in).
+
+A valid sign-up always gets the same answer, "check your inbox", whether the address is
+new, pending, subscribed or suppressed, so the form cannot be used to learn who is on a
+list. The form is CSRF protected and rate limited per client address, and an address gets
+at most one confirmation email per ten minutes, whoever submits it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from distribution.audience import membership
+from distribution.store.models import MailingList
+from distribution.web.context import Web, web
+from distribution.web.security import client_ip
+from distribution.web.subscribers.confirm_mail import send_confirmation
+from distribution.web.subscribers.forms import (
+    CONSENT_VERSION,
+    LANGUAGES,
+    Signup,
+    consent_text,
+    read_form,
+    read_signup,
+)
+
+
+@dataclass(frozen=True)
+class OpenList:
+    id: int
+    name: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    contact_id: int
+    send: bool  # False: suppressed for good, or emailed minutes ago (the page is the same)
+
+
+def _open_list(w: Web, name: str) -> OpenList:
+    with w.sessions() as session:
+        found = session.scalar(select(MailingList).where(
+            MailingList.name == name, MailingList.open_signup.is_(True)))
+        if found is None:
+            raise HTTPException(404)  # a closed list looks exactly like a missing one
+        return OpenList(found.id, found.name, found.description)
+
+
+def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
+    with w.sessions() as session, session.begin():
+        contact = membership.contact_for_signup(session, signup.email, signup.name,
+                                                signup.language)
+        mailing_list = session.get_one(MailingList, open_list.id)
+        send = membership.request_subscription(
+            session, contact, mailing_list, form=f"web:/subscribe/{open_list.name}",
+            wording=CONSENT_VERSION, now=w.clock())
+        return Pending(contact.id, send)
+
+
+def _context(w: Web, open_list: OpenList, values: dict[str, str] | None = None,
+             errors: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"list": open_list, "languages": LANGUAGES, "values": values or {},
+            "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.name),
+            "action": "/subscribe/" + quote(open_list.name, safe="")}
+
+
+async def show(request: Request) -> Response:
+    w = web(request)
+    open_list = await run_in_threadpool(_open_list, w, request.path_params["list_name"])
+    return w.form_page(request, "subscribe.html.j2", _context(w, open_list))
+
+
+async def submit(request: Request) -> Response:
+    w = web(request)
+    open_list = await run_in_threadpool(_open_list, w, request.path_params["list_name"])
+    ip = client_ip(request)
+    if not w.signup_limiter.allow(ip):
+        response = w.page("error.html.j2", {
+            "title": "Too many attempts",
+            "message": "Too many sign-ups from your network. Please wait a minute and try "
+                       "again."}, status=429)
+        response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
+        return response
+    form = await read_form(request)
+    w.check_csrf(request, form)
+    signup, errors = read_signup(form)
+    if signup is None:
+        values = {k: v for k in ("email", "name", "language")
+                  if isinstance(v := form.get(k), str)}
+        return w.form_page(request, "subscribe.html.j2",
+                           _context(w, open_list, values, errors), status=400)
+    pending = await run_in_threadpool(_record, w, open_list, signup)
+    if pending.send:
+        now = w.clock()
+        if not await run_in_threadpool(
+                send_confirmation, w.settings, w.pages, signup.email, open_list.name,
+                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400):
+            return w.page("error.html.j2", {
+                "title": "Please try again later",
+                "message": "We could not send the confirmation email just now. Please try "
+                           "again in a few minutes."}, status=503)
+        await run_in_threadpool(_sent, w, pending.contact_id, open_list.id, now)
+    # The same page whether or not an email went: it tells no one what the list holds.
+    return w.page("subscribe_sent.html.j2", {"list": open_list})
+
+
+def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:
+    with w.sessions() as session, session.begin():
+        membership.confirmation_sent(session, contact_id, list_id, now)
+
+
+routes = [Route("/subscribe/{list_name}", show, methods=["GET"]),
+          Route("/subscribe/{list_name}", submit, methods=["POST"])]

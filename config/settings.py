@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from distribution.mail.headers import parse_mailbox
+
 SECRET_FIELDS = {"secret_key", "old_secret_keys"}
 # TOML/env names that differ from the attribute name ("from" is a Python keyword).
 ALIASES = {"from": "from_addr"}
@@ -154,8 +156,10 @@ MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_s
 
 def _checked(settings: Settings) -> Settings:
     """Refuse settings that would send malformed mail or stall the engine."""
-    if "@" not in parseaddr(settings.from_addr)[1]:
-        raise ConfigError(f"setting 'from' must be 'Name <address>', not {settings.from_addr!r}")
+    try:
+        parse_mailbox(settings.from_addr)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'from' {exc}: {settings.from_addr!r}") from None
     for name, low in MINIMUMS.items():
         if getattr(settings, name) < low:
             raise ConfigError(f"setting {name!r} must be at least {low}")

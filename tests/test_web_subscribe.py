@@ -161,13 +161,26 @@ def test_the_answer_is_the_same_for_a_known_address(
     assert known.text == fresh.text
 
 
-def test_signing_up_does_not_overwrite_a_known_contacts_name(
-        web_client, sqlite_store, lists) -> None:
+def test_signing_up_writes_nothing_onto_a_known_contact_until_confirmed(
+        web_client, settings, sqlite_store, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.add(Contact(email="known@example.org", name=None))
+    _sign_up(web_client, email="known@example.org", name="Mallory <evil@x.example>")
+    contact = _contact(sqlite_store, "known@example.org")
+    assert contact is not None and contact.name is None and contact.language is None
+    _press_confirm(web_client, _confirm_path(settings))
+    contact = _contact(sqlite_store, "known@example.org")
+    assert contact.name == "Mallory <evil@x.example>" and contact.language == "fr"
+
+
+def test_signing_up_never_overwrites_a_known_contacts_name(
+        web_client, settings, sqlite_store, lists) -> None:
     with sqlite_store.Session.begin() as session:
         session.add(Contact(email="known@example.org", name="Jane Doe"))
     _sign_up(web_client, email="known@example.org", name="Mallory")
+    _press_confirm(web_client, _confirm_path(settings))
     contact = _contact(sqlite_store, "known@example.org")
-    assert contact is not None and contact.name == "Jane Doe" and contact.language == "fr"
+    assert contact is not None and contact.name == "Jane Doe"
 
 
 # --- confirming -----------------------------------------------------------------------------
@@ -265,6 +278,26 @@ def test_an_old_confirm_link_does_not_resubscribe_after_unsubscribing(
     with sqlite_store.Session() as session:
         assert subscription(session, contact.id, lists["open"]).status is \
             SubscriptionStatus.UNSUBSCRIBED
+
+
+def test_an_old_confirm_link_does_not_confirm_a_later_sign_up(
+        web_client, settings, sqlite_store, lists, clock, ticker) -> None:
+    _sign_up(web_client)
+    old_path = _confirm_path(settings)
+    _press_confirm(web_client, old_path)
+    contact = _contact(sqlite_store, "new@example.org")
+    web_client.post("/u/" + tokens.unsubscribe_token(settings, contact.id, lists["open"]),
+                    data={"List-Unsubscribe": "One-Click"})
+    clock.advance(minutes=11)
+    ticker.value += 120
+    _sign_up(web_client)  # someone signs the address up again: pending, a new email
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    for page in (web_client.get(old_path),
+                 web_client.post(old_path, data={"csrf_token": token})):
+        assert page.status_code == 410 and "newer confirmation email" in page.text
+    with sqlite_store.Session() as session:
+        assert subscription(session, contact.id, lists["open"]).status is \
+            SubscriptionStatus.PENDING
 
 
 # --- suppressed addresses -------------------------------------------------------------------

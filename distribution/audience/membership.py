@@ -37,6 +37,7 @@ class Confirmed(enum.Enum):
     USED_UP = "used_up"          # unsubscribed since: an old link does not re-subscribe
     BLOCKED = "blocked"          # suppressed for a reason the web does not lift
     GONE = "gone"                # the contact, list or request no longer exists
+    REPLACED = "replaced"        # a newer sign-up was mailed its own link since
 
 
 def find_contact(session: Session, email: str) -> Contact | None:
@@ -50,16 +51,14 @@ def find_contact(session: Session, email: str) -> Contact | None:
 
 def contact_for_signup(session: Session, email: str, name: str | None,
                        language: str | None) -> Contact:
-    """The contact for the address, created if new. An existing contact only gains the
-    name and language it lacks: anyone can type any address into the form."""
+    """The contact for the address, created if new. An existing contact is left as it is:
+    anyone can type any address into the form; what it offered is applied on confirmation
+    (`confirm`), by the mailbox's owner."""
     contact = find_contact(session, email)
     if contact is None:
         contact = Contact(email=email, name=name, language=language)
         session.add(contact)
         session.flush()
-        return contact
-    contact.name = contact.name or name
-    contact.language = contact.language or language
     return contact
 
 
@@ -96,9 +95,9 @@ def confirmation_sent(session: Session, contact_id: int, list_id: int, now: date
         sub.confirm_sent_at = now
 
 
-def confirm(session: Session, contact_id: int, list_id: int, ip: str,
-            now: datetime) -> Confirmed:
-    """Apply a double opt-in confirmation, once."""
+def confirmation_state(session: Session, contact_id: int, list_id: int,
+                       sent_at: int | None) -> Confirmed | None:
+    """What pressing Confirm on a link for this sign-up would meet; None: it would confirm."""
     sub = session.get(Subscription, (contact_id, list_id))
     if sub is None or sub.contact is None:
         return Confirmed.GONE
@@ -106,14 +105,32 @@ def confirm(session: Session, contact_id: int, list_id: int, ip: str,
         return Confirmed.ALREADY
     if sub.status is SubscriptionStatus.UNSUBSCRIBED:
         return Confirmed.USED_UP
+    if sent_at is not None and (sub.confirm_sent_at is None
+                                or int(sub.confirm_sent_at.timestamp()) != sent_at):
+        return Confirmed.REPLACED  # a link of an earlier sign-up, mailed before this one
     suppression = suppression_of(session, sub.contact.email)
     if suppression is not None and not liftable(suppression):
         return Confirmed.BLOCKED
+    return None
+
+
+def confirm(session: Session, contact_id: int, list_id: int, ip: str, now: datetime, *,
+            sent_at: int | None = None, name: str | None = None,
+            language: str | None = None) -> Confirmed:
+    """Apply a double opt-in confirmation, once; the contact gains the name and language
+    the sign-up offered where it has none."""
+    refused = confirmation_state(session, contact_id, list_id, sent_at)
+    if refused is not None:
+        return refused
+    sub = session.get_one(Subscription, (contact_id, list_id))
+    suppression = suppression_of(session, sub.contact.email)
     if suppression is not None:
         session.delete(suppression)
     sub.status = SubscriptionStatus.SUBSCRIBED
     sub.changed_at = sub.consent_at = now
     sub.consent_ip = ip[:64]
+    sub.contact.name = sub.contact.name or name
+    sub.contact.language = sub.contact.language or language
     return Confirmed.NOW
 
 

@@ -42,9 +42,14 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
 
 
 def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,
-                      contact_id: int, list_id: int, now: datetime, max_age_days: int) -> bool:
-    """Send it now; False when the transport could not take it (the visitor may retry)."""
-    url = tokens.confirm_url(settings, contact_id, list_id)
+                      signup: tokens.SignupRequest, now: datetime, max_age_days: int) -> bool:
+    """Send it now; False when the transport could not take it (the visitor may retry).
+
+    The link is bound to this email: `now` is what the subscription records as sent."""
+    contact_id = signup.contact_id
+    url = tokens.confirm_url(settings, contact_id, signup.list_id,
+                             sent_at=int(now.timestamp()), name=signup.name,
+                             language=signup.language)
     data = confirmation_email(settings, pages, to, list_name, url, now, max_age_days)
     try:
         with open_transport(settings.smtp_url or None, settings.outbox) as transport:

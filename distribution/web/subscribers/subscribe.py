@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from distribution.audience import membership
+from distribution.mail import tokens
 from distribution.store.models import MailingList
 from distribution.web.context import Web, web
 from distribution.web.security import client_ip
@@ -103,9 +104,11 @@ async def submit(request: Request) -> Response:
     pending = await run_in_threadpool(_record, w, open_list, signup)
     if pending.send:
         now = w.clock()
+        request_ = tokens.SignupRequest(pending.contact_id, open_list.id,
+                                        name=signup.name, language=signup.language)
         if not await run_in_threadpool(
                 send_confirmation, w.settings, w.pages, signup.email, open_list.name,
-                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400):
+                request_, now, w.confirm_max_age_seconds // 86400):
             return w.page("error.html.j2", {
                 "title": "Please try again later",
                 "message": "We could not send the confirmation email just now. Please try "

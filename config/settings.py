@@ -13,6 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
+from config.private import private_folder
 from distribution.mail.headers import parse_mailbox
 
 SECRET_FIELDS = {"secret_key", "old_secret_keys"}
@@ -177,7 +178,7 @@ def _stored_secret(home: Path) -> str:
     path = home / "secret_key"
     try:
         if not path.exists():
-            home.mkdir(parents=True, exist_ok=True)
+            private_folder(home)
             _write_new_secret(path)
         key = path.read_text("ascii").strip()
     except OSError as exc:

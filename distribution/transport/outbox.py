@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.private import open_private, private_folder
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
 # Shared by every OutboxTransport of the process; the pid in the name separates processes.
@@ -34,7 +35,7 @@ class OutboxTransport:
 
     def __enter__(self) -> OutboxTransport:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
         except OSError as exc:
             raise TransportError(f"cannot create outbox folder {self.folder}: {exc}") from exc
         return self
@@ -68,7 +69,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     # Hidden and not ending in .eml, so folder watchers and mail clients skip it.
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with open(temporary, "xb") as file:
+        with os.fdopen(open_private(temporary), "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())  # a message marked sent must survive a crash

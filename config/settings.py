@@ -15,6 +15,7 @@ import platformdirs
 
 from config.private import private_folder
 from distribution.mail.headers import parse_mailbox
+from distribution.zones import normalize_zone
 
 SECRET_FIELDS = {"secret_key", "old_secret_keys"}
 # TOML/env names that differ from the attribute name ("from" is a Python keyword).
@@ -130,7 +131,7 @@ def _typed(values: dict[str, object]) -> dict[str, object]:
         kind = types[name]
         try:
             typed[name] = {"int": int, "float": float}.get(kind, str)(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
 
@@ -155,6 +156,16 @@ MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_s
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
 
 
+# Upper bounds: a value past these is a typing mistake (claim_timeout_seconds = 1e20 passed
+# the minimum and overflowed a date once a distribution was recorded).
+DAY = 86_400
+MAXIMUMS = {"batch_size": 100_000, "commit_every": 100_000, "max_attempts": 1_000,
+            "retry_base_seconds": 30 * DAY, "retry_max_seconds": 365 * DAY,
+            "claim_timeout_seconds": 30 * DAY, "sweep_seconds": DAY,
+            "lateness_seconds": 365 * DAY, "pause_after_errors": 1_000_000,
+            "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000}
+
+
 def _checked(settings: Settings) -> Settings:
     """Refuse settings that would send malformed mail or stall the engine."""
     try:
@@ -162,8 +173,16 @@ def _checked(settings: Settings) -> Settings:
     except ValueError as exc:
         raise ConfigError(f"setting 'from' {exc}: {settings.from_addr!r}") from None
     for name, low in MINIMUMS.items():
-        if getattr(settings, name) < low:
+        if not getattr(settings, name) >= low:  # "not >=": NaN is refused too
             raise ConfigError(f"setting {name!r} must be at least {low}")
+    for name, high in MAXIMUMS.items():
+        if getattr(settings, name) > high:
+            raise ConfigError(f"setting {name!r} must be at most {high}")
+    if settings.timezone:
+        try:
+            normalize_zone(settings.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'timezone': {exc}") from None
     if "change-me" in settings.secret_key:
         raise ConfigError("setting 'secret_key' is still the example value; set a long random "
                           "secret")

@@ -40,6 +40,13 @@ def test_file_overrides_defaults_and_environment_overrides_file(tmp_path):
     ("nonsense = 1\n", "unknown setting 'nonsense'"),
     ("org_name = \n", "not valid TOML"),
     ("batch_size = 'many'\n", "must be a number"),
+    ("claim_timeout_seconds = 1e20\n", "'claim_timeout_seconds' must be at most"),
+    ("batch_size = inf\n", "must be a number"),
+    ("rate_limit = nan\n", "'rate_limit' must be at least"),
+    ("retry_max_seconds = 99999999999999999\n", "must be at most"),
+    ("timezone = 'Europe/Zurch'\n", "setting 'timezone'"),
+    ("from = 'Press <press@example.org>, Other <leak@evil.example>'\n", "setting 'from'"),
+    ("from = \"Press\\r\\nBcc: leak@evil.example <press@example.org>\"\n", "setting 'from'"),
 ])
 def test_bad_config_files_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "bad.toml"

@@ -49,7 +49,8 @@ class Signup:
 async def read_form(request: Request) -> FormData:
     """The submitted fields; 413 for a body larger than any of our forms needs."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+    if length is not None and (not (length.isascii() and length.isdigit())
+                               or int(length) > MAX_BODY_BYTES):
         raise HTTPException(413, "That request is too large.")
     return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
 

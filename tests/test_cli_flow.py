@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import Cli
+
 SAMPLES = Path(__file__).parent / "data" / "releases"
 DAMASCUS = SAMPLES / "01-iiim-head-concludes-damascus-visit.txt"
 
@@ -267,3 +269,21 @@ def test_unusable_settings_get_one_line_errors(cli, env, message):
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "pa/ss" not in result.stderr
+
+
+def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    (folder / "_footer.txt.j2").write_text("\n{{ unsubscribe_url | lower }}\n", "utf-8")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    for env, message in ((("PRESSROOM_TEMPLATES_DIR", str(folder)), "per-recipient link"),
+                         (("PRESSROOM_OUTBOX", str(blocker / "outbox")), "outbox folder")):
+        broken = Cli({**cli.env, env[0]: env[1]})
+        result = broken("send", str(release_id), "--list", "media", "--yes")
+        assert result.exit_code == 1 and message in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("status").exit_code == 1  # nothing was recorded
+

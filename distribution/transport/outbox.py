@@ -58,6 +58,15 @@ class OutboxTransport:
         return Outcome(OutcomeKind.SENT, None, str(path))
 
 
+def check_outbox(folder: str | os.PathLike[str]) -> None:
+    """Raise TransportError unless messages could be written into `folder`, which is made
+    on the first send: the folder, or the nearest folder above it that exists, writable."""
+    path = Path(folder).absolute()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise TransportError(f"cannot write into outbox folder {path}")
+
+
 def eml_name(recipient: str, when: datetime) -> str:
     """`20250416T070001Z-000123-4711-jane@example.org.eml`: time, sequence, pid, recipient."""
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

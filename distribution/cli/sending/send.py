@@ -49,6 +49,7 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
         # The audience is counted only to be shown (half a second at 100,000 contacts);
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
+        _check_can_send(app, plan, now)
         if dry_run:
             _show_dry_run(session, plan, when, as_json)
             return
@@ -67,6 +68,12 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
         emit_json(result)
     if result.get("exit_code"):
         sys.exit(result["exit_code"])
+
+
+def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
+    from distribution.engine import preflight  # renders: loaded only when sending
+
+    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,

@@ -720,3 +720,15 @@ def test_no_control_character_survives_parsing(text: str) -> None:
                   release.end_marker, release.boilerplate_heading, release.embargo_text):
         assert value is None or not any(
             ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in value)
+
+
+def test_a_release_past_the_documented_size_is_refused_in_one_line(tmp_path: Path) -> None:
+    from distribution.releases.parse import MAX_RELEASE_BYTES
+
+    big = tmp_path / "big.txt"
+    big.write_text("Headline\n\n" + "word " * (MAX_RELEASE_BYTES // 5 + 1), "utf-8")
+    with pytest.raises(ReleaseError, match="larger than a release may be") as raised:
+        read_release_file(big)
+    assert "\n" not in str(raised.value)
+    with pytest.raises(ReleaseError, match="larger than a release may be"):
+        parse_release(big.read_text("utf-8"))

@@ -90,17 +90,26 @@ _OVERRIDES = {  # front-matter key -> field
 }
 
 
+# A press release is a few pages; a file past this is a mistake (a PDF, a log, a video)
+# that would be sent to every recipient. Documented in the README.
+MAX_RELEASE_BYTES = 1_000_000
+
+
 def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
     """Read and parse a release file: UTF-8 (a BOM is fine), any line endings."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RELEASE_BYTES + 1)
     except FileNotFoundError:
         raise ReleaseError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise ReleaseError(f"not a file: {path}") from None
     except OSError as exc:
         raise ReleaseError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_RELEASE_BYTES:
+        raise ReleaseError(f"{path} is larger than a release may be "
+                           f"({MAX_RELEASE_BYTES:,} bytes)")
     text = _decode(data, path)
     try:
         return parse_release(text)
@@ -110,6 +119,9 @@ def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
 
 def parse_release(text: str) -> ParsedRelease:
     """Parse the text of a release (see the module docstring for its shape)."""
+    if len(text) > MAX_RELEASE_BYTES:
+        raise ReleaseError(f"the release is larger than a release may be "
+                           f"({MAX_RELEASE_BYTES:,} characters)")
     text, stripped = _without_controls(text)
     try:
         front, lines = split_front_matter(_lines(text))

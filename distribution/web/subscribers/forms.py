@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from distribution.audience.rows import mailable_address
 
 MAX_BODY_BYTES = 16 * 1024  # our forms are a few short fields
 MAX_FIELDS = 50
@@ -77,7 +79,7 @@ def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
     errors: dict[str, str] = {}
     email = ""
     try:
-        email = validate_email(field(form, "email", 320), check_deliverability=False).normalized
+        email = mailable_address(field(form, "email", 320))
     except EmailNotValidError:
         errors["email"] = "Please enter a valid email address."
     if form.get("consent") != "yes":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 import tomllib
@@ -10,6 +11,7 @@ from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from importlib import resources
 from pathlib import Path
+from urllib.parse import unquote
 
 import platformdirs
 
@@ -224,10 +226,22 @@ def _public_name(name: str) -> str:
     return {v: k for k, v in ALIASES.items()}.get(name, name)
 
 
+# Query parameters that carry a secret: libpq's password=, redis's password=, tokens, keys.
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth", re.IGNORECASE)
+
+
 def _mask_url_password(url: str) -> str:
+    """The URL with the password in its user part and secret query parameters masked."""
     scheme, _, rest = url.partition("://")
     userinfo, at, hostpart = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:********@{hostpart}"
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:********@{hostpart}"
+    head, question, query = rest.partition("?")
+    if question:
+        masked = []
+        for pair in query.split("&"):
+            name, equals, value = pair.partition("=")
+            masked.append(f"{name}=********" if equals and value and _SECRET_PARAM.search(
+                unquote(name)) else pair)
+        rest = f"{head}?{'&'.join(masked)}"
+    return f"{scheme}://{rest}"

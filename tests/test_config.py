@@ -66,3 +66,18 @@ def test_cli_reports_a_bad_config_in_one_line(cli, tmp_path):
     result = cli("--config", str(path), "config")
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: config file {path}: unknown setting 'nonsense'"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://u@db.example.org/press?password=s3cret&sslmode=require",
+     "postgresql://u@db.example.org/press?password=********&sslmode=require"),
+    ("redis://cache.example.org:6379/0?Password=s3cret",
+     "redis://cache.example.org:6379/0?Password=********"),
+    ("postgresql://u:s3cret@db/press?sslpassword=s3cret",
+     "postgresql://u:********@db/press?sslpassword=********"),
+    ("smtp://mail.example.org:587", "smtp://mail.example.org:587"),
+])
+def test_passwords_in_url_query_parameters_are_masked(tmp_path, url, shown):
+    settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path),
+                                      "PRESSROOM_BROKER_URL": url})
+    assert settings.masked()["broker_url"] == shown

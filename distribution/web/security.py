@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
@@ -127,6 +127,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CanonicalSlashes:
+    """"/releases/" redirects to "/releases" at the public address (base_url), never at
+    whatever Host the request named: Starlette's own redirect echoes the Host header, so a
+    forged one made a link to another site."""
+
+    def __init__(self, app: ASGIApp, base_url: str) -> None:
+        self.app = app
+        self.base = base_url.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == "/" or not path.endswith("/"):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = self.base + "/" + path.strip("/") + (f"?{query}" if query else "")
+        if path.strip("/") == "" or "//" in path:
+            target = self.base + "/"
+        await RedirectResponse(target, status_code=307)(scope, receive, send)
 
 
 def client_ip(request: Request) -> str:

@@ -126,6 +126,44 @@ def test_a_wrong_or_mismatched_csrf_token_is_refused(
     assert outbox_messages(settings) == []
 
 
+def test_a_planted_csrf_cookie_is_replaced_not_signed_into_the_form(
+        web_client, settings, sqlite_store, lists) -> None:
+    web_client.cookies.set("pressroom_csrf", "planted-by-a-sibling-site")
+    page = web_client.get("/subscribe/Newsroom")
+    assert "planted-by-a-sibling-site" not in page.headers.get("set-cookie", "")
+    assert "pressroom_csrf" in page.headers.get("set-cookie", "")
+    token = csrf_token(page.text)
+    # The victim's browser carries the planted cookie; the attacker submits the field.
+    web_client.cookies.clear()
+    web_client.cookies.set("pressroom_csrf", "planted-by-a-sibling-site")
+    response = web_client.post("/subscribe/Newsroom", data={
+        "csrf_token": token, "email": "new@example.org", "consent": "yes"})
+    assert response.status_code == 403
+    assert _contact(sqlite_store, "new@example.org") is None
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example"}, {"Origin": "null"},
+    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+])
+def test_a_cross_site_post_is_refused_even_with_a_valid_token(
+        web_client, settings, sqlite_store, lists, headers) -> None:
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    response = web_client.post("/subscribe/Newsroom", headers=headers, data={
+        "csrf_token": token, "email": "new@example.org", "consent": "yes"})
+    assert response.status_code == 403
+    assert _contact(sqlite_store, "new@example.org") is None
+
+
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://press.iiim.example.org"}, {"Sec-Fetch-Site": "same-origin"}])
+def test_a_same_origin_post_is_accepted(web_client, settings, lists, headers) -> None:
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    response = web_client.post("/subscribe/Newsroom", headers=headers, data={
+        "csrf_token": token, "email": "new@example.org", "consent": "yes"})
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize(("email", "consent", "message"), [
     ("not-an-address", "yes", "valid email address"),
     ("new@example.org", "", "tick the box"),

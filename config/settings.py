@@ -59,6 +59,7 @@ class Settings:
     lateness_seconds: int
     rate_limit: float
     domain_rate_limit: float
+    confirmations_per_hour: int
 
     @property
     def sender_domain(self) -> str:
@@ -155,7 +156,8 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 # timeout shorter than one group's send hands live claims to a second worker.
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
-            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
+            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
+            "confirmations_per_hour": 0}
 
 
 # Upper bounds: a value past these is a typing mistake (claim_timeout_seconds = 1e20 passed
@@ -165,7 +167,8 @@ MAXIMUMS = {"batch_size": 100_000, "commit_every": 100_000, "max_attempts": 1_00
             "retry_base_seconds": 30 * DAY, "retry_max_seconds": 365 * DAY,
             "claim_timeout_seconds": 30 * DAY, "sweep_seconds": DAY,
             "lateness_seconds": 365 * DAY, "pause_after_errors": 1_000_000,
-            "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000}
+            "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000,
+            "confirmations_per_hour": 1_000_000}
 
 
 def _checked(settings: Settings) -> Settings:

@@ -415,3 +415,42 @@ def test_an_oversized_body_is_refused_before_anything_happens(
         "name": "x" * 100_000})
     assert response.status_code == 413
     assert _contact(sqlite_store, "new@example.org") is None
+
+
+def test_one_mailbox_gets_one_confirmation_email_whatever_its_spelling(
+        web_client, settings, lists, ticker) -> None:
+    for address in ("victim@example.org", "victim+1@example.org", "Victim+2@Example.org",
+                    "VICTIM@example.org"):
+        ticker.value += 60  # past the per-client limit: this is about the mailbox
+        assert _sign_up(web_client, address).status_code == 200
+    assert len(outbox_messages(settings)) == 1
+    ticker.value += 60
+    assert _sign_up(web_client, "victim_x@example.org").status_code == 200  # another mailbox
+    assert len(outbox_messages(settings)) == 2
+
+
+def test_junk_posts_use_up_no_genuine_visitors_quota(web_client, settings, lists) -> None:
+    for _ in range(10):
+        assert web_client.post("/subscribe/Newsroom", data={"email": "x"}).status_code == 403
+    for _ in range(3):
+        assert _sign_up(web_client, email="bad address", consent="yes").status_code == 400
+    assert _sign_up(web_client).status_code == 200
+    assert len(outbox_messages(settings)) == 1
+
+
+def test_confirmation_emails_stop_at_the_hourly_cap_with_the_same_page(
+        sqlite_store, tmp_path, lists, clock, ticker) -> None:
+    from starlette.testclient import TestClient
+
+    from distribution.web import create_app
+    from tests.fixtures.settings import make_settings
+
+    capped = make_settings(tmp_path, sqlite_store.url, confirmations_per_hour="2")
+    with TestClient(create_app(capped, sqlite_store.Session, clock=clock)) as client:
+        pages = []
+        for n in range(4):
+            ticker.value += 60
+            pages.append(_sign_up(client, f"person{n}@example.org"))
+        assert all(p.status_code == 200 for p in pages)
+        assert len({p.text for p in pages}) == 1
+        assert len(outbox_messages(capped)) == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,12 +63,14 @@ def contact_for_signup(session: Session, email: str, name: str | None,
 
 
 def request_subscription(session: Session, contact: Contact, mailing_list: MailingList,
-                         form: str, wording: str, now: datetime) -> bool:
+                         form: str, wording: str, now: datetime,
+                         hourly_cap: int | None = None) -> bool:
     """Record a sign-up as pending; True when a confirmation email should go out.
 
     A subscribed contact stays as it is (its confirmation link then says so); a suppressed
-    address that the web cannot lift gets no email at all, nor does an address that was
-    sent one, for any list, within CONFIRM_RESEND: whoever submits the form.
+    address that the web cannot lift gets no email at all, nor does a mailbox that was sent
+    one, for any list and under any spelling (victim+1@, Victim@), within CONFIRM_RESEND,
+    nor anyone once `hourly_cap` emails went out in the last hour: whoever submits the form.
     """
     sub = session.get(Subscription, (contact.id, mailing_list.id))
     if sub is None:
@@ -83,9 +85,35 @@ def request_subscription(session: Session, contact: Contact, mailing_list: Maili
     suppression = suppression_of(session, contact.email)
     if suppression is not None and not liftable(suppression):
         return False
+    if hourly_cap is not None and _sent_since(session, now - timedelta(hours=1)) >= hourly_cap:
+        return False
     last = session.scalar(select(func.max(Subscription.confirm_sent_at))
-                          .where(Subscription.contact_id == contact.id))
+                          .join(Contact, Contact.id == Subscription.contact_id)
+                          .where(_same_mailbox(contact.email)))
     return last is None or now - last >= CONFIRM_RESEND
+
+
+def mailbox_key(email: str) -> tuple[str, str]:
+    """(local part without its +tag, domain), lower-cased: the mailbox mail reaches."""
+    local, _, domain = email.rpartition("@")
+    return local.split("+", 1)[0].lower(), domain.lower()
+
+
+def _same_mailbox(email: str) -> ColumnElement[bool]:
+    local, domain = mailbox_key(email)
+    plain = f"{local}@{domain}"
+    tagged = f"{_like_escaped(local)}+%@{_like_escaped(domain)}"
+    lowered = func.lower(Contact.email)
+    return or_(lowered == plain, lowered.like(tagged, escape="\\"))
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _sent_since(session: Session, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Subscription)
+                          .where(Subscription.confirm_sent_at >= since)) or 0
 
 
 def confirmation_sent(session: Session, contact_id: int, list_id: int, now: datetime) -> None:

@@ -65,7 +65,8 @@ def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
         mailing_list = session.get_one(MailingList, open_list.id)
         send = membership.request_subscription(
             session, contact, mailing_list, form=f"web:/subscribe/{open_list.name}",
-            wording=CONSENT_VERSION, now=w.clock())
+            wording=CONSENT_VERSION, now=w.clock(),
+            hourly_cap=w.settings.confirmations_per_hour)
         return Pending(contact.id, send)
 
 
@@ -85,14 +86,6 @@ async def show(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     w = web(request)
     open_list = await run_in_threadpool(_open_list, w, request.path_params["list_name"])
-    ip = client_ip(request)
-    if not w.signup_limiter.allow(ip):
-        response = w.page("error.html.j2", {
-            "title": "Too many attempts",
-            "message": "Too many sign-ups from your network. Please wait a minute and try "
-                       "again."}, status=429)
-        response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
-        return response
     form = await read_form(request)
     w.check_csrf(request, form)
     signup, errors = read_signup(form)
@@ -101,6 +94,15 @@ async def submit(request: Request) -> Response:
                   if isinstance(v := form.get(k), str)}
         return w.form_page(request, "subscribe.html.j2",
                            _context(w, open_list, values, errors), status=400)
+    # Counted only now: junk POSTs (no token, no valid address) use up no one's quota.
+    ip = client_ip(request)
+    if not w.signup_limiter.allow(ip):
+        response = w.page("error.html.j2", {
+            "title": "Too many attempts",
+            "message": "Too many sign-ups from your network. Please wait a minute and try "
+                       "again."}, status=429)
+        response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
+        return response
     pending = await run_in_threadpool(_record, w, open_list, signup)
     if pending.send:
         now = w.clock()

@@ -143,8 +143,9 @@ def test_a_planted_csrf_cookie_is_replaced_not_signed_into_the_form(
 
 
 @pytest.mark.parametrize("headers", [
-    {"Origin": "https://evil.example"}, {"Origin": "null"},
+    {"Origin": "https://evil.example"}, {"Origin": "http://press.iiim.example.org"},
     {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://press.iiim.example.org"},
 ])
 def test_a_cross_site_post_is_refused_even_with_a_valid_token(
         web_client, settings, sqlite_store, lists, headers) -> None:
@@ -156,7 +157,8 @@ def test_a_cross_site_post_is_refused_even_with_a_valid_token(
 
 
 @pytest.mark.parametrize("headers", [
-    {"Origin": "https://press.iiim.example.org"}, {"Sec-Fetch-Site": "same-origin"}])
+    {"Origin": "https://press.iiim.example.org"}, {"Sec-Fetch-Site": "same-origin"},
+    {"Sec-Fetch-Site": "same-origin", "Origin": "null"}])
 def test_a_same_origin_post_is_accepted(web_client, settings, lists, headers) -> None:
     token = csrf_token(web_client.get("/subscribe/Newsroom").text)
     response = web_client.post("/subscribe/Newsroom", headers=headers, data={

@@ -1,9 +1,11 @@
 """`/subscribe/{list_name}`: the public sign-up form of an open list (double opt-in).
 
 A valid sign-up always gets the same answer, "check your inbox", whether the address is
-new, pending, subscribed or suppressed, so the form cannot be used to learn who is on a
-list. The form is CSRF protected and rate limited per client address, and an address gets
-at most one confirmation email per ten minutes, whoever submits it.
+new, pending, subscribed or suppressed, and at once: the confirmation email is sent after
+the answer, so neither the page nor its timing tells who is on a list or what the relay
+thought of the address. The form is CSRF protected and rate limited per client address; a
+mailbox gets at most one confirmation email per ten minutes, whoever submits it, and all
+of them together at most `confirmations_per_hour`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -104,20 +107,23 @@ async def submit(request: Request) -> Response:
         response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
         return response
     pending = await run_in_threadpool(_record, w, open_list, signup)
+    # The same page, at once, whether or not an email goes: it tells no one what the list
+    # holds, and the relay's answer (slow, or refusing the address) is not waited for.
+    response = w.page("subscribe_sent.html.j2", {"list": open_list})
     if pending.send:
-        now = w.clock()
         request_ = tokens.SignupRequest(pending.contact_id, open_list.id,
                                         name=signup.name, language=signup.language)
-        if not await run_in_threadpool(
-                send_confirmation, w.settings, w.pages, signup.email, open_list.name,
-                request_, now, w.confirm_max_age_seconds // 86400):
-            return w.page("error.html.j2", {
-                "title": "Please try again later",
-                "message": "We could not send the confirmation email just now. Please try "
-                           "again in a few minutes."}, status=503)
-        await run_in_threadpool(_sent, w, pending.contact_id, open_list.id, now)
-    # The same page whether or not an email went: it tells no one what the list holds.
-    return w.page("subscribe_sent.html.j2", {"list": open_list})
+        response.background = BackgroundTask(_mail, w, signup.email, open_list.name, request_)
+    return response
+
+
+def _mail(w: Web, to: str, list_name: str, signup: tokens.SignupRequest) -> None:
+    """Send the confirmation after the answer; only a sent one counts against the address
+    (a failure is logged, and the visitor may simply sign up again)."""
+    now = w.clock()
+    if send_confirmation(w.settings, w.pages, to, list_name, signup, now,
+                         w.confirm_max_age_seconds // 86400):
+        _sent(w, signup.contact_id, signup.list_id, now)
 
 
 def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:

@@ -287,3 +287,14 @@ def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded
         assert len(result.stderr.strip().splitlines()) == 1
     assert cli("status").exit_code == 1  # nothing was recorded
 
+
+
+def test_the_demo_keeps_to_its_own_folder_and_never_uses_the_configured_relay(
+        cli, tmp_path, smtp_server):
+    cli.env["PRESSROOM_SMTP_URL"] = smtp_server.url
+    result = cli("demo", "--home", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    assert smtp_server.messages == []
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 6
+    assert cli.json("release", "list") == []  # the office's newsroom holds no demo release
+    assert cli.json("lists", "list") == []

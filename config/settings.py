@@ -53,6 +53,10 @@ class Settings:
     lateness_seconds: int
     rate_limit: float
     domain_rate_limit: float
+    media_store: str
+    media_dir: str
+    media_max_bytes: int
+    media_max_pixels: int
 
     @property
     def sender_domain(self) -> str:
@@ -137,6 +141,8 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:
         values["outbox"] = str(home / "outbox")
+    if not values["media_dir"]:
+        values["media_dir"] = str(home / "media")
     if not values["secret_key"]:
         values["secret_key"] = _stored_secret(home)
     if not values["unsubscribe_mailto"]:
@@ -149,7 +155,9 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 # timeout shorter than one group's send hands live claims to a second worker.
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
-            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
+            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
+            "media_max_bytes": 1, "media_max_pixels": 1}
+MEDIA_STORES = ("folder", "database")
 
 
 def _checked(settings: Settings) -> Settings:
@@ -159,6 +167,9 @@ def _checked(settings: Settings) -> Settings:
     for name, low in MINIMUMS.items():
         if getattr(settings, name) < low:
             raise ConfigError(f"setting {name!r} must be at least {low}")
+    if settings.media_store not in MEDIA_STORES:
+        raise ConfigError(f"setting 'media_store' must be one of {', '.join(MEDIA_STORES)}, "
+                          f"not {settings.media_store!r}")
     if "change-me" in settings.secret_key:
         raise ConfigError("setting 'secret_key' is still the example value; set a long random "
                           "secret")

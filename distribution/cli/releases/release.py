@@ -13,12 +13,19 @@ from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import preview_bytes
+from distribution.media import catalogue as media_catalogue
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
-# Changes after copies went out need the delivery machinery: imported when they run.
+# Commands with heavier imports (the delivery machinery, Pillow): imported when they run.
 AFTER_SENDING = {
+    "attach": Lazy("distribution.cli.releases.media:attach",
+                   "Add a photo or document FILE to a release not yet sent."),
+    "detach": Lazy("distribution.cli.releases.media:detach",
+                   "Remove photo or file MEDIA_ID from a release not yet sent."),
+    "photos": Lazy("distribution.cli.releases.media:photos",
+                   "How the release's photos travel in email: linked (default) or embedded."),
     "correct": Lazy("distribution.cli.releases.embargo:correct",
                     "Send a corrected FILE to those who received the release."),
     "embargo": Lazy("distribution.cli.releases.embargo:embargo",
@@ -99,6 +106,9 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
         info["corrects_id"] = item.corrects_id
         info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info["media"] = [media_catalogue.describe(m, app.settings)
+                         for m in media_catalogue.media_of(session, release_id)]
+        info["inline_photos"] = media_catalogue.inline_photos(session, release_id)
     if as_json:
         emit_json(info)
         return
@@ -106,12 +116,14 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         if key in _NOT_LISTED or value in (None, "", []):
             continue
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
+    for media in info["media"]:
+        click.echo(f"{media['kind']} {media['id']}: {media['filename']} {media['public_url']}")
     click.echo("")
     click.echo(info["body"])
 
 
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
-_NOT_LISTED = {"body", "boilerplate", "embargo_until"}
+_NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos"}
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
 
 

@@ -187,3 +187,26 @@ def test_photos_can_be_kept_in_the_database(cli, tmp_path, release_id, sqlite_st
         stored = set(session.scalars(select(MediaBlob.sha256)))
     assert hashlib.sha256(photo.read_bytes()).hexdigest() in stored
     assert not _media_dir(tmp_path).exists()
+
+
+def test_a_release_file_names_its_photos_in_front_matter(cli, tmp_path):
+    (tmp_path / "photos").mkdir()
+    _file(tmp_path / "photos", "visit.jpg", media.jpeg(1000, 800))
+    release = tmp_path / "release.txt"
+    release.write_text(
+        "---\nphoto: photos/visit.jpg | The delegation | © IIIM | Three people at a table\n"
+        "---\nHead Concludes Visit\n\nGeneva, 14 March 2025 – The head met officials.\n\n"
+        "-ENDS-\n", encoding="utf-8")
+    release_id = cli.json("release", "add", str(release))["id"]
+    [photo] = cli.json("release", "show", str(release_id))["media"]
+    assert (photo["filename"], photo["caption"], photo["credit"], photo["alt"]) == (
+        "visit.jpg", "The delegation", "© IIIM", "Three people at a table")
+
+
+def test_a_release_file_naming_a_missing_photo_adds_nothing(cli, tmp_path):
+    release = tmp_path / "release.txt"
+    release.write_text("---\nphoto: gone.jpg | Caption\n---\nHeadline\n\nText.\n",
+                       encoding="utf-8")
+    result = cli("release", "add", str(release))
+    assert result.exit_code != 0 and "gone.jpg: no such file" in result.stderr
+    assert cli.json("release", "list") == []

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution.errors import InvalidInput, NotFound
 from distribution.media import links
-from distribution.media.blobs import BlobStore
+from distribution.media.blobs import BlobStore, blob_store
+from distribution.releases.frontmatter import PhotoSpec
 from distribution.store.models import (
     MediaKind,
     Release,
@@ -53,6 +54,21 @@ def read_upload(path: Path, settings: Settings, *, caption: str | None = None,
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     return Upload(data, clean_filename(path.name), _text(caption, "caption"),
                   _text(credit, "credit"), _text(alt, "alt"))
+
+
+def front_matter_uploads(specs: list[PhotoSpec], folder: Path,
+                         settings: Settings) -> list[Upload]:
+    """The photos a release file names, read before anything is stored."""
+    return [read_upload(folder / Path(spec.path).expanduser(), settings, caption=spec.caption,
+                        credit=spec.credit, alt=spec.alt) for spec in specs]
+
+
+def attach_all(session: Session, settings: Settings, release: Release,
+               uploads: list[Upload]) -> list[ReleaseMedia]:
+    if not uploads:
+        return []
+    store = blob_store(settings, session)
+    return [attach(session, store, release, upload, settings) for upload in uploads]
 
 
 def clean_filename(name: str) -> str:

@@ -53,12 +53,14 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
     parsed = read_release_file(file)
     flag_contacts = catalogue.contacts_from_flags(contacts)
     language = catalogue.checked_language(language)
+    photos = media_catalogue.front_matter_uploads(parsed.photos, file.parent, app.settings)
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(embargo or parsed.embargo_text, from_file=not embargo,
                                          settings=app.settings, now=now)
         item = catalogue.add_release(session, parsed, embargo=when, language=language,
                                      contacts=flag_contacts, source_name=file.name, now=now)
+        media_catalogue.attach_all(session, app.settings, item, photos)
         info = catalogue.describe(item, app.settings)
     warnings = list(parsed.warnings)
     if flag_contacts:

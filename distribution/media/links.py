@@ -9,6 +9,8 @@ from config import Settings
 from distribution.mail import tokens
 from distribution.store.models import ReleaseMedia
 
+EMAIL = 1200  # longest side of the photo copy that goes into (or is linked from) email
+SIZES = (480, 800, EMAIL)  # the resized copies made of every photo
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 
 

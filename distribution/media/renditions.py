@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-EMAIL = 1200  # longest side of the copy that goes into (or is linked from) email
-SIZES = (480, 800, EMAIL)
+from distribution.media.links import SIZES
+
 JPEG_QUALITY = 82
 
 

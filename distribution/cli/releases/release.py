@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from distribution import embargo
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
@@ -14,6 +15,7 @@ from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import preview_bytes
 from distribution.media import catalogue as media_catalogue
+from distribution.media.mailing import NO_DISTRIBUTION, message_media
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
@@ -141,9 +143,12 @@ def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
     """Show the email a recipient would receive."""
     with app.transaction() as session:
         item = dispatch.get_release(session, release_id)
-        session.expunge(item)
         now = database_now(session)
-    data = preview_bytes(app.settings, item, part, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=embargo.marked(item.embargo_until, now))
+        session.expunge(item)
+    data = preview_bytes(app.settings, item, part, now, media)
     if out:
         write_file(out, data)
         click.echo(f"Wrote {out}", err=True)

@@ -183,3 +183,72 @@ def test_forged_altered_or_borrowed_tokens_are_refused_like_missing_files(
                  genuine.replace(token, tokens.media_token(other_key, photo_id, 7)),
                  "/media/s/not-a-token/x.jpg", genuine.replace("/media/s/", "/media/s/w1200/")):
         _like_missing(client, path)
+
+
+# --- the release page, the trusted page and the feed -----------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _enclosures(client: TestClient) -> list[dict[str, str]]:
+    from xml.etree import ElementTree as ET
+
+    feed = ET.fromstring(client.get("/feed.atom").content)  # noqa: S314 - our own answer
+    return [dict(link.attrib) for link in feed.iter(f"{ATOM}link")
+            if link.get("rel") == "enclosure"]
+
+
+def test_the_public_page_and_feed_show_photos_and_downloads_only_after_the_lift(
+        client, store, settings_, embargoed, clock):
+    release_id, photo_id, pdf_id = embargoed
+    photo, pdf = _row(store, photo_id), _row(store, pdf_id)
+    assert client.get(f"/releases/{release_id}").status_code == 404
+    assert _enclosures(client) == []
+    assert photo.public_key not in client.get("/feed.atom").text
+    clock.advance(hours=1)
+    page = client.get(f"/releases/{release_id}").text
+    for size in (480, 800, 1200):
+        width = photo.renditions[str(size)]["width"]
+        assert f"{_path(public_url(settings_, photo, size))} {width}w" in page
+    assert 'alt="Alt"' in page
+    assert '<figcaption>Caption <span class="credit">© IIIM</span></figcaption>' in page
+    assert f'href="{_path(public_url(settings_, pdf))}">Rapport été.pdf</a> (PDF, 5 KB)' in page
+    enclosures = _enclosures(client)
+    assert [(e["href"], e["type"], e["length"]) for e in enclosures] == [
+        (public_url(settings_, photo), "image/jpeg", str(photo.bytes)),
+        (public_url(settings_, pdf), "application/pdf", str(pdf.bytes))]
+
+
+def test_the_trusted_page_works_before_the_lift_with_signed_media_until_a_withdrawal(
+        client, store, settings_, embargoed):
+    release_id, photo_id, _ = embargoed
+    path = f"/releases/s/{tokens.release_page_token(settings_, release_id, 7)}"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["x-robots-tag"] == "noindex"
+    assert "STRICTLY EMBARGOED" in page.text.upper() and "Embargoed findings" in page.text
+    photo = _row(store, photo_id)
+    assert photo.public_key not in page.text  # its public address would answer 404 now
+    signed = _path(signed_url(settings_, photo, 7, 800))
+    assert signed in page.text and client.get(signed).status_code == 200
+    with store.Session.begin() as session:
+        release = session.get(Release, release_id)
+        release.status = ReleaseStatus.WITHDRAWN
+        release.withdrawn_at = release.first_sent_at
+    _like_missing(client, path)
+    _like_missing(client, f"/releases/s/{tokens.media_token(settings_, release_id, 7)}")
+
+
+def test_a_withdrawn_release_page_and_entry_show_no_media(client, store, settings_,
+                                                         embargoed, clock):
+    release_id, photo_id, _ = embargoed
+    clock.advance(hours=2)
+    with store.Session.begin() as session:
+        release = session.get(Release, release_id)
+        release.status = ReleaseStatus.WITHDRAWN
+        release.withdrawn_at = clock.now
+    page = client.get(f"/releases/{release_id}")
+    assert page.status_code == 410
+    assert _row(store, photo_id).public_key not in page.text + client.get("/feed.atom").text
+    assert _enclosures(client) == []

@@ -155,6 +155,16 @@ def media_of(session: Session, release_id: int) -> list[ReleaseMedia]:
                                 .order_by(ReleaseMedia.position, ReleaseMedia.id)))
 
 
+def media_by_release(session: Session, release_ids: list[int]) -> dict[int, list[ReleaseMedia]]:
+    found: dict[int, list[ReleaseMedia]] = {}
+    if release_ids:
+        for media in session.scalars(select(ReleaseMedia).where(
+                ReleaseMedia.release_id.in_(release_ids))
+                .order_by(ReleaseMedia.position, ReleaseMedia.id)):
+            found.setdefault(media.release_id, []).append(media)
+    return found
+
+
 def inline_photos(session: Session, release_id: int) -> bool:
     options = session.get(ReleaseMediaOptions, release_id)
     return bool(options and options.inline_photos)

@@ -210,3 +210,26 @@ def test_a_release_file_naming_a_missing_photo_adds_nothing(cli, tmp_path):
     result = cli("release", "add", str(release))
     assert result.exit_code != 0 and "gone.jpg: no such file" in result.stderr
     assert cli.json("release", "list") == []
+
+
+def test_a_correction_keeps_the_photos_at_new_addresses_or_takes_the_files_own(cli, tmp_path,
+                                                                             release_id):
+    photo = _file(tmp_path, "photo.jpg", media.jpeg(800, 600))
+    cli.json("release", "attach", str(release_id), str(photo), "--caption", "Old caption")
+    assert cli("lists", "create", "media", "--trusted").exit_code == 0
+    contacts = _file(tmp_path, "media.csv", b"email\nana@example.com\n")
+    assert cli("contacts", "import", str(contacts), "--list", "media").exit_code == 0
+    assert cli("send", str(release_id), "--list", "media", "--yes").exit_code == 0
+    text = DAMASCUS.read_text(encoding="utf-8")
+    fixed = _file(tmp_path, "fixed.txt", text.replace("Damascus", "Damas", 1).encode())
+    corrected = cli.json("release", "correct", str(release_id), str(fixed), "--yes")
+    [kept] = cli.json("release", "show", str(corrected["release_id"]))["media"]
+    [old] = cli.json("release", "show", str(release_id))["media"]
+    assert kept["caption"] == "Old caption" and kept["public_url"] != old["public_url"]
+    _file(tmp_path, "new.jpg", media.jpeg(640, 480))
+    refixed = _file(tmp_path, "refixed.txt", (
+        "---\nphoto: new.jpg | New caption\n---\n" + text.replace("Damascus", "Dimashq", 1)
+    ).encode())
+    again = cli.json("release", "correct", str(corrected["release_id"]), str(refixed), "--yes")
+    [new] = cli.json("release", "show", str(again["release_id"]))["media"]
+    assert (new["filename"], new["caption"]) == ("new.jpg", "New caption")

@@ -37,6 +37,14 @@ class Upload:
     alt: str | None = None
 
 
+@dataclass(frozen=True)
+class MediaUploads:
+    """Files read from disk, and the settings that say where and how to store them."""
+
+    settings: Settings
+    uploads: list[Upload]
+
+
 def read_upload(path: Path, settings: Settings, *, caption: str | None = None,
                 credit: str | None = None, alt: str | None = None) -> Upload:
     """The file at `path`, refused if missing or over the size limit (checked before reading)."""
@@ -64,11 +72,26 @@ def front_matter_uploads(specs: list[PhotoSpec], folder: Path,
 
 
 def attach_all(session: Session, settings: Settings, release: Release,
-               uploads: list[Upload]) -> list[ReleaseMedia]:
+               uploads: list[Upload], *, new_version: bool = False) -> list[ReleaseMedia]:
+    """Attach each upload; `new_version`: to a correction, which counts as sent already."""
     if not uploads:
         return []
     store = blob_store(settings, session)
-    return [attach(session, store, release, upload, settings) for upload in uploads]
+    add = store_upload if new_version else attach
+    return [add(session, store, release, upload, settings) for upload in uploads]
+
+
+def copy_media(session: Session, from_id: int, to_id: int) -> None:
+    """A correction keeps the photos and files of the version it corrects (the same bytes,
+    new addresses: the old version's addresses keep following the old version)."""
+    columns = ("kind", "filename", "content_type", "sha256", "bytes", "width", "height",
+               "renditions", "caption", "credit", "alt", "position")
+    for media in media_of(session, from_id):
+        session.add(ReleaseMedia(release_id=to_id, public_key=secrets.token_urlsafe(24),
+                                 **{name: getattr(media, name) for name in columns}))
+    if inline_photos(session, from_id):
+        session.add(ReleaseMediaOptions(release_id=to_id, inline_photos=True))
+    session.flush()
 
 
 def clean_filename(name: str) -> str:
@@ -99,12 +122,20 @@ def check_editable(release: Release) -> None:
 
 def attach(session: Session, store: BlobStore, release: Release, upload: Upload,
            settings: Settings) -> ReleaseMedia:
-    """Check, resize (photos) and store the upload; a new media row of the release."""
-    # Pillow is imported by the commands that need it, not by every `release show`.
+    """Check, resize (photos) and store the upload; a new media row of the release.
+
+    Pillow is imported where it is used, not by every `release show`.
+    """
+    check_editable(release)
+    return store_upload(session, store, release, upload, settings)
+
+
+def store_upload(session: Session, store: BlobStore, release: Release, upload: Upload,
+                 settings: Settings) -> ReleaseMedia:
+    """attach() without the check that no copy went out: for a correction's new version."""
     from distribution.media.checks import inspect
     from distribution.media.renditions import renditions
 
-    check_editable(release)
     if len(upload.data) > settings.media_max_bytes:
         raise InvalidInput(f"{upload.filename} is {len(upload.data):,} bytes, more than the "
                            f"limit of {settings.media_max_bytes:,} (media_max_bytes)")

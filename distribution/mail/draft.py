@@ -61,14 +61,15 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
     if kind not in RELEASE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
+    # Notices say what changed; the photos and the online copy go with the release.
+    shown = media if kind not in NOTICE_KINDS or kind == "correction" else NO_MEDIA
     context = {
         "kind": kind,
         "release": view,
         "org": organisation(settings),
         "note": parse_blocks(note),
         "list_name": list_name,
-        # Notices say what changed; the photos and the online copy go with the release.
-        "media": media if kind not in NOTICE_KINDS or kind == "correction" else NO_MEDIA,
+        "media": shown,
     }
     return Draft(
         templates=templates,
@@ -76,7 +77,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
-        inline=context["media"].inline,
+        inline=shown.inline,
     )
 
 

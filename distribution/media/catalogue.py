@@ -169,7 +169,7 @@ def detach(session: Session, release: Release, media_id: int) -> list[str]:
     hashes = {media.sha256, *(r["sha256"] for r in media.renditions.values())}
     session.delete(media)
     session.flush()
-    return [sha for sha in sorted(hashes) if not is_named(session, sha)]  # type: ignore[arg-type]
+    return [sha for sha in sorted(hashes) if not is_named(session, sha)]
 
 
 def is_named(session: Session, sha256: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -293,7 +294,7 @@ class ReleaseMedia(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     # Resized copies made once, when the photo is attached: {"1200": {"sha256": ..., ...}}.
-    renditions: Mapped[dict[str, dict[str, object]]] = mapped_column(JSON, default=dict)
+    renditions: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
     caption: Mapped[str | None] = mapped_column(Text)
     credit: Mapped[str | None] = mapped_column(String(300))
     alt: Mapped[str | None] = mapped_column(Text)

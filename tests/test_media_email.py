@@ -152,3 +152,36 @@ def _without_boundaries(data: bytes) -> bytes:
     for boundary in set(re.findall(rb'boundary="([^"]+)"', data)):
         data = data.replace(boundary, b"BOUNDARY")
     return data
+
+
+def test_hostile_names_and_texts_cannot_inject_headers_or_markup(cli, tmp_path):
+    _lists(cli, tmp_path)
+    release_id = cli.json("release", "add", str(DAMASCUS))["id"]
+    hostile = tmp_path / 'x"\r\nBcc: victim@example.com\r\n<script>.jpg'
+    hostile.write_bytes(media.jpeg(300, 200))
+    cli.json("release", "attach", str(release_id), str(hostile), "--caption",
+             "<script>alert(1)</script>", "--alt", '" onerror="alert(1)', "--credit",
+             "© <img src=x>")
+    assert cli("release", "photos", str(release_id), "--inline").exit_code == 0
+    assert cli("send", str(release_id), "--list", "public", "--yes").exit_code == 0
+    data, message = _outbox(tmp_path)["reader@example.org"]
+    assert b"\r\nBcc:" not in data and message["Bcc"] is None
+    [image] = [p for p in message.walk() if p.get_content_maintype() == "image"]
+    assert "\n" not in image.get_filename() and "Bcc" in image.get_filename()
+    text, html = _parts(message)
+    assert "<script>" not in html and "<img src=x>" not in html
+    assert 'alt="&#34; onerror=&#34;alert(1)"' in html or 'alt="&quot; onerror' in html
+    assert "<script>alert(1)</script>" in text  # plain text shows it as written
+
+
+def test_preview_and_test_copies_of_an_embargoed_release_show_signed_photo_links(cli, tmp_path):
+    release_id = _with_media(cli, tmp_path, "--embargo", "2099-04-16 09:00 Europe/Zurich")
+    preview = cli("release", "preview", str(release_id), "--text")
+    assert preview.exit_code == 0
+    assert "Photos:\n- Caption 1 <b>bold</b> (© Photographer 1)\n  " in preview.stdout
+    assert f"{BASE}/media/s/" in preview.stdout
+    public = cli.json("release", "show", str(release_id))["media"][0]["public_url"]
+    assert public not in preview.stdout
+    assert cli("send", str(release_id), "--test-to", "officer@iiim.example.org").exit_code == 0
+    [(data, message)] = _outbox(tmp_path).values()
+    assert f"{BASE}/media/s/".encode() in data and public.encode() not in data

@@ -252,3 +252,21 @@ def test_a_withdrawn_release_page_and_entry_show_no_media(client, store, setting
     assert page.status_code == 410
     assert _row(store, photo_id).public_key not in page.text + client.get("/feed.atom").text
     assert _enclosures(client) == []
+
+
+def test_hostile_captions_and_names_are_escaped_on_the_page_and_in_headers(
+        client, store, settings_, clock):
+    with store.Session.begin() as session:
+        release = Release(headline="Public", body="Text.")
+        session.add(release)
+        session.flush()
+        row = catalogue.attach(session, blob_store(settings_, session), release, catalogue.Upload(
+            media.png(), catalogue.clean_filename('a"b\r\nSet-Cookie: x=1;.png'),
+            "<script>alert(1)</script>", "© <b>x</b>", '"><svg onload=alert(1)>'), settings_)
+        release.status, release.first_sent_at = ReleaseStatus.SENT, clock.now
+        release_id, media_id = release.id, row.id
+    page = client.get(f"/releases/{release_id}").text
+    assert "<script>alert" not in page and "<svg" not in page and "<b>x</b>" not in page
+    answer = client.get(_path(public_url(settings_, _row(store, media_id))))
+    assert answer.status_code == 200 and "set-cookie" not in answer.headers
+    assert answer.headers["content-disposition"].startswith('inline; filename="a_bSet-Cookie')

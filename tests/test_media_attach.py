@@ -233,3 +233,23 @@ def test_a_correction_keeps_the_photos_at_new_addresses_or_takes_the_files_own(c
     again = cli.json("release", "correct", str(corrected["release_id"]), str(refixed), "--yes")
     [new] = cli.json("release", "show", str(again["release_id"]))["media"]
     assert (new["filename"], new["caption"]) == ("new.jpg", "New caption")
+
+
+def test_an_embargoed_release_whose_trusted_copies_went_out_takes_no_new_photo(
+        cli, tmp_path):
+    release_id = cli.json("release", "add", str(DAMASCUS), "--embargo",
+                          "2099-04-16 09:00 Europe/Zurich")["id"]
+    for name in ("media", "public"):
+        assert cli("lists", "create", name, *(["--trusted"] if name == "media" else [])
+                   ).exit_code == 0
+        contacts = _file(tmp_path, f"{name}.csv", f"email\n{name}@example.com\n".encode())
+        assert cli("contacts", "import", str(contacts), "--list", name).exit_code == 0
+    assert cli("send", str(release_id), "--list", "media", "--list", "public",
+               "--yes").exit_code == 0
+    shown = cli.json("release", "show", str(release_id))
+    assert shown["held_deliveries"] == 1 and shown["first_sent_at"] is None  # not done yet
+    photo = _file(tmp_path, "photo.jpg", media.jpeg(400, 300))
+    result = cli("release", "attach", str(release_id), str(photo))
+    assert result.exit_code != 0 and "has already been sent" in result.stderr
+    inline = cli("release", "photos", str(release_id), "--inline")
+    assert inline.exit_code != 0 and "has already been sent" in inline.stderr

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -18,6 +18,9 @@ from distribution.media import links
 from distribution.media.blobs import BlobStore, blob_store
 from distribution.releases.frontmatter import PhotoSpec
 from distribution.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Distribution,
     MediaKind,
     Release,
     ReleaseMedia,
@@ -112,10 +115,17 @@ def _text(value: str | None, field: str) -> str | None:
     return value
 
 
-def check_editable(release: Release) -> None:
-    """Photos change only before any copy went out: after, a correction carries them."""
-    if release.first_sent_at is not None or release.status in (ReleaseStatus.SENT,
-                                                               ReleaseStatus.WITHDRAWN):
+def check_editable(session: Session, release: Release) -> None:
+    """Photos change only before any copy went out: after, a correction carries them.
+
+    A release is marked sent only when its distribution finishes, so the deliveries are
+    asked too: one sent, or claimed by a batch that is sending it, is a copy gone out.
+    """
+    out = session.scalar(select(exists().where(
+        Delivery.distribution_id == Distribution.id, Distribution.release_id == release.id,
+        Delivery.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]))))
+    if out or release.first_sent_at is not None or release.status in (ReleaseStatus.SENT,
+                                                                      ReleaseStatus.WITHDRAWN):
         raise InvalidInput(f"release {release.id} has already been sent; its photos and files "
                            "cannot change (send a correction with `pressroom release correct`)")
 
@@ -126,7 +136,7 @@ def attach(session: Session, store: BlobStore, release: Release, upload: Upload,
 
     Pillow is imported where it is used, not by every `release show`.
     """
-    check_editable(release)
+    check_editable(session, release)
     return store_upload(session, store, release, upload, settings)
 
 
@@ -162,7 +172,7 @@ def store_upload(session: Session, store: BlobStore, release: Release, upload: U
 
 def detach(session: Session, release: Release, media_id: int) -> list[str]:
     """Remove one media row; the hashes nothing else names any more (for the store)."""
-    check_editable(release)
+    check_editable(session, release)
     media = session.get(ReleaseMedia, media_id)
     if media is None or media.release_id != release.id:
         raise NotFound(f"release {release.id} has no photo or file {media_id}")
@@ -202,7 +212,7 @@ def inline_photos(session: Session, release_id: int) -> bool:
 
 
 def set_inline_photos(session: Session, release: Release, inline: bool) -> None:
-    check_editable(release)
+    check_editable(session, release)
     options = session.get(ReleaseMediaOptions, release.id)
     if options is None:
         session.add(ReleaseMediaOptions(release_id=release.id, inline_photos=inline))

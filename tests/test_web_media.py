@@ -270,3 +270,30 @@ def test_hostile_captions_and_names_are_escaped_on_the_page_and_in_headers(
     answer = client.get(_path(public_url(settings_, _row(store, media_id))))
     assert answer.status_code == 200 and "set-cookie" not in answer.headers
     assert answer.headers["content-disposition"].startswith('inline; filename="a_bSet-Cookie')
+
+
+def test_media_and_page_are_public_from_the_first_copy_delivered_after_the_lift(
+        client, store, settings_, embargoed, clock):
+    """Emails link to them: they must not wait for the whole distribution to finish."""
+    from distribution.store.models import Delivery, DeliveryStatus, Distribution
+
+    release_id, photo_id, _ = embargoed
+    with store.Session.begin() as session:
+        release = session.get(Release, release_id)
+        release.first_sent_at = None  # the distribution is still under way
+        dist = Distribution(release_id=release_id, list_names=["public"])
+        session.add(dist)
+        session.flush()
+        session.add(Delivery(distribution_id=dist.id, contact_id=1, email="a@example.org",
+                             status=DeliveryStatus.HELD))
+        session.flush()
+        dist_id = dist.id
+    path = _path(public_url(settings_, _row(store, photo_id)))
+    clock.advance(hours=1)
+    _like_missing(client, path)  # lifted, but no copy delivered yet
+    assert client.get(f"/releases/{release_id}").status_code == 404
+    with store.Session.begin() as session:
+        [row] = session.query(Delivery).filter_by(distribution_id=dist_id).all()
+        row.status = DeliveryStatus.SENT
+    assert client.get(path).status_code == 200
+    assert client.get(f"/releases/{release_id}").status_code == 200

@@ -201,12 +201,14 @@ def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
         .execution_options(synchronize_session=False))
 
 
-def pause(session: Session, distribution_id: int, reason: str = "paused by an operator") -> None:
+def pause(session: Session, distribution_id: int,
+          reason: str = "paused by an operator") -> Distribution:
     dist = get_distribution(session, distribution_id, lock=True)
     if dist.status not in (DS.SCHEDULED, DS.SENDING):
         raise InvalidInput(f"distribution {distribution_id} is {dist.status.value}; "
                            "only a scheduled or sending one can be paused")
     _pause(dist, reason)
+    return dist
 
 
 def resume(session: Session, distribution_id: int, now: datetime) -> None:

@@ -192,3 +192,28 @@ def test_a_fresh_client_needs_no_session_to_one_click(settings, sqlite_store, me
     with TestClient(create_app(settings, sqlite_store.Session)) as client:
         assert client.post(_path(settings, jane, newsroom), data=ONE_CLICK).status_code == 200
     assert _status(sqlite_store, jane, newsroom) is SubscriptionStatus.UNSUBSCRIBED
+
+
+def _log(store) -> list[tuple[str, str, str, str, str]]:
+    from distribution.accountability.log import entries
+
+    with store.Session() as session:
+        return [(e.actor, e.actor_kind, e.action, e.object, e.summary)
+                for e in entries(session)]
+
+
+def test_one_click_and_the_page_are_recorded_as_the_subscriber_not_by_address(
+        settings, sqlite_store, member, web_client) -> None:
+    jane, newsroom, media = member
+    web_client.post(_path(settings, jane, newsroom), data=ONE_CLICK)
+    web_client.post(_path(settings, jane, media), data={"scope": "all"})
+    assert _log(sqlite_store) == [
+        (f"contact {jane}", "subscriber", "subscription.leave", "list Newsroom",
+         "unsubscribed by the one-click POST"),
+        (f"contact {jane}", "subscriber", "subscription.leave", "every list",
+         "unsubscribed by the unsubscribe page; address suppressed")]
+    with sqlite_store.Session() as session:
+        from distribution.accountability.log import entries
+
+        assert {e.origin for e in entries(session)} == {"web client testclient"}
+    assert "jane@example.org" not in repr(_log(sqlite_store))

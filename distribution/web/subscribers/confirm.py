@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.audience.membership import Confirmed
 from distribution.mail import tokens
@@ -71,7 +72,12 @@ def _load(w: Web, contact_id: int, list_id: int) -> SignupState:
 
 def _confirm(w: Web, contact_id: int, list_id: int, ip: str) -> Confirmed:
     with w.sessions() as session, session.begin():
-        return membership.confirm(session, contact_id, list_id, ip, w.clock())
+        state = membership.confirm(session, contact_id, list_id, ip, w.clock())
+        if state is Confirmed.NOW:  # the consent, in the log the office answers from
+            record(session, subscriber_actor(contact_id, f"web client {ip}"),
+                   "subscription.confirm", f"list {list_id}",
+                   "confirmed the sign-up (double opt-in)")
+        return state
 
 
 def _refusal(w: Web, state: Confirmed) -> Response:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, Subscription, SubscriptionStatus
@@ -97,6 +98,10 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
         offered = {lst.id for lst, _ in _offered(session, contact_id)}
         membership.set_lists(session, contact, wanted & offered, offered, form=FORM_NAME,
                              wording=PREFERENCES_CONSENT_VERSION, ip=ip, now=w.clock())
+        chosen = ", ".join(str(i) for i in sorted(wanted & offered)) or "none"
+        record(session, subscriber_actor(contact_id, f"web client {ip}"),
+               "subscription.preferences", f"contact {contact_id}",
+               f"chose lists {chosen} of those offered")
         contact.language = language(form)
 
 

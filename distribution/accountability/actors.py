@@ -91,6 +91,7 @@ def acting(session: Session, name: str | None, origin: str, *, action: str,
     With no operators at all, anyone may act (as Pressroom did before operators existed),
     recorded under the name given or the system user's name.
     """
+    name = _printable(name) if name else name
     if not _any_operator(session):
         return Actor(name or _system_user(), "implicit", origin)
     if not name:
@@ -116,6 +117,11 @@ def require(actor: Actor, need: Role, *, action: str, obj: str,
         raise Refused(f"operator '{actor.name}' is {_article(held)} {held}; {action} needs "
                       f"the {need.value} role", actor=actor, action=action, obj=obj,
                       release_id=release_id)
+
+
+def _printable(name: str) -> str:
+    """A name as typed, unless it hides line breaks or control characters: then quoted."""
+    return name if name.isprintable() else repr(name)
 
 
 def _any_operator(session: Session) -> bool:

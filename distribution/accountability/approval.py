@@ -41,10 +41,13 @@ def release_added(session: Session, actor: Actor, release: Release, summary: str
 def release_changed(session: Session, actor: Actor, release: Release, action: str,
                     summary: str) -> None:
     """Any change to a release's content or embargo: a new revision, approval voided."""
-    was_approved = is_approved(release)
-    release.revision = (release.revision or 1) + 1
+    # Counted by the database, under the row lock its UPDATE takes: two changes at once
+    # make two revisions, and an approval racing a change approves the one it saw.
+    release.revision = Release.revision + 1  # type: ignore[assignment]
     release.changed_by = actor.name
     session.flush()
+    session.refresh(release, ["revision", "approved_revision"])
+    was_approved = release.approved_revision == release.revision - 1
     voided = f"; approval of revision {release.approved_revision} voided" if was_approved else ""
     record(session, actor, action, f"release {release.id}",
            f"{summary} (revision {release.revision}){voided}", release_id=release.id)

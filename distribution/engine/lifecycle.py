@@ -157,7 +157,7 @@ def _pause_late_lifts(session: Session, late_before: datetime) -> None:
     _record_late(session, paused, "the embargo's lift")
 
 
-def _record_late(session: Session, paused: Sequence[Row[tuple[int, int]]], what: str) -> None:
+def _record_late(session: Session, paused: Sequence[Row[int, int]], what: str) -> None:
     for distribution_id, release_id in paused:
         record(session, system_actor(), "send.paused", f"distribution {distribution_id}",
                f"paused by the engine: found late after {what}; waits for `pressroom resume`",

@@ -95,13 +95,14 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
     wanted = {int(v) for v in form.getlist("list") if isinstance(v, str) and v.isdigit()}
     with w.sessions() as session, session.begin():
         contact = _contact(session, contact_id)
-        offered = {lst.id for lst, _ in _offered(session, contact_id)}
+        names = {lst.id: lst.name for lst, _ in _offered(session, contact_id)}
+        offered = set(names)
         membership.set_lists(session, contact, wanted & offered, offered, form=FORM_NAME,
                              wording=PREFERENCES_CONSENT_VERSION, ip=ip, now=w.clock())
-        chosen = ", ".join(str(i) for i in sorted(wanted & offered)) or "none"
+        chosen = ", ".join(sorted(names[i] for i in wanted & offered)) or "none"
         record(session, subscriber_actor(contact_id, f"web client {ip}"),
                "subscription.preferences", f"contact {contact_id}",
-               f"chose lists {chosen} of those offered")
+               f"lists chosen on the preferences page: {chosen}")
         contact.language = language(form)
 
 

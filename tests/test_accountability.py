@@ -319,3 +319,30 @@ def test_a_bad_since_or_a_name_with_a_line_break_is_one_line(cli):
     sneaky = cli("--as", "chief\nFAKE ENTRY", "lists", "create", "media")
     assert sneaky.exit_code == 1 and len(sneaky.stderr.strip().splitlines()) == 1
     assert _log(cli)[-1]["actor"] == "'chief\\nFAKE ENTRY'"
+
+
+def test_a_correction_waits_for_its_own_approval_then_goes_to_who_had_the_release(
+        office, tmp_path):
+    _team(office)
+    _media(office, tmp_path, as_="chief")
+    office.env["PRESSROOM_REQUIRE_APPROVAL"] = "true"
+    release_id = _add(office, "ed")
+    assert office("--as", "appy", "release", "approve", str(release_id)).exit_code == 0
+    assert office("--as", "ed", "send", str(release_id), "--list", "media", "--yes"
+                  ).exit_code == 0
+    corrected = tmp_path / "corrected.txt"
+    corrected.write_text(DAMASCUS.read_text("utf-8").replace("Damascus", "Aleppo", 1), "utf-8")
+    result = office("--as", "ed", "release", "correct", str(release_id), str(corrected),
+                    "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    new_id = json.loads(result.stdout)["release_id"]
+    assert json.loads(result.stdout)["awaiting_approval"] is True
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2   # the originals only
+    assert office("--as", "ed", "release", "approve", str(new_id)).exit_code == 1
+    approved = office("--as", "bea", "release", "approve", str(new_id))
+    assert approved.exit_code == 0, approved.output
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 4   # and the corrections
+    assert [a for _, a in _actions(office, "--release", str(new_id))] == [
+        "release.add", "release.approve.refused", "release.approve", "send.started",
+        "send.finished"]
+    assert ("ed", "release.correct") in _actions(office, "--release", str(release_id))

@@ -58,11 +58,13 @@ def is_approved(release: Release) -> bool:
 
 
 def approve(session: Session, actor: Actor, release_id: int, now: datetime) -> list[int]:
-    """Approve the current revision; sends that waited for it go on. Returns their ids."""
+    """Approve the current revision; sends that waited for it go on. Returns the ids of
+    those to deliver now: resumed ones, and scheduled ones already due."""
     release = session.get(Release, release_id, with_for_update=True)
     if release is None:
         raise NotFound(f"no release with id {release_id}")
-    if release.status in (ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN):
+    if release.status == ReleaseStatus.WITHDRAWN or (
+            release.status == ReleaseStatus.SENT and not _waiting(session, release_id)):
         raise InvalidInput(f"release {release_id} was already {release.status.value}; "
                            "there is nothing to approve")
     if is_approved(release):
@@ -76,7 +78,11 @@ def approve(session: Session, actor: Actor, release_id: int, now: datetime) -> l
     release.approved_at = now
     record(session, actor, "release.approve", f"release {release_id}",
            f"approved revision {release.revision}", release_id=release_id)
-    return _go_on(session, actor, release_id, now)
+    resumed = _go_on(session, actor, release_id, now)
+    due = session.scalars(select(Distribution.id).where(
+        Distribution.release_id == release_id, Distribution.status == DS.SCHEDULED.value,
+        Distribution.kind.in_(GATED_KINDS), Distribution.send_at <= now)).all()
+    return [*resumed, *due]
 
 
 def check_approved(release: Release, actor: Actor, required: bool) -> None:
@@ -128,6 +134,15 @@ def _not_approved(release: Release) -> str:
     return (f"release {release.id} changed after its approval (revision "
             f"{release.approved_revision} approved, now {release.revision}); an approver must "
             f"approve it again")
+
+
+def _waiting(session: Session, release_id: int) -> bool:
+    """A send of it not finished: a correction (which keeps the status of the release it
+    corrects, sent) still has its copies to send."""
+    return session.scalar(select(Distribution.id).where(
+        Distribution.release_id == release_id, Distribution.kind.in_(GATED_KINDS),
+        Distribution.status.in_([DS.SCHEDULED.value, DS.PAUSED.value, DS.SENDING.value]))
+        .limit(1)) is not None
 
 
 def _go_on(session: Session, actor: Actor, release_id: int, now: datetime) -> list[int]:

@@ -103,16 +103,21 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
                                                 now=database_now(session),
                                                 source_name=file.name)
         _record_correction(session, actor, release_id, new, dist)
+        waits = app.settings.require_approval  # the corrected text is a new, unapproved release
         carried = corrections.carried_over(session, new.id)
         result = {"release_id": new.id, "corrects_id": release_id,
                   "distribution_id": dist.id if dist else None,
                   "note": dist.note if dist else None,
                   "recipients": status.counts(session, dist.id)["total"] if dist else 0,
                   "carried_over": carried}
-    to_deliver = ([dist.id] if dist else []) + carried
+    to_deliver = [] if waits else ([dist.id] if dist else []) + carried
     result["delivery"] = _deliver(app, to_deliver, as_json)
+    result["awaiting_approval"] = waits
     if as_json:
         emit_json(result)
+    elif waits:
+        click.echo(f"Release {new.id} corrects release {release_id}; it is sent once an "
+                   f"approver runs `pressroom release approve {new.id}`.")
     else:
         click.echo(f"Release {new.id} corrects release {release_id}. "
                    + (f"Correction ({dist.note}) sent to {result['recipients']} recipients."

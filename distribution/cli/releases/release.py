@@ -143,8 +143,12 @@ def approve(app: App, release_id: int) -> None:
         resumed = approval.approve(session, actor, release_id, database_now(session))
         revision = dispatch.get_release(session, release_id).revision
     click.echo(f"Release {release_id} revision {revision} approved by {actor.name}.")
+    if resumed:
+        from distribution.cli.sending.operate import kick  # delivery: only when needed
+
     for distribution_id in resumed:
         click.echo(f"Distribution {distribution_id}, which waited for this approval, goes on.")
+        kick(app, distribution_id)
 
 
 @release.command("preview")

@@ -44,10 +44,11 @@ def list_operators(app: App, as_json: bool) -> None:
         rows = ops.all_operators(session)
     if as_json:
         emit_json(rows)
-    elif not rows:
+        return
+    if not rows:
         click.echo("No operators: anyone may run every command. Add one with "
                    "`pressroom operators add NAME`.")
-    for r in [] if as_json else rows:
+    for r in rows:
         lists = f"  may send to {', '.join(r['may_send_to'])}" if r["may_send_to"] else ""
         click.echo(f"{r['name']:<20} {r['role']:<9}{lists}")
 

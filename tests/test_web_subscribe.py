@@ -459,3 +459,19 @@ def test_confirmation_emails_stop_at_the_hourly_cap_with_the_same_page(
         assert len({p.text for p in pages}) == 1
         assert len(outbox_messages(capped)) == 2
 
+
+def test_a_confirmed_sign_up_is_in_the_audit_log_as_the_subscriber(
+        web_client, settings, sqlite_store, lists) -> None:
+    from distribution.accountability.log import entries
+
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    _press_confirm(web_client, path)
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    web_client.post(path, data={"csrf_token": token})  # twice: one consent, one entry
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        logged = [(e.actor, e.actor_kind, e.origin, e.action, e.object)
+                  for e in entries(session)]
+    assert logged == [(f"contact {contact.id}", "subscriber", "web client testclient",
+                       "subscription.confirm", f"list {lists['open']}")]

@@ -37,6 +37,15 @@ def is_quote(text: str) -> bool:
     return text.startswith(("‘", "'")) or any(mark in text for mark in _QUOTE_MARKS)
 
 
+def is_pull_quote(text: str) -> bool:
+    """Whether text is a quotation set apart (the quote runs to its end, or to a short
+    attribution: `... never again.” Fadwa Mahmud`), not prose that quotes a phrase."""
+    if not is_quote(text):
+        return False
+    closing = max(text.rfind(mark) for mark in _QUOTE_MARKS)
+    return closing >= 0 and len(text[closing + 1:].split()) <= 5
+
+
 def format_body(paragraphs: list[Paragraph]) -> str:
     """Render paragraphs in the body format."""
     blocks: list[_Block] = []

@@ -1,8 +1,11 @@
 """Datelines: the place and date that open, or close, the text of a press release.
 
-"Damascus, April 16, 2025 – The ..." opens the first paragraph; some releases instead end
-with a line of its own ("Geneva, 14 March 2025"). Months are English, full or abbreviated,
-in day-month or month-day order; web copies often leave the year out ("Geneva, March 19 –").
+Offices write them in many shapes; each pattern below names the convention it reads:
+"Damascus, April 16, 2025 –", "BOSTON, MA —3 May 2021—", "TEGUCIGALPA (28 de diciembre de
+2020) –", "(Nairobi) –", "Wien (OTS) –", "THE HAGUE, 31 October 2013. Today ...", "March 29,
+2006 (The INTERNET).", "بيروت، 24 أكتوبر 2023 --", or a closing line of its own ("Geneva, 14
+March 2025"). Dates are read by distribution.releases.dates in any of its languages; web copies
+often leave the year out ("Geneva, March 19 –").
 """
 
 from __future__ import annotations
@@ -11,39 +14,48 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from distribution.releases.bodyformat import Paragraph, is_quote
+from distribution.releases.bodyformat import Paragraph, is_list_item, is_pull_quote
+from distribution.releases.dates import DATE, fold, is_date, read_date, to_date
 
-_MONTH_NUMBERS: dict[str, int] = {}
-for _number, _name in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july",
-     "august", "september", "october", "november", "december"),
-    start=1,
-):
-    _MONTH_NUMBERS[_name] = _number
-    _MONTH_NUMBERS[_name[:3]] = _number
-_MONTH_NUMBERS["sept"] = 9
-
-# Longest names first so that "june" is not read as "jun" + "e".
-_MONTH = "|".join(sorted(_MONTH_NUMBERS, key=len, reverse=True))
-_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-_ORDINAL = r"(?:st|nd|rd|th)?"
-_DATE = (
-    rf"{_WEEKDAY}(?:(?P<day1>\d{{1,2}}){_ORDINAL}\s+(?P<month1>{_MONTH})\.?"
-    rf"|(?P<month2>{_MONTH})\.?\s+(?P<day2>\d{{1,2}}){_ORDINAL})(?!\w)"
-    r"(?:,?\s+(?P<year>\d{4})(?!\d))?"
-)
-# The place is checked by _looks_like_place; the regex only keeps it short and digit-free.
-_PLACE = r"(?P<place>[^\W\d_][^\d:;!?\"“”()\[\]]{0,48}?)"
-_OPENING = re.compile(
-    rf"(?P<text>{_PLACE},?\s+{_DATE})\s*(?:--|[-–—])\s*(?P<rest>\S.*)", re.IGNORECASE
-)
-_LINE = re.compile(rf"(?P<text>{_PLACE},?\s+{_DATE})\s*(?:\.|--|[-–—])?", re.IGNORECASE)
+_DASH = r"(?:--|[-–—])"
+# The place is checked by _looks_like_place; the regex only keeps it short.
+_PLACE = r"(?P<place>[^\W\d_][^:;!?\"“”„«»()\[\]]{0,60}?)"
+_D = rf"(?P<date>{DATE})"
+_TEXT = r"(?P<rest>\S.*)"
+_FLAGS = re.IGNORECASE
+# Opening datelines, tried in order: (convention, pattern).
+_OPENINGS = [
+    # "Damascus, April 16, 2025 – ..." and the court style "THE HAGUE, 31 October 2013. Today"
+    ("place, date –", re.compile(
+        rf"(?P<text>{_PLACE},?\s+{_D})(?:\s*{_DASH}\s*|\.\s+(?=[^\W\d_]))(?P<rest>.*)", _FLAGS)),
+    # "Ottawa, Canada - September 9, 2008 - ...", "BOSTON, MA —3 May 2021— ..."
+    ("place – date –", re.compile(
+        rf"(?P<text>{_PLACE}\s*{_DASH}\s*{_D})\s*{_DASH}\s*(?P<rest>.*)", _FLAGS)),
+    # "TEGUCIGALPA (28 de diciembre de 2020) – ...", "WASHINGTON, D.C. (Oct. 4, 2022) –"
+    ("place (date) –", re.compile(
+        rf"(?P<text>{_PLACE},?\s*\({_D}\))\s*(?:{_DASH}\s*)?(?P<rest>.*)", _FLAGS)),
+    # "March 29, 2006 (The INTERNET). The KDE Project ..."; "٢٤ تشرين الأول/أكتوبر ٢٠١٥ - ..."
+    ("date (place) –", re.compile(
+        rf"(?P<text>{_D}(?:\s*\({_PLACE}\))?)\s*(?:{_DASH}|\.)\s*{_TEXT}", _FLAGS)),
+    # "http://www.apache.org/ -- June 30, 1999 -- ...": a web address where the place goes
+    ("address – date –", re.compile(
+        rf"(?P<text>(?:https?://|www\.)\S+\s*{_DASH}\s*{_D})\s*{_DASH}\s*(?P<rest>.*)", _FLAGS)),
+    # Human Rights Watch: "(Nairobi) –Victims ..."
+    ("(place) –", re.compile(rf"(?P<text>\({_PLACE}\))\s*{_DASH}\s*{_TEXT}", _FLAGS)),
+    # Wire services: "Wien (OTS) – ...", "Geneva/Washington (ICRC) –", "Wien (OTS/RK) „Wir"
+    ("place (agency) –", re.compile(
+        rf"(?P<text>{_PLACE})\s*\((?P<agency>[^()\s]{{2,24}})\)\s*(?:{_DASH}\s*)?{_TEXT}")),
+]
+# Without a date: "Nairobi/Geneva/New York - The recent escalation ..."; first paragraph only.
+_PLACE_DASH = re.compile(rf"(?P<text>{_PLACE})\s+{_DASH}\s+(?P<rest>[^\W\d_].*)")
+_LINE = re.compile(rf"(?P<text>{_PLACE},?\s+{_D})\s*(?:\.|{_DASH})?", _FLAGS)
 
 # Capitalised words that open sentences like "On 16 April – ..." rather than datelines.
 _NOT_PLACES = frozenset({
     "on", "in", "at", "by", "since", "from", "until", "till", "before", "after", "during",
     "through", "between", "last", "next", "this", "that", "every", "each", "today", "as",
-    "of", "for", "to",
+    "of", "for", "to", "a", "an", "and", "but", "le", "la", "les", "el", "los", "die",
+    "der", "das", "am", "im", "il", "en", "au", "it", "we", "he", "she", "they", "our",
 })
 # Lower-case words that do occur inside place names ("Rio de Janeiro", "Frankfurt am Main").
 _PLACE_PARTICLES = frozenset({
@@ -57,84 +69,104 @@ class Dateline:
     """A dateline as written, with what could be read from it."""
 
     text: str  # as written, without the dash that follows it: "Damascus, April 16, 2025"
-    place: str
-    date: datetime.date | None  # None when the year is missing or the day does not exist
-    warning: str | None = None  # why `date` is None
+    place: str | None  # None where a web address or nothing stands for the place
+    date: datetime.date | None  # None when no date, no year, or the day does not exist
+    warning: str | None = None  # why `date` is None when a date was written
 
 
-def split_opening_dateline(line: str) -> tuple[Dateline, str] | None:
-    """Split "Geneva, March 19 – The pain ..." into the dateline and the text after the dash."""
-    match = _OPENING.fullmatch(line)
-    if match is None:
-        return None
-    dateline = _dateline(match)
-    return None if dateline is None else (dateline, match["rest"])
+def split_opening_dateline(line: str, *, first: bool = True) -> tuple[Dateline, str] | None:
+    """Split "Geneva, March 19 – The pain ..." into the dateline and the text after it."""
+    folded = fold(line)
+    for _name, pattern in _OPENINGS:
+        match = pattern.fullmatch(folded)
+        if match is not None and (dateline := _dateline(match, line)) is not None:
+            return dateline, line[match.start("rest"):]
+    if first and (match := _PLACE_DASH.fullmatch(folded)) and len(match["place"].split()) <= 4:
+        dateline = _dateline(match, line)
+        if dateline is not None:
+            return dateline, line[match.start("rest"):]
+    return None
 
 
 def parse_dateline(line: str) -> Dateline | None:
     """Read a line that is only a dateline: "Geneva, 14 March 2025", "GENEVA, 16 April –"."""
-    match = _LINE.fullmatch(line.strip())
-    return None if match is None else _dateline(match)
+    line = line.strip()
+    match = _LINE.fullmatch(fold(line))
+    return None if match is None else _dateline(match, line)
 
 
 def take_dateline(story: list[Paragraph]) -> Dateline | None:
-    """Remove and return the dateline opening the story (after pull quotes) or closing it."""
+    """Remove and return the dateline opening the story (after pull quotes and summary
+    bullets), or the closing line of a statement, which stays where it was written."""
     for index, paragraph in enumerate(story):
-        found = _opening_dateline(paragraph[0])
+        found = _opening_dateline(paragraph, first=index == 0)
         if found is not None:
-            dateline, rest = found
-            story[index] = [line for line in (rest, *paragraph[1:]) if line]
+            dateline, used, rest = found
+            story[index] = [line for line in (rest, *paragraph[used:]) if line]
             if not story[index]:
                 del story[index]
             return dateline
-        if not is_quote(" ".join(paragraph)):
+        if not (is_pull_quote(" ".join(paragraph)) or all(map(is_list_item, paragraph))):
             break
     if story and (dateline := parse_dateline(story[-1][-1])) is not None:
-        story[-1].pop()
-        if not story[-1]:
-            story.pop()
-        return dateline
+        return dateline  # kept in the text: a statement ends with its place and date
     return None
 
 
-def _opening_dateline(line: str) -> tuple[Dateline, str] | None:
-    """A dateline opening a line ("Geneva, March 19 – The ...") or alone on it."""
-    alone = parse_dateline(line)
-    return (alone, "") if alone is not None else split_opening_dateline(line)
+def _opening_dateline(paragraph: Paragraph, *, first: bool) -> tuple[Dateline, int, str] | None:
+    """A dateline opening a paragraph, alone on its line, or split over a place line and a
+    date line ("بعبدا، لبنان" then "19 كانون الأول/ديسمبر 2021"): (dateline, lines used, rest)."""
+    line = paragraph[0]
+    if (alone := parse_dateline(line)) is not None:
+        return alone, 1, ""
+    if len(paragraph) > 1 and is_date(paragraph[1]) and _is_place_line(line):
+        day_month_year = read_date(paragraph[1])
+        date = to_date(*day_month_year) if day_month_year and day_month_year[2] else None
+        return Dateline(f"{line} {paragraph[1]}", line.strip(" ,،"), date), 2, ""
+    found = split_opening_dateline(line, first=first)
+    return None if found is None else (found[0], 1, found[1])
 
 
-def _dateline(match: re.Match[str]) -> Dateline | None:
-    place = match["place"].strip(" ,")
-    if not _looks_like_place(place):
+def _is_place_line(line: str) -> bool:
+    return len(line.split()) <= 4 and not re.search(r"[.:;!?\d]", line) and _looks_like_place(
+        line.strip(" ,،"))
+
+
+def _dateline(match: re.Match[str], original: str) -> Dateline | None:
+    groups = match.groupdict()
+    place = None
+    if groups.get("place"):
+        place = original[match.start("place"):match.end("place")].strip(" ,،-–—")
+        if not _looks_like_place(place):
+            return None
+    text = original[match.start("text"):match.end("text")].strip(" -–—")
+    if not groups.get("date"):
+        return None if place is None else Dateline(text, place, None)
+    found = read_date(original[match.start("date"):match.end("date")])
+    if found is None:
         return None
-    text = match["text"]
-    month = _MONTH_NUMBERS[(match["month1"] or match["month2"]).lower()]
-    day = int(match["day1"] or match["day2"])
-    if match["year"] is None:
+    day, month, year = found
+    if year is None:
         # 2000 is a leap year: it accepts every day that exists in some year.
-        if _date(2000, month, day) is None:
+        if to_date(day, month, 2000) is None:
             return Dateline(text, place, None, f"dateline {text!r} names a day that does not exist")
         return Dateline(
             text, place, None,
             f"dateline {text!r} has no year; set `date:` (YYYY-MM-DD) in the front matter",
         )
-    date = _date(int(match["year"]), month, day)
+    date = to_date(day, month, year)
     if date is None:
         return Dateline(text, place, None, f"dateline {text!r} names a day that does not exist")
     return Dateline(text, place, date)
 
 
-def _date(year: int, month: int, day: int) -> datetime.date | None:
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
 def _looks_like_place(place: str) -> bool:
-    words = re.split(r"[\s/-]+", place)
-    if not words or len(words) > 5 or words[0].lower() in _NOT_PLACES:
+    words = [word for word in re.split(r"[\s/,،.-]+", place) if word]
+    if not words or len(words) > 7 or words[0].lower() in _NOT_PLACES:
         return False
-    return all(
-        word[:1].isupper() or word.lower() in _PLACE_PARTICLES for word in words if word
-    ) and place[:1].isupper()
+    if not any(char.isupper() or char.islower() for char in place):
+        return len(words) <= 4  # scripts without capitals (Arabic): the shape decides
+    return place[:1].isupper() and all(
+        word[:1].isupper() or word.isdigit() or word.lower() in _PLACE_PARTICLES
+        or (len(word) <= 5 and word[:1].isalpha() and word.endswith(".")) for word in words
+    )

@@ -14,12 +14,27 @@ from distribution.releases.bodyformat import Paragraph
 from distribution.releases.media_contacts import has_contact_details, split_contact_heading
 
 DEFAULT_END_MARKER = "-ENDS-"  # for a release whose text has none
+# End markers, by convention: English "-ENDS-"/"ENDS"/"- ends -", US "###"/"# # #" and
+# "-30-", "***", German "– Ende –" and the wire's "(Schluss)"/"(schluß)", French and Spanish
+# "-FIN-"/"FIN", Arabic "-انتهى-".
 _END_MARKER = re.compile(
-    r"[-–—]*\s*ends?\s*[-–—]*|#\s?#\s?#|[-–—]\s*30\s*[-–—]|\*\s*\*\*\*\s*\*", re.IGNORECASE
+    r"[-–—]*\s*(?:ends?|ende|fin|انتهى)\s*[-–—]*|#\s?#\s?#|[-–—]\s*30\s*[-–—]|\*(?:\s*\*){2,5}"
+    r"|\((?:schluss|schluß)\)",
+    re.IGNORECASE,
 )
+# The German wire writes "(Schluss)" at the end of the last paragraph, not on a line alone.
+_TRAILING_MARKER = re.compile(r"(?P<text>.*\S)\s+(?P<marker>\((?:schluss|schluß)\))"
+                              r"(?:\s+[a-z]{2,4}(?:/[a-z]{2,4})*)?", re.IGNORECASE)
+# Boilerplate headings: "About ...", "Notes to editors", "Background"; French "À propos
+# ...", "Note aux rédactions"; Spanish "Acerca de ...", "Sobre ...", "Nota para editores";
+# German "Über ...", "Hintergrund"; Arabic "نبذة عن ...", "عن ...", "حول ...".
 _BOILERPLATE_HEADING = re.compile(
     r"(?:about(?:\s+(?!\d)\S.*)?|notes?\s+(?:to|for)\s+(?:the\s+)?editors?"
-    r"|editors?['’]?s?\s+notes?|background(?:\s+information)?)\s*:?",
+    r"|editors?['’]?s?\s+notes?|background(?:\s+information)?"
+    r"|[àa]\s+propos\s+(?:de\s+|du\s+|des\s+|d['’])?\S.*|notes?\s+aux\s+r[ée]dactions?"
+    r"|acerca\s+de\s+\S.*|sobre\s+\S.*|notas?\s+(?:para|a)\s+(?:los\s+)?(?:editores|redactores)"
+    r"|über\s+(?!\d)\S.*|hintergrund(?:informationen)?"
+    r"|نبذة\s+عن\s+\S.*|عن\s+\S.*|حول\s+\S.*|معلومات\s+عن\s+\S.*)\s*:?",
     re.IGNORECASE,
 )
 
@@ -45,6 +60,12 @@ class EndMatter:
 
 def is_end_marker(line: str) -> bool:
     return _END_MARKER.fullmatch(line) is not None
+
+
+def split_trailing_marker(line: str) -> tuple[str, str] | None:
+    """ "... angesprochen?" (Schluss)" -> the text and the marker written at its end."""
+    match = _TRAILING_MARKER.fullmatch(line)
+    return None if match is None else (match["text"], match["marker"])
 
 
 def is_boilerplate_heading(line: str) -> bool:

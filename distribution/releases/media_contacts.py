@@ -37,6 +37,13 @@ _HEADING = re.compile(
       | for\s+(?:media|press)\s+(?:inquiries|enquiries|queries)\s*:
       | (?:media|press)\s+(?:contacts?|contact\(s\)|inquiries|enquiries|queries|office)\s*:
       | contacts?\s*:
+      | (?:press|media)\s+contacts?\s*$
+      | r[üu]ckfragen\s*(?:&|und)\s*kontakt\s*:? | pressekontakt\s*:? | kontakt\s*:
+      | contacts?\s+(?:presse|m[ée]dias?)\s*:? | pour\s+toute\s+demande\s+(?:des|de)\s+m[ée]dias?
+            [^:]{0,60}:?
+      | contactos?\s+(?:de\s+)?(?:prensa|medios)\s*:? | para\s+m[áa]s\s+informaci[óo]n[^:]{0,60}:
+      | للاستفسارات\s+الإعلامية[^:]{0,40}:? | للاستفسار[^:]{0,40}:
+      | بيانات\s+الاتصال[^:]{0,40}:? | للتواصل[^:]{0,40}:? | لمزيد\s+من\s+المعلومات[^:]{0,60}:
     )\s*""",
     re.IGNORECASE | re.VERBOSE,
 )

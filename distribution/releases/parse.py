@@ -22,7 +22,7 @@ from distribution.releases.bodyformat import (
     format_body,
     is_list_item,
     is_photo_credit,
-    is_quote,
+    is_pull_quote,
     normalise_line,
 )
 from distribution.releases.datelines import (
@@ -31,8 +31,15 @@ from distribution.releases.datelines import (
     split_opening_dateline,
     take_dateline,
 )
-from distribution.releases.endmatter import is_boilerplate_heading, is_end_marker, split_end_matter
+from distribution.releases.endmatter import (
+    is_boilerplate_heading,
+    is_end_marker,
+    split_end_matter,
+    split_trailing_marker,
+)
 from distribution.releases.frontmatter import FrontMatter, FrontMatterError, split_front_matter
+from distribution.releases.head import Head, is_head_item, read_head, skip_head_items
+from distribution.releases.language import detect_language
 from distribution.releases.media_contacts import (
     MediaContact,
     parse_contact_block,
@@ -50,7 +57,8 @@ class ReleaseError(InvalidInput, ValueError):
 class ParsedRelease:
     headline: str
     subheadline: str | None = None
-    language: str | None = None  # from front matter only
+    language: str | None = None  # front matter, else a guess from the text (language_guessed)
+    language_guessed: bool = False
     dateline_place: str | None = None
     dateline_date: datetime.date | None = None  # None when the year is not written
     dateline_text: str | None = None  # as written: "Damascus, April 16, 2025"
@@ -61,19 +69,13 @@ class ParsedRelease:
     boilerplate_heading: str | None = None
     boilerplate: str | None = None
     embargo_text: str | None = None  # raw, e.g. "09:00 CET, 16 April 2025"
+    embargo_convention: str | None = None  # which form of embargo line was read
+    unreadable_embargo: str | None = None  # a line that looks like an embargo, not read
+    kickers: list[str] = field(default_factory=list)  # labels above or under the headline
     front_matter: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
-_EMBARGO = re.compile(
-    r"(?:strictly\s+)?(?:(?:under\s+)?embargo(?:ed)?\s+until\s*:?|embargo(?:ed)?\s*:)"
-    r"\s*(?P<time>.+)",
-    re.IGNORECASE,
-)
-# Labels some offices put above the headline; they are not the headline.
-_RELEASE_LABEL = re.compile(
-    r"(?:for\s+immediate\s+release|(?:press|news|media)\s+release)\W*", re.IGNORECASE
-)
 _ITALIC = re.compile(r"([*_])(\S(?:.*\S)?)\1")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _DANGLING_LINK = re.compile(
@@ -115,12 +117,14 @@ def parse_release(text: str) -> ParsedRelease:
     except FrontMatterError as exc:
         raise ReleaseError(str(exc)) from None
     paragraphs = _paragraphs(lines)
-    headline, embargo = _read_head(paragraphs)
+    head = read_head(paragraphs)
+    headline = head.headline
     if headline is None and "headline" not in front.values:
         raise ReleaseError("release has no headline")
     subheadline = _take_subheadline(paragraphs)
+    skip_head_items(paragraphs, head)
     story, end = split_end_matter(paragraphs)
-    dateline = take_dateline(story)
+    dateline = take_dateline(story) or head.dateline
     contacts, contact_warnings = parse_contact_block(end.contact_lines())
     release = ParsedRelease(
         headline=headline or "",
@@ -131,10 +135,16 @@ def parse_release(text: str) -> ParsedRelease:
         media_contact_text=end.contact_text(),
         boilerplate_heading=end.boilerplate_heading,
         boilerplate=format_body(end.boilerplate) or None,
-        embargo_text=embargo,
+        embargo_text=head.embargo,
+        embargo_convention=head.embargo_convention,
+        unreadable_embargo=head.unreadable_embargo,
+        kickers=head.kickers,
     )
-    dateline_warning = _set_dateline(release, dateline, front)
+    dateline_warning = _set_dateline(release, dateline, front, head)
     _apply_front_matter(release, front)
+    if release.language is None:
+        release.language = detect_language(f"{release.headline}\n{release.body}")
+        release.language_guessed = release.language is not None
     if front.contacts:  # the front matter settles what the contact block left in doubt
         contact_warnings = []
     release.warnings = _warnings(release, dateline_warning, contact_warnings)
@@ -177,12 +187,15 @@ def _paragraphs(lines: list[str]) -> list[Paragraph]:
 def _split_at_markers(paragraph: Paragraph) -> list[Paragraph]:
     # A marker written right under the last line still ends the story; a lower-case "end"
     # alone on a line of wrapped prose counts only as a paragraph of its own.
-    if len(paragraph) == 1:
+    if len(paragraph) == 1 and split_trailing_marker(paragraph[0]) is None:
         return [paragraph]
     parts: list[Paragraph] = []
     current: Paragraph = []
     for line in paragraph:
-        if is_end_marker(line) and not (line.isalpha() and line.islower()):
+        if (trailing := split_trailing_marker(line)) is not None:
+            parts += [[*current, trailing[0]], [trailing[1]]]
+            current = []
+        elif is_end_marker(line) and not (line.isalpha() and line.islower()):
             parts += [current, [line]] if current else [[line]]
             current = []
         else:
@@ -203,43 +216,48 @@ def _pop_line(paragraphs: list[Paragraph]) -> str | None:
     return line
 
 
-def _read_head(paragraphs: list[Paragraph]) -> tuple[str | None, str | None]:
-    """Take the headline, and the embargo line found before it or right after it."""
-    embargo = None
-    while (line := _first_line(paragraphs)) is not None and (
-        _EMBARGO.fullmatch(line) or _RELEASE_LABEL.fullmatch(line)
-    ):
-        embargo = embargo or _embargo_time(line)
-        _pop_line(paragraphs)
-    headline = _pop_line(paragraphs)
-    line = _first_line(paragraphs)
-    if line is not None and _EMBARGO.fullmatch(line):
-        embargo = embargo or _embargo_time(line)
-        _pop_line(paragraphs)
-    return headline, embargo
-
-
-def _embargo_time(line: str) -> str | None:
-    match = _EMBARGO.fullmatch(line)
-    return match["time"] if match else None
+# The 1990s UN layout prefixes the subheadline with a stamp: "19960813 MATIN AG/L/162 ".
+_DATE_STAMP = re.compile(
+    r"\d{8}\s+(?:(?:MATIN|APR[EÈ]S-MIDI|SOIR|AM|PM)\s+)?(?:[A-Z]{1,6}(?:/[A-Z0-9.]{1,12})+\s+)?"
+)
+_BULLET = re.compile(r"[•●▪◦‣·]\s*")
 
 
 def _take_subheadline(paragraphs: list[Paragraph]) -> str | None:
-    # Conservative on purpose: a short single line right after the headline, with more text
-    # after it, and no final period unless set in *italics*. A line with quotation marks is
-    # a pull quote (samples 03, 04 and 08 open with one; 04's lost its opening mark) and
-    # stays in the body as a paragraph of its own.
-    if len(paragraphs) < 2 or len(paragraphs[0]) != 1:
+    # Conservative on purpose: a short line right after the headline, with more text after
+    # it, and no final period unless set in *italics* or followed by the dateline (a
+    # standfirst). A quotation set apart is a pull quote (samples 03, 04 and 08 open with
+    # one; 04's lost its opening mark) and stays in the body as a paragraph of its own.
+    if len(paragraphs) < 2:
         return None
-    line = paragraphs[0][0]
+    first = paragraphs[0]
+    standfirst = len(first) == 1 and _opens_with_dateline(paragraphs[1])
+    if len(first) != 1 and not all(_is_title_line(line) for line in first):
+        return None
+    line = _DATE_STAMP.sub("", first[0], count=1)
+    if standfirst and len(first[0]) <= 400 and not (_has_a_role(line) or is_pull_quote(line)):
+        text = _BULLET.sub("", line, count=1)
+        paragraphs.pop(0)
+        return text
     italic = _ITALIC.fullmatch(line)
     text = italic[2] if italic else line
-    if is_quote(text) or _has_a_role(line) or _URL.search(text) or len(text) > 200:
+    if (is_pull_quote(text) or _has_a_role(line) or _URL.search(text) or len(text) > 200
+            or (text.startswith("(") and text.endswith(")"))):
         return None
     if not italic and text.endswith((".", ":")):
         return None
-    paragraphs.pop(0)
+    first.pop(0)
+    if not first:
+        paragraphs.pop(0)
     return text
+
+
+def _is_title_line(line: str) -> bool:
+    return len(line) <= 200 and not line.endswith((".", ":")) and not _has_a_role(line)
+
+
+def _opens_with_dateline(paragraph: Paragraph) -> bool:
+    return split_opening_dateline(paragraph[0], first=False) is not None
 
 
 def _has_a_role(line: str) -> bool:
@@ -247,7 +265,7 @@ def _has_a_role(line: str) -> bool:
     return bool(
         is_end_marker(line)
         or is_boilerplate_heading(line)
-        or _EMBARGO.fullmatch(line)
+        or is_head_item(line)
         or split_contact_heading(line) is not None
         or split_opening_dateline(line)
         or parse_dateline(line)
@@ -256,8 +274,11 @@ def _has_a_role(line: str) -> bool:
     )
 
 
-def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMatter) -> str | None:
-    """Fill the dateline fields, front matter first; return the warning that still applies."""
+def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMatter,
+                  head: Head) -> str | None:
+    """Fill the dateline fields, front matter first; return the warning that still applies.
+    A date from the head (a kicker's date, a date line) dates a release whose dateline has
+    none."""
     written = front.values.get("dateline")
     if written is not None:
         release.dateline_text = written
@@ -270,6 +291,9 @@ def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMa
         release.dateline_place = front.values["place"]
     if front.date is not None:
         release.dateline_date = front.date
+        return None
+    if release.dateline_date is None and head.date is not None:
+        release.dateline_date = head.date
         return None
     return found.warning if found is not None else None
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from distribution.releases.embargo_lines import read_embargo_line, time_for_reading
+from distribution.releases.conventions.embargo_lines import read_embargo_line, time_for_reading
 from distribution.releases.parse import parse_release
 from distribution.times import parse_embargo_text
 from tests.fixtures.corpus import score_corpus

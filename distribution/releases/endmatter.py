@@ -14,6 +14,8 @@ from distribution.releases.bodyformat import Paragraph
 from distribution.releases.media_contacts import has_contact_details, split_contact_heading
 
 DEFAULT_END_MARKER = "-ENDS-"  # for a release whose text has none
+# The house marker in the release's own language, where the office's custom is known.
+_HOUSE_END_MARKERS = {"fr": "-FIN-", "es": "-FIN-", "de": "– Ende –", "ar": "-انتهى-"}
 # End markers, by convention: English "-ENDS-"/"ENDS"/"- ends -", US "###"/"# # #" and
 # "-30-", "***", German "– Ende –" and the wire's "(Schluss)"/"(schluß)", French and Spanish
 # "-FIN-"/"FIN", Arabic "-انتهى-".
@@ -56,6 +58,12 @@ class EndMatter:
             rest = split_contact_heading(paragraph[0])
             lines += [paragraph[0] if rest is None else rest, *paragraph[1:]]
         return [line for line in lines if line.strip()]
+
+
+def house_end_marker(language: str | None) -> str:
+    """The marker added to a release whose text has none."""
+    base = (language or "").split("-")[0].lower()
+    return _HOUSE_END_MARKERS.get(base, DEFAULT_END_MARKER)
 
 
 def is_end_marker(line: str) -> bool:

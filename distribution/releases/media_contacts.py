@@ -47,6 +47,7 @@ _HEADING = re.compile(
     )\s*""",
     re.IGNORECASE | re.VERBOSE,
 )
+_URL = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
 _OBFUSCATED = re.compile(r"\[\s*email\s+protected\s*\]", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # Looser than is_valid_email: stored and organisation contacts are not validated again;
@@ -56,7 +57,8 @@ _PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
 # "Tel: +41 ...", "E-mail: ...": labels carry no name. Single letters only with a colon,
 # so that an initial ("M. Petit") survives.
 _LABEL = re.compile(
-    r"\b(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|e-?mail|mailto|whatsapp)\s*[.:]?"
+    r"\b(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|e-?mail|mailto|whatsapp|web|net|internet"
+    r"|website|url)(?!\w)\s*[.:]?"
     r"|\b[tmep]\s*:",
     re.IGNORECASE,
 )
@@ -154,7 +156,7 @@ def _read_segment(segment: str, warnings: list[str]) -> _Entry | None:
                 f"media contact address {address!r} is not a valid email address; "
                 "set one with --contact"
             )
-    rest = _EMAIL.sub(" ", rest)
+    rest = _URL.sub(" ", _EMAIL.sub(" ", rest))  # a website is not a name
     phones = _phones(rest)
     for phone in phones:
         rest = rest.replace(phone, " ")

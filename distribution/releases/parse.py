@@ -25,12 +25,14 @@ from distribution.releases.bodyformat import (
     is_pull_quote,
     normalise_line,
 )
-from distribution.releases.datelines import (
+from distribution.releases.conventions.datelines import (
     Dateline,
     parse_dateline,
     split_opening_dateline,
     take_dateline,
 )
+from distribution.releases.conventions.head import Head, is_head_item, read_head, skip_head_items
+from distribution.releases.conventions.language import detect_language
 from distribution.releases.endmatter import (
     is_boilerplate_heading,
     is_end_marker,
@@ -38,8 +40,6 @@ from distribution.releases.endmatter import (
     split_trailing_marker,
 )
 from distribution.releases.frontmatter import FrontMatter, FrontMatterError, split_front_matter
-from distribution.releases.head import Head, is_head_item, read_head, skip_head_items
-from distribution.releases.language import detect_language
 from distribution.releases.media_contacts import (
     MediaContact,
     parse_contact_block,

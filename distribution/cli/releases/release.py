@@ -13,7 +13,7 @@ from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import preview_bytes
-from distribution.releases import catalogue
+from distribution.releases import catalogue, intake
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
@@ -34,38 +34,28 @@ def release() -> None:
 @release.command("add")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--embargo", metavar="WHEN", help="Embargo until: '2025-04-16 09:00 Europe/Zurich'.")
+@click.option("--no-embargo", is_flag=True, help="Ignore an embargo line in the file.")
 @click.option("--language", metavar="CODE", help="Language of the release (en, fr, ar…).")
 @click.option("--contact", "contacts", multiple=True, metavar='"Name <email> phone"',
               help="Media contact (repeatable); replaces the file's.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
-def add(app: App, file: Path, embargo: str | None, language: str | None,
+def add(app: App, file: Path, embargo: str | None, no_embargo: bool, language: str | None,
         contacts: tuple[str, ...], as_json: bool) -> None:
-    """Load a plain-text release FILE as a draft."""
+    """Load a release FILE (text, Markdown or Word) as a draft, and say what was read."""
     parsed = read_release_file(file)
-    flag_contacts = catalogue.contacts_from_flags(contacts)
-    language = catalogue.checked_language(language)
+    flags = intake.Flags(embargo, no_embargo, catalogue.checked_language(language),
+                         catalogue.contacts_from_flags(contacts))
     with app.transaction() as session:
-        now = database_now(session)
-        when = catalogue.resolve_embargo(embargo or parsed.embargo_text, from_file=not embargo,
-                                         settings=app.settings, now=now)
-        item = catalogue.add_release(session, parsed, embargo=when, language=language,
-                                     contacts=flag_contacts, source_name=file.name, now=now)
-        info = catalogue.describe(item, app.settings)
-    warnings = list(parsed.warnings)
-    if flag_contacts:
-        warnings = [w for w in warnings if "contact" not in w.lower()]
-    if when and when.assumed_zone:
-        warnings.append(f"the embargo time has no zone; read it in {when.zone}")
+        info, warnings = intake.add_parsed(session, parsed, flags, app.settings,
+                                           source_name=file.name)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
         emit_json({**info, "warnings": warnings})
         return
-    click.echo(f"Release {info['id']} added: {info['headline']}")
-    if info["embargo_display"]:
-        click.echo(f"Embargoed until {info['embargo_display']}")
+    click.echo(intake.report(info))
 
 
 @release.command("list")
@@ -102,8 +92,10 @@ def show(app: App, release_id: int, as_json: bool) -> None:
     if as_json:
         emit_json(info)
         return
+    if info["end_marker_added"]:
+        info["end_marker"] = f"{info['end_marker']} (added: the text has none)"
     for key, value in info.items():
-        if key in _NOT_LISTED or value in (None, "", []):
+        if key in _NOT_LISTED or value in (None, "", [], False):
             continue
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
     click.echo("")
@@ -111,7 +103,7 @@ def show(app: App, release_id: int, as_json: bool) -> None:
 
 
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
-_NOT_LISTED = {"body", "boilerplate", "embargo_until"}
+_NOT_LISTED = {"body", "boilerplate", "embargo_until", "end_marker_added"}
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
 
 

@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 
 from distribution.releases.bodyformat import Paragraph
-from distribution.releases.datelines import Dateline, parse_dateline
-from distribution.releases.dates import DATE, find_date, fold, is_date
-from distribution.releases.embargo_lines import looks_like_embargo, read_embargo_line
+from distribution.releases.conventions.datelines import Dateline, parse_dateline
+from distribution.releases.conventions.dates import DATE, find_date, fold, is_date
+from distribution.releases.conventions.embargo_lines import looks_like_embargo, read_embargo_line
 
 _LABELS = (
     # English

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from distribution.releases.dates import DATE, fold, read_date
+from distribution.releases.conventions.dates import DATE, fold, read_date
 
 _CONVENTIONS: list[tuple[str, str]] = [
     ("English 'embargoed until'",

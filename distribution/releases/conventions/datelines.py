@@ -4,7 +4,7 @@ Offices write them in many shapes; each pattern below names the convention it re
 "Damascus, April 16, 2025 –", "BOSTON, MA —3 May 2021—", "TEGUCIGALPA (28 de diciembre de
 2020) –", "(Nairobi) –", "Wien (OTS) –", "THE HAGUE, 31 October 2013. Today ...", "March 29,
 2006 (The INTERNET).", "بيروت، 24 أكتوبر 2023 --", or a closing line of its own ("Geneva, 14
-March 2025"). Dates are read by distribution.releases.dates in any of its languages; web copies
+March 2025"). Dates are read by conventions.dates in any of its languages; web copies
 often leave the year out ("Geneva, March 19 –").
 """
 
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from distribution.releases.bodyformat import Paragraph, is_list_item, is_pull_quote
-from distribution.releases.dates import DATE, fold, is_date, read_date, to_date
+from distribution.releases.conventions.dates import DATE, fold, is_date, read_date, to_date
 
 _DASH = r"(?:--|[-–—])"
 # The place is checked by _looks_like_place; the regex only keeps it short.

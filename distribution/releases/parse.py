@@ -28,6 +28,7 @@ from distribution.releases.bodyformat import (
 from distribution.releases.conventions.datelines import (
     Dateline,
     parse_dateline,
+    split_dateline,
     split_opening_dateline,
     take_dateline,
 )
@@ -234,9 +235,11 @@ def _take_subheadline(paragraphs: list[Paragraph]) -> str | None:
     standfirst = len(first) == 1 and _opens_with_dateline(paragraphs[1])
     if len(first) != 1 and not all(_is_title_line(line) for line in first):
         return None
+    if split_dateline(paragraphs, 0) is not None:
+        return None
     line = _DATE_STAMP.sub("", first[0], count=1)
-    if standfirst and len(first[0]) <= 400 and not (_has_a_role(line) or is_pull_quote(line)):
-        text = _BULLET.sub("", line, count=1)
+    text = _BULLET.sub("", line, count=1)
+    if standfirst and len(text) <= 400 and not (_has_a_role(text) or is_pull_quote(text)):
         paragraphs.pop(0)
         return text
     italic = _ITALIC.fullmatch(line)

@@ -96,35 +96,52 @@ def parse_dateline(line: str) -> Dateline | None:
 
 
 def take_dateline(story: list[Paragraph]) -> Dateline | None:
-    """Remove and return the dateline opening the story (after pull quotes and summary
-    bullets), or the closing line of a statement, which stays where it was written."""
+    """Remove and return the dateline opening the story (after pull quotes, summary bullets
+    and deck lines), or the closing line of a statement, which stays where it was written."""
     for index, paragraph in enumerate(story):
+        if (split := split_dateline(story, index)) is not None:
+            del story[index:index + 2]
+            return split
         found = _opening_dateline(paragraph, first=index == 0)
         if found is not None:
-            dateline, used, rest = found
-            story[index] = [line for line in (rest, *paragraph[used:]) if line]
+            dateline, rest = found
+            story[index] = [line for line in (rest, *paragraph[1:]) if line]
             if not story[index]:
                 del story[index]
             return dateline
-        if not (is_pull_quote(" ".join(paragraph)) or all(map(is_list_item, paragraph))):
+        if not _passed_over(paragraph):
             break
     if story and (dateline := parse_dateline(story[-1][-1])) is not None:
         return dateline  # kept in the text: a statement ends with its place and date
     return None
 
 
-def _opening_dateline(paragraph: Paragraph, *, first: bool) -> tuple[Dateline, int, str] | None:
-    """A dateline opening a paragraph, alone on its line, or split over a place line and a
-    date line ("بعبدا، لبنان" then "19 كانون الأول/ديسمبر 2021"): (dateline, lines used, rest)."""
+def split_dateline(story: list[Paragraph], index: int) -> Dateline | None:
+    """A place on a line of its own and the date on the next ("بعبدا، لبنان" then
+    "19 كانون الأول/ديسمبر 2021"), written as two one-line paragraphs."""
+    if index + 1 >= len(story) or len(story[index]) != 1 or len(story[index + 1]) != 1:
+        return None
+    place, date_line = story[index][0], story[index + 1][0]
+    if not (_is_place_line(place) and is_date(date_line)):
+        return None
+    found = read_date(date_line)
+    date = to_date(*found) if found and found[2] else None  # type: ignore[arg-type]
+    return Dateline(f"{place} {date_line}", place.strip(" ,،"), date)
+
+
+def _passed_over(paragraph: Paragraph) -> bool:
+    """Pull quotes, summary bullets and deck lines may stand between headline and dateline."""
+    text = " ".join(paragraph)
+    return (is_pull_quote(text) or all(map(is_list_item, paragraph))
+            or all(len(line) <= 200 and not line.endswith((".", ":")) for line in paragraph))
+
+
+def _opening_dateline(paragraph: Paragraph, *, first: bool) -> tuple[Dateline, str] | None:
+    """A dateline opening a paragraph ("Geneva, March 19 – The ...") or alone on its line."""
     line = paragraph[0]
     if (alone := parse_dateline(line)) is not None:
-        return alone, 1, ""
-    if len(paragraph) > 1 and is_date(paragraph[1]) and _is_place_line(line):
-        day_month_year = read_date(paragraph[1])
-        date = to_date(*day_month_year) if day_month_year and day_month_year[2] else None
-        return Dateline(f"{line} {paragraph[1]}", line.strip(" ,،"), date), 2, ""
-    found = split_opening_dateline(line, first=first)
-    return None if found is None else (found[0], 1, found[1])
+        return alone, ""
+    return split_opening_dateline(line, first=first)
 
 
 def _is_place_line(line: str) -> bool:
@@ -163,6 +180,8 @@ def _dateline(match: re.Match[str], original: str) -> Dateline | None:
 def _looks_like_place(place: str) -> bool:
     words = [word for word in re.split(r"[\s/,،.-]+", place) if word]
     if not words or len(words) > 7 or words[0].lower() in _NOT_PLACES:
+        return False
+    if words[-1] in _PLACE_PARTICLES:  # "Arrest Warrant of": a place ends with a name
         return False
     if not any(char.isupper() or char.islower() for char in place):
         return len(words) <= 4  # scripts without capitals (Arabic): the shape decides

@@ -59,6 +59,11 @@ _LETTERHEAD = re.compile(
 )
 
 
+# Courts head a release with the case: its name, then the parties in parentheses, "Arrest
+# Warrant of 11 April 2000" over "(Democratic Republic of the Congo v. Belgium)".
+_PARTIES = re.compile(r"\([^()]{3,200}\s(?:v\.?|vs\.?|c\.|contre|versus)\s[^()]{2,200}\)")
+
+
 @dataclass
 class Head:
     headline: str | None = None
@@ -114,6 +119,10 @@ def read_head(paragraphs: list[Paragraph]) -> Head:
             break
         _pop_line(paragraphs)
         following = _first_line(paragraphs)
+        if following is not None and _PARTIES.fullmatch(following):
+            head.kickers += [line, following]  # the case caption of a court's release
+            _pop_line(paragraphs)
+            continue
         if (after_letterhead and len(line.split()) <= 6 and following is not None
                 and not _take_item(Head(), following) and not _is_prose(following)):
             continue  # the issuer's name under its letterhead

@@ -264,7 +264,7 @@ def test_marker_first_then_contact_then_notes_to_editors() -> None:
     assert release.body == BODY
     assert release.media_contacts == [MediaContact("Jane Doe", "jane.doe@example.org", None)]
     assert release.boilerplate_heading == "Notes to editors"
-    assert release.boilerplate == "- The Mechanism was set up in 2016.\n- It is not a court."
+    assert release.boilerplate == "1. The Mechanism was set up in 2016.\n2. It is not a court."
 
 
 def test_background_heading_with_colon_and_loose_list() -> None:
@@ -495,8 +495,8 @@ def test_body_format_joins_lines_lists_items_and_normalises_whitespace() -> None
     assert parse_release(text).body == (
         "The first paragraph is wrapped here.\n\n"
         "The IIIM is:\n\n"
-        "- Independent: works without instructions.\n- Impartial\n- Rigorous\n- Careful\n"
-        "- Numbered\n- Also numbered\n\n"
+        "- Independent: works without instructions.\n- Impartial\n- Rigorous\n- Careful\n\n"
+        "1. Numbered\n2. Also numbered\n\n"
         "“Quoted,” she said.\n\n©Photo Person\n\nhttps://example.org/a?b=c"
     )
 

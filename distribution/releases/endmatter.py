@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from distribution.releases.bodyformat import Paragraph
+from distribution.releases.bodyformat import Paragraph, heading_text
 from distribution.releases.media_contacts import has_contact_details, split_contact_heading
 
 DEFAULT_END_MARKER = "-ENDS-"  # for a release whose text has none
@@ -78,6 +78,7 @@ def split_trailing_marker(line: str) -> tuple[str, str] | None:
 
 def is_boilerplate_heading(line: str) -> bool:
     # "About 200 people attended" is prose: a heading is short and has no final period.
+    line = heading_text(line)
     return (
         len(line) <= 60
         and len(line.split()) <= 8
@@ -140,7 +141,7 @@ def _read_tail(tail: list[Paragraph]) -> EndMatter:
         if _is_marker_paragraph(paragraph):
             end.end_marker = end.end_marker or paragraph[0]
         elif end.boilerplate_heading is None and is_boilerplate_heading(paragraph[0]):
-            end.boilerplate_heading = paragraph[0].rstrip(" :")
+            end.boilerplate_heading = heading_text(paragraph[0]).rstrip(" :")
             if paragraph[1:]:
                 end.boilerplate.append(paragraph[1:])
         else:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
 
+from distribution.releases.bodyformat import heading_text, without_leading_emphasis
+
 
 @dataclass(frozen=True)
 class MediaContact:
@@ -70,6 +72,7 @@ _CONNECTOR = re.compile(
 
 def split_contact_heading(line: str) -> str | None:
     """The rest of a line opening a contact block ("Media contacts: Jane ..."), else None."""
+    line = without_leading_emphasis(heading_text(line))
     match = _HEADING.match(line)
     return None if match is None else line[match.end():]
 

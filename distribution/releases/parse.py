@@ -9,7 +9,6 @@ raises `ReleaseError`. `body` and `boilerplate` follow distribution.releases.bod
 
 from __future__ import annotations
 
-import codecs
 import datetime
 import os
 import re
@@ -40,6 +39,7 @@ from distribution.releases.endmatter import (
     split_end_matter,
     split_trailing_marker,
 )
+from distribution.releases.formats import release_text
 from distribution.releases.frontmatter import FrontMatter, FrontMatterError, split_front_matter
 from distribution.releases.media_contacts import (
     MediaContact,
@@ -73,6 +73,7 @@ class ParsedRelease:
     embargo_convention: str | None = None  # which form of embargo line was read
     unreadable_embargo: str | None = None  # a line that looks like an embargo, not read
     kickers: list[str] = field(default_factory=list)  # labels above or under the headline
+    source_format: str = "text"  # "text", "markdown" or "word"
     front_matter: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -94,7 +95,7 @@ _OVERRIDES = {  # front-matter key -> field
 
 
 def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
-    """Read and parse a release file: UTF-8 (a BOM is fine), any line endings."""
+    """Read and parse a release file: plain text, Markdown or Word (chosen by content)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -104,11 +105,16 @@ def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
         raise ReleaseError(f"not a file: {path}") from None
     except OSError as exc:
         raise ReleaseError(f"cannot read {path}: {exc.strerror}") from None
-    text = _decode(data, path)
     try:
-        return parse_release(text)
+        text, source_format = release_text(data, path)
+    except InvalidInput as exc:
+        raise ReleaseError(str(exc)) from None
+    try:
+        release = parse_release(text)
     except ReleaseError as exc:
         raise ReleaseError(f"{path}: {exc}") from None
+    release.source_format = source_format
+    return release
 
 
 def parse_release(text: str) -> ParsedRelease:
@@ -152,16 +158,6 @@ def parse_release(text: str) -> ParsedRelease:
     if headline is not None and headline != release.headline:
         release.warnings.append(f"the front-matter headline replaces the first line {headline!r}")
     return release
-
-
-def _decode(data: bytes, path: Path) -> str:
-    data = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        line = before.count(b"\n") + 1
-        raise ReleaseError(f"{path} is not UTF-8 (line {line})") from None
 
 
 def _lines(text: str) -> list[str]:

@@ -14,7 +14,12 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from distribution.releases.bodyformat import Paragraph, is_list_item, is_pull_quote
+from distribution.releases.bodyformat import (
+    Paragraph,
+    is_list_item,
+    is_pull_quote,
+    without_leading_emphasis,
+)
 from distribution.releases.conventions.dates import DATE, fold, is_date, read_date, to_date
 
 _DASH = r"(?:--|[-–—])"
@@ -76,6 +81,7 @@ class Dateline:
 
 def split_opening_dateline(line: str, *, first: bool = True) -> tuple[Dateline, str] | None:
     """Split "Geneva, March 19 – The pain ..." into the dateline and the text after it."""
+    line = without_leading_emphasis(line)
     folded = fold(line)
     for _name, pattern in _OPENINGS:
         match = pattern.fullmatch(folded)
@@ -91,6 +97,7 @@ def split_opening_dateline(line: str, *, first: bool = True) -> tuple[Dateline, 
 def parse_dateline(line: str) -> Dateline | None:
     """Read a line that is only a dateline: "Geneva, 14 March 2025", "GENEVA, 16 April –"."""
     line = line.strip()
+    line = without_leading_emphasis(line).strip()
     match = _LINE.fullmatch(fold(line))
     return None if match is None else _dateline(match, line)
 

@@ -53,8 +53,8 @@ _SYMBOL = re.compile(
 )
 # A letterhead line carries the issuer's telephone, fax, address or website.
 _LETTERHEAD = re.compile(
-    r"\b(?:tel|phone|telephone|telefax|fax|website|internet\s+address|web)\b\.?\s*[:(.]?"
-    r"|https?://|www\.",
+    r"\b(?:tel|phone|telephone|telefax|fax|website|internet\s+address|web)\b\s*[.:(]"
+    r"|^(?:https?://|www\.)\S+$",
     re.IGNORECASE,
 )
 
@@ -90,7 +90,7 @@ def is_symbol(line: str) -> bool:
 
 
 def is_letterhead(line: str) -> bool:
-    return _LETTERHEAD.search(line) is not None and len(line) <= 160
+    return _LETTERHEAD.search(line) is not None and len(line) <= 120
 
 
 def is_head_item(line: str) -> bool:

@@ -216,3 +216,11 @@ def test_bad_file_through_the_cli_stores_nothing(cli, tmp_path):
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
     assert cli.json("release", "list") == []
+
+
+def test_a_word_file_that_unpacks_to_gigabytes_is_refused(tmp_path):
+    path = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<" + b" " * (210 * 1024 * 1024))
+    with pytest.raises(ReleaseError, match="unpacks to"):
+        read_release_file(path)

@@ -20,6 +20,7 @@ from distribution.errors import InvalidInput
 
 MAX_BYTES = 50 * 1024 * 1024  # Word files carry photos; the text of a release is far less
 MAX_CHARS = 2_000_000  # some 400 pages: no release is longer
+MAX_UNZIPPED = 200 * 1024 * 1024  # a Word file that unpacks to more is a zip bomb
 _OLE = bytes.fromhex("d0cf11e0a1b11ae1")  # encrypted Office files and old .doc files
 _BINARY = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"MZ")
 _MARKDOWN_CUES = re.compile(
@@ -56,8 +57,12 @@ def _word(data: bytes, path: Path) -> str:
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError):
         raise FormatError(f"{path} is a damaged zip file, not a readable Word file") from None
+    if unpacked > MAX_UNZIPPED:
+        raise FormatError(f"{path} unpacks to {unpacked // (1024 * 1024)} MB; a Word release "
+                          f"may unpack to {MAX_UNZIPPED // (1024 * 1024)} MB at most")
     if "word/document.xml" not in names:
         raise FormatError(f"{path} is a zip archive, not a Word (.docx) file")
     from distribution.releases.formats.word import word_to_release

@@ -84,28 +84,31 @@ def add_release(session: Session, parsed: ParsedRelease, *, embargo: times.WhenP
                 language: str | None, contacts: list[MediaContact], source_name: str | None,
                 now: datetime) -> Release:
     """Store a parsed release as a draft; flags (embargo, language, contacts) win."""
-    language = language or parsed.language or "en"
-    release = Release(
-        headline=parsed.headline,
-        subheadline=parsed.subheadline,
-        language=language,
-        dateline_place=parsed.dateline_place,
-        dateline_date=parsed.dateline_date,
-        dateline_text=parsed.dateline_text,
-        body=parsed.body,
-        end_marker=parsed.end_marker or house_end_marker(language),
-        end_marker_added=parsed.end_marker is None,
-        media_contacts=[asdict(c) for c in (contacts or parsed.media_contacts)],
-        boilerplate_heading=parsed.boilerplate_heading,
-        boilerplate=parsed.boilerplate,
-        embargo_until=embargo.utc if embargo else None,
-        embargo_zone=embargo.zone if embargo else None,
-        source_name=source_name,
-        created_at=now,
-    )
+    release = Release(source_name=source_name, created_at=now)
+    fill_release(release, parsed, embargo=embargo, language=language, contacts=contacts)
     session.add(release)
     session.flush()
     return release
+
+
+def fill_release(release: Release, parsed: ParsedRelease, *, embargo: times.WhenParsed | None,
+                 language: str | None, contacts: list[MediaContact]) -> None:
+    """Set every field a release file gives (a new draft, or a draft edited)."""
+    language = language or parsed.language or "en"
+    release.headline = parsed.headline
+    release.subheadline = parsed.subheadline
+    release.language = language
+    release.dateline_place = parsed.dateline_place
+    release.dateline_date = parsed.dateline_date
+    release.dateline_text = parsed.dateline_text
+    release.body = parsed.body
+    release.end_marker = parsed.end_marker or house_end_marker(language)
+    release.end_marker_added = parsed.end_marker is None
+    release.media_contacts = [asdict(c) for c in (contacts or parsed.media_contacts)]
+    release.boilerplate_heading = parsed.boilerplate_heading
+    release.boilerplate = parsed.boilerplate
+    release.embargo_until = embargo.utc if embargo else None
+    release.embargo_zone = embargo.zone if embargo else None
 
 
 def all_releases(session: Session) -> list[Release]:

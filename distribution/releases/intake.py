@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution.releases import catalogue
 from distribution.releases.media_contacts import MediaContact
-from distribution.releases.parse import ParsedRelease
+from distribution.releases.parse import ParsedRelease, parse_release
 from distribution.releases.summary import missing_field_warnings, summary
 from distribution.store.db import database_now
+from distribution.store.models import Release
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,19 @@ def report(info: dict[str, Any]) -> str:
         shown = "; ".join(value) if isinstance(value, list) else value
         lines.append(f"  {label}: {shown}")
     return "\n".join(lines)
+
+
+def update_from_text(session: Session, release: Release, text: str,
+                     settings: Settings) -> tuple[dict[str, Any], list[str]]:
+    """Save an edited draft, checked as `release add` checks a file; same id."""
+    parsed = parse_release(text)
+    flags = Flags(None, False, None, [])
+    embargo_text, from_file = catalogue.embargo_to_use(parsed, None, False)
+    when = catalogue.resolve_embargo(embargo_text, from_file=from_file, settings=settings,
+                                     now=database_now(session))
+    catalogue.fill_release(release, parsed, embargo=when, language=None, contacts=[])
+    session.flush()
+    info = catalogue.describe(release, settings)
+    info["read"] = summary(parsed)
+    info["read"]["end marker"] = info["end_marker"]
+    return info, warnings_for(parsed, flags, when)

@@ -128,7 +128,8 @@ def parse_release(text: str) -> ParsedRelease:
     headline = head.headline
     if headline is None and "headline" not in front.values:
         raise ReleaseError("release has no headline")
-    subheadline = _take_subheadline(paragraphs)
+    # A subheadline given in the front matter: the text's first paragraph is text.
+    subheadline = None if "subheadline" in front.values else _take_subheadline(paragraphs)
     skip_head_items(paragraphs, head)
     story, end = split_end_matter(paragraphs)
     dateline = take_dateline(story) or head.dateline

@@ -19,6 +19,10 @@ from distribution.store.db import database_now
 
 # Changes after copies went out need the delivery machinery: imported when they run.
 AFTER_SENDING = {
+    "delete": Lazy("distribution.cli.releases.drafts:delete",
+                   "Delete a draft; a release that was sent can only be corrected or withdrawn."),
+    "edit": Lazy("distribution.cli.releases.drafts:edit",
+                 "Edit a draft in $EDITOR (front matter and text); saved after the checks of add."),
     "correct": Lazy("distribution.cli.releases.embargo:correct",
                     "Send a corrected FILE to those who received the release."),
     "embargo": Lazy("distribution.cli.releases.embargo:embargo",
@@ -28,7 +32,7 @@ AFTER_SENDING = {
 
 @click.group(cls=LazyGroup, lazy=AFTER_SENDING)
 def release() -> None:
-    """Add, inspect, preview, re-embargo and correct press releases."""
+    """Add, edit, delete, inspect, preview, re-embargo and correct press releases."""
 
 
 @release.command("add")

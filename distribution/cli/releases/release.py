@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from distribution.audience.viewer import viewer_for
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
-from distribution.mail.preview import preview_bytes
+from distribution.mail.preview import Viewer, preview_bytes
 from distribution.releases import catalogue, intake
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
@@ -116,21 +117,39 @@ _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given 
 @click.option("--text", "part", flag_value="text", default=True, help="The plain-text part.")
 @click.option("--html", "part", flag_value="html", help="The HTML part.")
 @click.option("--eml", "part", flag_value="eml", help="The whole message (.eml).")
+@click.option("--as", "as_address", metavar="ADDRESS",
+              help="The copy this contact would get (their list, zone and footer).")
+@click.option("--public", is_flag=True, help="The copy a public subscriber gets at the lift.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 @pass_app
 @user_errors
-def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
+def preview(app: App, release_id: int, part: str, as_address: str | None, public: bool,
+            out: Path | None) -> None:
     """Show the email a recipient would receive."""
+    if as_address and public:
+        raise InvalidInput("--as and --public name different readers; give one")
     with app.transaction() as session:
         item = dispatch.get_release(session, release_id)
         session.expunge(item)
         now = database_now(session)
-    data = preview_bytes(app.settings, item, part, now)
+        viewer = viewer_for(session, as_address) if as_address else None
+    if viewer is not None or public:
+        click.echo(copy_note(viewer), err=True)
+    data = preview_bytes(app.settings, item, part, now, viewer, public=public)
     if out:
         write_file(out, data)
         click.echo(f"Wrote {out}", err=True)
     else:
         sys.stdout.buffer.write(data)
+
+
+def copy_note(viewer: Viewer | None) -> str:
+    """Whose copy is shown, in a line on stderr."""
+    if viewer is not None:
+        where = (f"on {viewer.list_name} ({'trusted' if viewer.trusted else 'public'})"
+                 if viewer.list_name else "on no list")
+        return f"The copy of {viewer.email}, {where}."
+    return "The copy of a public subscriber, as it goes out at the lift."
 
 
 def write_file(path: Path, data: bytes) -> None:

@@ -29,6 +29,8 @@ PREVIEW_RECIPIENTS = 10
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
 @click.option("--test-to", metavar="ADDR", help="Send one copy to this address only.")
+@click.option("--as", "as_address", metavar="ADDRESS",
+              help="With --test-to: the copy this contact would get.")
 @click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True, help="With workers: follow progress until done.")
@@ -36,10 +38,13 @@ PREVIEW_RECIPIENTS = 10
 @pass_app
 @user_errors
 def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
-         test_to: str | None, dry_run: bool, yes: bool, wait: bool, as_json: bool) -> None:
+         test_to: str | None, as_address: str | None, dry_run: bool, yes: bool, wait: bool,
+         as_json: bool) -> None:
     """Send release RELEASE_ID to the subscribed members of the lists."""
+    if as_address and not test_to:
+        raise InvalidInput("--as goes with --test-to: it chooses whose copy the test shows")
     if test_to:
-        _send_test(app, release_id, test_to, as_json)
+        _send_test(app, release_id, test_to, as_address, as_json)
         return
     names = list(lists)
     with app.transaction() as session:
@@ -114,7 +119,9 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
         raise click.ClickException("nothing sent")
 
 
-def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
+def _send_test(app: App, release_id: int, address: str, as_address: str | None,
+               as_json: bool) -> None:
+    from distribution.audience.viewer import viewer_for
     from distribution.engine import testsend  # renders and talks SMTP: not needed by a real send
 
     with app.transaction() as session:
@@ -122,7 +129,8 @@ def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
         dispatch.check_sendable(session, release)
         session.expunge(release)
         now = database_now(session)
-    outcome = testsend.send_test_copy(app.settings, release, address, now)
+        viewer = viewer_for(session, as_address) if as_address else None
+    outcome = testsend.send_test_copy(app.settings, release, address, now, viewer)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

@@ -224,3 +224,17 @@ def test_a_word_file_that_unpacks_to_gigabytes_is_refused(tmp_path):
         archive.writestr("word/document.xml", b"<" + b" " * (210 * 1024 * 1024))
     with pytest.raises(ReleaseError, match="unpacks to"):
         read_release_file(path)
+
+
+def test_markup_in_a_release_never_becomes_markup_of_its_own(tmp_path):
+    path = tmp_path / "hostile.md"
+    path.write_text(
+        "# Headline\n\nGENEVA, 3 March 2025 – Text <script>alert(1)</script> with "
+        "[a trap](javascript:alert(1)), [a quote](https://ok.example/\"onmouseover=x) and "
+        "**<img src=x onerror=alert(1)>**.\n\n| <b>cell</b> | two |\n|---|---|\n| x | y |\n",
+        encoding="utf-8")
+    _, html = _render(read_release_file(path))
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert 'href="javascript' not in html
+    assert '"onmouseover' not in html
+    assert "&lt;script&gt;" in html

@@ -118,9 +118,8 @@ def take_dateline(story: list[Paragraph]) -> Dateline | None:
             return dateline
         if not _passed_over(paragraph):
             break
-    if story and (dateline := parse_dateline(story[-1][-1])) is not None:
-        return dateline  # kept in the text: a statement ends with its place and date
-    return None
+    # A statement ends with its place and date: read, and kept in the text where it stands.
+    return parse_dateline(story[-1][-1]) if story else None
 
 
 def split_dateline(story: list[Paragraph], index: int) -> Dateline | None:

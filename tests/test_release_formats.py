@@ -202,12 +202,17 @@ def test_bad_files_get_one_clear_line(tmp_path, content, message):
 
 def test_a_huge_file_is_refused(tmp_path, monkeypatch):
     import distribution.releases.formats as formats
+    import distribution.releases.parse as parse
 
-    monkeypatch.setattr(formats, "MAX_BYTES", 1000)
+    monkeypatch.setattr(parse, "MAX_RELEASE_BYTES", 1000)
     path = tmp_path / "huge.txt"
     path.write_text("Headline\n\n" + "word " * 1000, encoding="utf-8")
-    with pytest.raises(ReleaseError, match="a release file may be"):
+    with pytest.raises(ReleaseError, match="larger than a release may be"):
         read_release_file(path)
+    monkeypatch.setattr(formats, "MAX_WORD_BYTES", 1000)
+    word = _word_release(tmp_path / "big.docx")
+    with pytest.raises(ReleaseError, match="larger than a Word release may be"):
+        read_release_file(word)
 
 
 def test_bad_file_through_the_cli_stores_nothing(cli, tmp_path):

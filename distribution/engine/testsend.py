@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from config import Settings
 from distribution import embargo
+from distribution.audience.rows import mailable_address
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.preview import Viewer, recipient_for
@@ -22,7 +23,7 @@ def send_test_copy(settings: Settings, release: Release, address: str,
     """One copy to `address`; with a viewer, the copy that contact would get (marked only
     for a trusted list, their zone and their footer's links, which work as theirs)."""
     try:
-        email = validate_email(address, check_deliverability=False).normalized
+        email = mailable_address(address)
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     marked = embargo.marked(release.embargo_until, now) and (viewer is None or viewer.trusted)

@@ -7,14 +7,14 @@ import tempfile
 
 import click
 
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput, PressroomError
 from distribution.releases import drafts, intake
 
 
 @click.command("edit")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
@@ -44,7 +44,7 @@ def edit(app: App, release_id: int, as_json: bool) -> None:
 
 
 @click.command("delete")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 @user_errors

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from distribution.errors import InvalidInput
 
-MAX_BYTES = 50 * 1024 * 1024  # Word files carry photos; the text of a release is far less
-MAX_CHARS = 2_000_000  # some 400 pages: no release is longer
+MAX_WORD_BYTES = 50 * 1024 * 1024  # Word files carry photos; their text is held to less
 MAX_UNZIPPED = 200 * 1024 * 1024  # a Word file that unpacks to more is a zip bomb
 _OLE = bytes.fromhex("d0cf11e0a1b11ae1")  # encrypted Office files and old .doc files
 _BINARY = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x7fELF", b"MZ")
@@ -37,11 +36,11 @@ class FormatError(InvalidInput, ValueError):
 
 def release_text(data: bytes, path: Path) -> tuple[str, str]:
     """(release text, format name: "text", "markdown" or "word") of a file's bytes."""
-    if len(data) > MAX_BYTES:
-        raise FormatError(f"{path} is {len(data) // (1024 * 1024)} MB; a release file may be "
-                          f"{MAX_BYTES // (1024 * 1024)} MB at most")
-    if data.startswith(b"PK\x03\x04"):
-        return _limited(_word(data, path), path), "word"
+    if len(data) > MAX_WORD_BYTES:
+        raise FormatError(f"{path} is larger than a Word release may be "
+                          f"({MAX_WORD_BYTES // (1024 * 1024)} MB)")
+    if is_word(data):
+        return _word(data, path), "word"
     if data.startswith(_OLE):
         raise FormatError(f"{path} is an encrypted Word file or an old .doc; save it as .docx "
                           "without a password")
@@ -49,8 +48,13 @@ def release_text(data: bytes, path: Path) -> tuple[str, str]:
     if path.suffix.lower() in (".md", ".markdown") or _looks_like_markdown(text):
         from distribution.releases.formats.markdown import markdown_to_release
 
-        return _limited(markdown_to_release(text), path), "markdown"
-    return _limited(text, path), "text"
+        return markdown_to_release(text), "markdown"
+    return text, "text"
+
+
+def is_word(data: bytes) -> bool:
+    """A zip file: a Word file, or refused as one (the text reader never sees it)."""
+    return data.startswith(b"PK\x03\x04")
 
 
 def _word(data: bytes, path: Path) -> str:
@@ -91,10 +95,3 @@ def _looks_like_markdown(text: str) -> bool:
     # Two different cues at least: one numbered list or one "**" is not yet Markdown.
     cues = {match.lastgroup for match in _MARKDOWN_CUES.finditer(text[:200_000])}
     return len(cues) >= 2
-
-
-def _limited(text: str, path: Path) -> str:
-    if len(text) > MAX_CHARS:
-        raise FormatError(f"{path} holds {len(text):,} characters; a release may have "
-                          f"{MAX_CHARS:,} at most")
-    return text

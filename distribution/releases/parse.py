@@ -19,22 +19,16 @@ from distribution.errors import InvalidInput
 from distribution.releases.bodyformat import (
     Paragraph,
     format_body,
-    is_list_item,
-    is_photo_credit,
-    is_pull_quote,
     normalise_line,
 )
 from distribution.releases.conventions.datelines import (
     Dateline,
     parse_dateline,
-    split_dateline,
-    split_opening_dateline,
     take_dateline,
 )
-from distribution.releases.conventions.head import Head, is_head_item, read_head, skip_head_items
+from distribution.releases.conventions.head import Head, read_head, skip_head_items
 from distribution.releases.conventions.language import detect_language
 from distribution.releases.endmatter import (
-    is_boilerplate_heading,
     is_end_marker,
     split_end_matter,
     split_trailing_marker,
@@ -44,8 +38,8 @@ from distribution.releases.frontmatter import FrontMatter, FrontMatterError, spl
 from distribution.releases.media_contacts import (
     MediaContact,
     parse_contact_block,
-    split_contact_heading,
 )
+from distribution.releases.subheadline import take_subheadline
 
 __all__ = ["MediaContact", "ParsedRelease", "ReleaseError", "parse_release", "read_release_file"]
 
@@ -78,7 +72,6 @@ class ParsedRelease:
     warnings: list[str] = field(default_factory=list)
 
 
-_ITALIC = re.compile(r"([*_])(\S(?:.*\S)?)\1")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _DANGLING_LINK = re.compile(
     r"\b(?:read|see|click|find|watch|listen)\b[^.!?]{0,80}?\bhere\b[^.!?]*[.!?]?", re.IGNORECASE
@@ -146,7 +139,7 @@ def parse_release(text: str) -> ParsedRelease:
     if headline is None and "headline" not in front.values:
         raise ReleaseError("release has no headline")
     # A subheadline given in the front matter: the text's first paragraph is text.
-    subheadline = None if "subheadline" in front.values else _take_subheadline(paragraphs)
+    subheadline = None if "subheadline" in front.values else take_subheadline(paragraphs)
     skip_head_items(paragraphs, head)
     story, end = split_end_matter(paragraphs)
     dateline = take_dateline(story) or head.dateline
@@ -229,79 +222,6 @@ def _split_at_markers(paragraph: Paragraph) -> list[Paragraph]:
         else:
             current.append(line)
     return parts + [current] if current else parts
-
-
-def _first_line(paragraphs: list[Paragraph]) -> str | None:
-    return paragraphs[0][0] if paragraphs else None
-
-
-def _pop_line(paragraphs: list[Paragraph]) -> str | None:
-    if not paragraphs:
-        return None
-    line = paragraphs[0].pop(0)
-    if not paragraphs[0]:
-        paragraphs.pop(0)
-    return line
-
-
-# The 1990s UN layout prefixes the subheadline with a stamp: "19960813 MATIN AG/L/162 ".
-_DATE_STAMP = re.compile(
-    r"\d{8}\s+(?:(?:MATIN|APR[EÈ]S-MIDI|SOIR|AM|PM)\s+)?(?:[A-Z]{1,6}(?:/[A-Z0-9.]{1,12})+\s+)?"
-)
-_BULLET = re.compile(r"[•●▪◦‣·]\s*")
-
-
-def _take_subheadline(paragraphs: list[Paragraph]) -> str | None:
-    # Conservative on purpose: a short line right after the headline, with more text after
-    # it, and no final period unless set in *italics* or followed by the dateline (a
-    # standfirst). A quotation set apart is a pull quote (samples 03, 04 and 08 open with
-    # one; 04's lost its opening mark) and stays in the body as a paragraph of its own.
-    if len(paragraphs) < 2:
-        return None
-    first = paragraphs[0]
-    standfirst = len(first) == 1 and _opens_with_dateline(paragraphs[1])
-    if len(first) != 1 and not all(_is_title_line(line) for line in first):
-        return None
-    if split_dateline(paragraphs, 0) is not None:
-        return None
-    line = _DATE_STAMP.sub("", first[0], count=1)
-    text = _BULLET.sub("", line, count=1)
-    if standfirst and len(text) <= 400 and not (_has_a_role(text) or is_pull_quote(text)):
-        paragraphs.pop(0)
-        return text
-    italic = _ITALIC.fullmatch(line)
-    text = italic[2] if italic else line
-    if (is_pull_quote(text) or _has_a_role(line) or _URL.search(text) or len(text) > 200
-            or (text.startswith("(") and text.endswith(")"))):
-        return None
-    if not italic and text.endswith((".", ":")):
-        return None
-    first.pop(0)
-    if not first:
-        paragraphs.pop(0)
-    return text
-
-
-def _is_title_line(line: str) -> bool:
-    return len(line) <= 200 and not line.endswith((".", ":")) and not _has_a_role(line)
-
-
-def _opens_with_dateline(paragraph: Paragraph) -> bool:
-    return split_opening_dateline(paragraph[0], first=False) is not None
-
-
-def _has_a_role(line: str) -> bool:
-    """Whether a line is something other than prose: marker, heading, dateline, list, ..."""
-    return bool(
-        is_end_marker(line)
-        or is_boilerplate_heading(line)
-        or is_head_item(line)
-        or split_contact_heading(line) is not None
-        or split_opening_dateline(line)
-        or parse_dateline(line)
-        or is_list_item(line)
-        or is_photo_credit(line)
-    )
 
 
 def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMatter,

@@ -35,7 +35,7 @@ COMMANDS = {
     "pause": Lazy("distribution.cli.sending.operate:pause",
                   "Pause a distribution; batches stop within one group of messages."),
     "release": Lazy("distribution.cli.releases.release:release",
-                    "Add, inspect, preview, re-embargo and correct press releases."),
+                    "Add, edit, delete, inspect, preview, re-embargo and correct press releases."),
     "resume": Lazy("distribution.cli.sending.operate:resume",
                    "Resume a paused (or late) distribution."),
     "retry": Lazy("distribution.cli.sending.operate:retry",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -113,6 +114,9 @@ class Release(Base):
     dateline_text: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     end_marker: Mapped[str] = mapped_column(String(20), default="-ENDS-")
+    # True when the text had none and the house marker was put in its place.
+    end_marker_added: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
     media_contacts: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
     boilerplate_heading: Mapped[str | None] = mapped_column(String(200))
     boilerplate: Mapped[str | None] = mapped_column(Text)

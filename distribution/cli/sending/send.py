@@ -31,6 +31,8 @@ PREVIEW_RECIPIENTS = 10
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
 @click.option("--test-to", metavar="ADDR", help="Send one copy to this address only.")
+@click.option("--as", "as_address", metavar="ADDRESS",
+              help="With --test-to: the copy this contact would get.")
 @click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True, help="With workers: follow progress until done.")
@@ -38,10 +40,13 @@ PREVIEW_RECIPIENTS = 10
 @pass_app
 @user_errors
 def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
-         test_to: str | None, dry_run: bool, yes: bool, wait: bool, as_json: bool) -> None:
+         test_to: str | None, as_address: str | None, dry_run: bool, yes: bool, wait: bool,
+         as_json: bool) -> None:
     """Send release RELEASE_ID to the subscribed members of the lists."""
+    if as_address and not test_to:
+        raise InvalidInput("--as goes with --test-to: it chooses whose copy the test shows")
     if test_to:
-        _send_test(app, release_id, test_to, as_json)
+        _send_test(app, release_id, test_to, as_address, as_json)
         return
     names = list(lists)
     with app.transaction() as session:
@@ -139,8 +144,10 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
         raise click.ClickException("nothing sent")
 
 
-def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
+def _send_test(app: App, release_id: int, address: str, as_address: str | None,
+               as_json: bool) -> None:
     # Renders and talks SMTP: not needed by a real send.
+    from distribution.audience.viewer import viewer_for
     from distribution.embargo import marked
     from distribution.engine import testsend
     from distribution.media.mailing import NO_DISTRIBUTION, message_media
@@ -153,11 +160,13 @@ def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
         record(session, actor, "send.test", f"release {release_id}",
                f"a test copy to {address}", release_id=release_id)
         now = database_now(session)
+        viewer = viewer_for(session, as_address) if as_address else None
+        trusted = viewer is None or viewer.trusted
         media = message_media(session, app.settings, release_id,
                               distribution_id=NO_DISTRIBUTION,
-                              signed=marked(release.embargo_until, now))
+                              signed=trusted and marked(release.embargo_until, now))
         session.expunge(release)
-    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, viewer, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

@@ -459,3 +459,12 @@ def test_confirmation_emails_stop_at_the_hourly_cap_with_the_same_page(
         assert len({p.text for p in pages}) == 1
         assert len(outbox_messages(capped)) == 2
 
+
+
+def test_subscribe_lists_the_open_lists_and_the_newsroom_links_it(web_client, lists) -> None:
+    page = web_client.get("/subscribe")
+    assert page.status_code == 200
+    assert 'href="/subscribe/Newsroom"' in page.text
+    assert "Every press release, as it is published." in page.text
+    assert "Media" not in page.text  # closed: not public
+    assert 'href="/subscribe"' in web_client.get("/releases").text

@@ -61,6 +61,21 @@ def _open_list(w: Web, name: str) -> OpenList:
         return OpenList(found.id, found.name, found.description)
 
 
+def _open_lists(w: Web) -> list[dict[str, str | None]]:
+    """Every list open to sign-up, as the public index shows it (name, description, form)."""
+    with w.sessions() as session:
+        found = session.scalars(select(MailingList).where(MailingList.open_signup.is_(True))
+                                .order_by(MailingList.name))
+        return [{"name": m.name, "description": m.description,
+                 "path": "/subscribe/" + quote(m.name, safe="")} for m in found]
+
+
+async def index(request: Request) -> Response:
+    w = web(request)
+    lists = await run_in_threadpool(_open_lists, w)
+    return w.page("subscribe_lists.html.j2", {"lists": lists})
+
+
 def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
     with w.sessions() as session, session.begin():
         contact = membership.contact_for_signup(session, signup.email, signup.name,
@@ -131,5 +146,6 @@ def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:
         membership.confirmation_sent(session, contact_id, list_id, now)
 
 
-routes = [Route("/subscribe/{list_name}", show, methods=["GET"]),
+routes = [Route("/subscribe", index, methods=["GET"]),
+          Route("/subscribe/{list_name}", show, methods=["GET"]),
           Route("/subscribe/{list_name}", submit, methods=["POST"])]

@@ -184,3 +184,18 @@ def test_a_large_file_shows_a_progress_bar_on_a_terminal_only(monkeypatch, csv_f
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with cli_contacts._progress(path) as progress:
         assert progress is None
+
+
+def test_suppressed_addresses_are_listed_with_their_reasons(run, sqlite_store):
+    from distribution.store.models import Suppression
+
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="gone@example.org", reason="550 5.1.1 no such user"))
+        session.add(Suppression(email="left@example.org", reason="unsubscribed from all via web"))
+    listed = run("contacts", "list", "--suppressed")
+    assert listed.exit_code == 0
+    assert "gone@example.org" in listed.stdout and "550 5.1.1 no such user" in listed.stdout
+    rows = json.loads(run("contacts", "list", "--suppressed", "--json").stdout)
+    assert [(r["email"], r["reason"]) for r in rows] == [
+        ("gone@example.org", "550 5.1.1 no such user"),
+        ("left@example.org", "unsubscribed from all via web")]

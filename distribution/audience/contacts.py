@@ -20,6 +20,7 @@ from distribution.store.models import (
     MailingList,
     Subscription,
     SubscriptionStatus,
+    Suppression,
     UTCDateTime,
     utcnow,
 )
@@ -82,6 +83,19 @@ def all_contacts(session: Session, limit: int | None = None, *,
         query = query.where(Contact.id.in_(members))
     return [ContactRow(*row[:-1], lists=sorted(row[-1].split(",")) if row[-1] else [])
             for row in session.execute(query.limit(limit))]
+
+
+@dataclass(frozen=True)
+class SuppressedRow:
+    email: str
+    reason: str
+    since: str  # ISO 8601, UTC
+
+
+def all_suppressions(session: Session) -> list[SuppressedRow]:
+    """Every address never mailed again, with why and since when."""
+    return [SuppressedRow(s.email, s.reason, s.created_at.isoformat())
+            for s in session.scalars(select(Suppression).order_by(Suppression.email))]
 
 
 def _save(session: Session, contacts: list[Row],

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from distribution.audience.contacts import ImportReport, Progress, all_contacts, import_contacts
+from distribution.audience.contacts import (
+    ImportReport,
+    Progress,
+    all_contacts,
+    all_suppressions,
+    import_contacts,
+)
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.audience.lists import print_table
 
@@ -49,11 +55,16 @@ def import_file(app: App, file: Path, list_name: str | None, check_deliverabilit
 
 @contacts_group.command("list")
 @click.option("--list", "list_name", metavar="NAME", help="Only the members of this list.")
+@click.option("--suppressed", is_flag=True,
+              help="Show the addresses never mailed again, and why, instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 @user_errors
-def list_contacts(app: App, list_name: str | None, as_json: bool) -> None:
+def list_contacts(app: App, list_name: str | None, suppressed: bool, as_json: bool) -> None:
     """Show contacts: email, name, outlet and the lists they are subscribed to."""
+    if suppressed:
+        _list_suppressed(app, as_json)
+        return
     with app.transaction() as session:
         found = all_contacts(session, list_name=list_name)
     if as_json:
@@ -63,6 +74,18 @@ def list_contacts(app: App, list_name: str | None, as_json: bool) -> None:
     else:
         print_table(["email", "name", "outlet", "lists"],
                     [[c.email, c.name or "", c.outlet or "", ",".join(c.lists)] for c in found])
+
+
+def _list_suppressed(app: App, as_json: bool) -> None:
+    with app.transaction() as session:
+        found = all_suppressions(session)
+    if as_json:
+        emit_json([dataclasses.asdict(row) for row in found])
+    elif not found:
+        click.echo("No suppressed addresses.")
+    else:
+        print_table(["email", "since", "reason"],
+                    [[r.email, r.since[:16].replace("T", " "), r.reason] for r in found])
 
 
 @contextmanager

@@ -15,7 +15,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distribution.embargo.notices import NOT_YET_SENT, UNFINISHED, family, follow_up
+from distribution.embargo.notices import (
+    NOT_YET_SENT,
+    UNFINISHED,
+    family,
+    follow_up,
+    office_words,
+    with_office_words,
+)
 from distribution.errors import InvalidInput
 from distribution.releases import catalogue
 from distribution.releases.parse import ParsedRelease
@@ -50,10 +57,14 @@ def plan_correction(session: Session, release_id: int,
 
 
 def correct_release(session: Session, release_id: int, parsed: ParsedRelease, *,
-                    now: datetime, source_name: str | None = None,
+                    now: datetime, source_name: str | None = None, note: str | None = None,
                     ) -> tuple[Release, Distribution | None]:
-    """Store the corrected version; schedule the correction (None: no one had the release)."""
-    versions, note = plan_correction(session, release_id, parsed)
+    """Store the corrected version; schedule the correction (None: no one had the release).
+
+    note: the office's own words, added after the list of what changed."""
+    words = office_words(note)
+    versions, changed = plan_correction(session, release_id, parsed)
+    note = with_office_words(changed, words)
     original = next(r for r in versions if r.id == release_id)
     corrected = _new_version(session, original, parsed, now, source_name)
     dist, _ = follow_up(session, corrected, DistributionKind.CORRECTION, note, now)

@@ -113,7 +113,8 @@ def test_import_json_report(run, csv_file):
                  "media", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
-        "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "list": "media",
+        "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "unsubscribed": 0,
+        "list": "media",
         "rejected": [{"line": 3, "reason": "invalid email 'bob@': There must be something "
                                            "after the @-sign."}],
         "warnings": [],
@@ -199,3 +200,21 @@ def test_suppressed_addresses_are_listed_with_their_reasons(run, sqlite_store):
     assert [(r["email"], r["reason"]) for r in rows] == [
         ("gone@example.org", "550 5.1.1 no such user"),
         ("left@example.org", "unsubscribed from all via web")]
+
+
+def test_import_says_how_many_were_not_subscribed_because_they_had_left(run, csv_file,
+                                                                         sqlite_store):
+    from distribution.store.models import Subscription, SubscriptionStatus
+
+    run("lists", "create", "media")
+    file = csv_file("email\nana@example.com\nsam@example.net\n")
+    assert run("contacts", "import", file, "--list", "media").exit_code == 0
+    with sqlite_store.Session.begin() as session:
+        for sub in session.scalars(select(Subscription)):
+            if sub.contact.email == "ana@example.com":
+                sub.status = SubscriptionStatus.UNSUBSCRIBED
+    again = run("contacts", "import", file, "--list", "media")
+    assert again.exit_code == 0
+    assert "1 not subscribed because they had unsubscribed from it" in again.stdout
+    report = json.loads(run("contacts", "import", file, "--list", "media", "--json").stdout)
+    assert report["unsubscribed"] == 1

@@ -14,7 +14,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from distribution.audience.lists import CHUNK, get_list, subscribe
 from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
-from distribution.store.db import dialect_insert, json_rows
+from distribution.store.db import dialect_insert, json_rows, one_of
 from distribution.store.models import (
     Contact,
     MailingList,
@@ -66,7 +66,19 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
             session, [str(c[0]) for c in contacts if c[0] not in new and c[0] not in updated])
         report.subscribed = (_subscribe_new(session, list(new.values()), target.id)
                              + subscribe(session, known.values(), target.id))
+        report.unsubscribed = _left(session, list(known.values()), target.id)
     return report
+
+
+def _left(session: Session, contact_ids: list[int], list_id: int) -> int:
+    """How many of these contacts unsubscribed from the list (an import never undoes it)."""
+    left = 0
+    for start in range(0, len(contact_ids), CHUNK):
+        left += session.scalar(select(func.count()).select_from(Subscription).where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+            one_of(session, Subscription.contact_id, contact_ids[start:start + CHUNK]))) or 0
+    return left
 
 
 def all_contacts(session: Session, limit: int | None = None, *,

@@ -56,6 +56,7 @@ class ImportReport:
     updated: int = 0                # existing contacts given new details
     duplicates_merged: int = 0      # rows merged into an earlier row for the same address
     subscribed: int = 0             # subscriptions added to the list
+    unsubscribed: int = 0           # rows not subscribed: the person had left the list
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 

@@ -112,6 +112,9 @@ def _show_report(report: ImportReport, list_name: str | None, as_json: bool) -> 
                f"merged {report.duplicates_merged} duplicates")
     if list_name is not None:
         summary += f", subscribed {report.subscribed} to {list_name}"
+        if report.unsubscribed:
+            summary += (f"; {report.unsubscribed} not subscribed because they had "
+                        f"unsubscribed from it")
     click.echo(summary)
     for line, reason in report.rejected:
         click.echo(f"line {line}: {reason}", err=True)

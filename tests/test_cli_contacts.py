@@ -20,8 +20,8 @@ def run(sqlite_store, tmp_path):
     env = {"PRESSROOM_DATABASE_URL": sqlite_store.url, "PRESSROOM_HOME": str(tmp_path / "home"),
            "PRESSROOM_CONFIG": ""}
 
-    def invoke(*args: object):
-        return CliRunner().invoke(main, [str(a) for a in args], obj=None, env=env)
+    def invoke(*args: object, input: str | None = None):
+        return CliRunner().invoke(main, [str(a) for a in args], obj=None, env=env, input=input)
 
     return invoke
 
@@ -114,6 +114,7 @@ def test_import_json_report(run, csv_file):
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
         "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "unsubscribed": 0,
+        "forgotten": 0,
         "list": "media",
         "rejected": [{"line": 3, "reason": "invalid email 'bob@': There must be something "
                                            "after the @-sign."}],
@@ -218,3 +219,29 @@ def test_import_says_how_many_were_not_subscribed_because_they_had_left(run, csv
     assert "1 not subscribed because they had unsubscribed from it" in again.stdout
     report = json.loads(run("contacts", "import", file, "--list", "media", "--json").stdout)
     assert report["unsubscribed"] == 1
+
+
+def test_forget_erases_a_person_and_keeps_them_from_coming_back(run, csv_file, sqlite_store):
+    from distribution.audience.membership import suppression_of
+    from distribution.store.models import Delivery, Suppression
+
+    run("lists", "create", "media")
+    file = csv_file("email,name\nana@example.com,Ana Ribeiro\nsam@example.net,Sam\n")
+    assert run("contacts", "import", file, "--list", "media").exit_code == 0
+    with sqlite_store.Session.begin() as session:
+        session.add(Delivery(distribution_id=1, contact_id=1, email="ana@example.com",
+                             smtp_reply="250 ok for ana@example.com"))
+    assert run("contacts", "forget", "Ana@Example.com", input="n\n").exit_code == 1
+    forgotten = run("contacts", "forget", "Ana@Example.com", "--yes")
+    assert forgotten.exit_code == 0, forgotten.output
+    assert emails(sqlite_store) == ["sam@example.net"]
+    with sqlite_store.Session() as session:
+        everything = " ".join(str(v) for row in session.execute(
+            select(Delivery.email, Delivery.smtp_reply)) for v in row)
+        everything += " ".join(s.email for s in session.scalars(select(Suppression)))
+        assert "ana@example.com" not in everything.lower()
+        assert suppression_of(session, "ana@example.com") is not None
+    again = run("contacts", "import", file, "--list", "media")
+    assert again.exit_code == 0 and "1 skipped: they asked to be forgotten" in again.stdout
+    assert emails(sqlite_store) == ["sam@example.net"]
+    assert run("contacts", "forget", "nobody@example.org", "--yes").exit_code == 1

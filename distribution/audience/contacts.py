@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
+from distribution.audience.forget import forgotten_key, forgotten_keys
 from distribution.audience.lists import CHUNK, get_list, subscribe
 from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
 from distribution.store.db import dialect_insert, json_rows, one_of
@@ -59,6 +60,10 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     report = ImportReport()
     contacts = read_contacts(source, report, check_deliverability=check_deliverability,
                              on_progress=on_progress)
+    if forgotten := forgotten_keys(session):  # erased people never come back by an import
+        kept = [c for c in contacts if forgotten_key(str(c[0])) not in forgotten]
+        report.forgotten = len(contacts) - len(kept)
+        contacts = kept
     new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.

@@ -57,6 +57,7 @@ class ImportReport:
     duplicates_merged: int = 0      # rows merged into an earlier row for the same address
     subscribed: int = 0             # subscriptions added to the list
     unsubscribed: int = 0           # rows not subscribed: the person had left the list
+    forgotten: int = 0              # rows skipped: the person asked to be forgotten
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 

@@ -17,6 +17,7 @@ from distribution.audience.contacts import (
     all_suppressions,
     import_contacts,
 )
+from distribution.audience.forget import forget
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.audience.lists import print_table
 
@@ -76,6 +77,26 @@ def list_contacts(app: App, list_name: str | None, suppressed: bool, as_json: bo
                     [[c.email, c.name or "", c.outlet or "", ",".join(c.lists)] for c in found])
 
 
+@contacts_group.command("forget")
+@click.argument("address")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@user_errors
+def forget_contact(app: App, address: str, yes: bool) -> None:
+    """Erase everything held about ADDRESS (GDPR); it is never mailed again.
+
+    The contact, its subscriptions and the address in past deliveries go; only a hash of
+    the address stays, so that no import or sign-up brings it back."""
+    if not yes and not click.confirm(f"Erase every record of {address}? This cannot be "
+                                     "undone.", err=True):
+        raise click.ClickException("nothing erased")
+    with app.transaction() as session:
+        done = forget(session, address)
+    click.echo(f"Forgotten {address}: {done.contacts} contact(s) erased, the address removed "
+               f"from {done.deliveries} past deliveries; only a hash remains, so it is never "
+               "mailed again.")
+
+
 def _list_suppressed(app: App, as_json: bool) -> None:
     with app.transaction() as session:
         found = all_suppressions(session)
@@ -112,6 +133,8 @@ def _show_report(report: ImportReport, list_name: str | None, as_json: bool) -> 
                f"merged {report.duplicates_merged} duplicates")
     if list_name is not None:
         summary += f", subscribed {report.subscribed} to {list_name}"
+        if report.forgotten:
+            summary += f"; {report.forgotten} skipped: they asked to be forgotten"
         if report.unsubscribed:
             summary += (f"; {report.unsubscribed} not subscribed because they had "
                         f"unsubscribed from it")

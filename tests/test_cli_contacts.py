@@ -245,3 +245,27 @@ def test_forget_erases_a_person_and_keeps_them_from_coming_back(run, csv_file, s
     assert again.exit_code == 0 and "1 skipped: they asked to be forgotten" in again.stdout
     assert emails(sqlite_store) == ["sam@example.net"]
     assert run("contacts", "forget", "nobody@example.org", "--yes").exit_code == 1
+
+
+def test_lists_are_renamed_and_deleted_keeping_suppressions(run, csv_file, sqlite_store):
+    from distribution.store.models import Subscription, Suppression
+
+    run("lists", "create", "media")
+    run("contacts", "import", csv_file("email\nana@example.com\nsam@example.net\n"),
+        "--list", "media")
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="gone@example.org", reason="550 no such user"))
+    renamed = run("lists", "rename", "media", "press-corps")
+    assert renamed.exit_code == 0, renamed.output
+    assert json.loads(run("lists", "show", "press-corps", "--json").stdout)["members"] == 2
+    assert run("lists", "rename", "nope", "x").exit_code == 1
+    assert run("lists", "rename", "press-corps", "bad name").exit_code == 1
+    refused = run("lists", "delete", "press-corps", input="n\n")
+    assert refused.exit_code == 1 and "2 memberships" in refused.stderr
+    deleted = run("lists", "delete", "press-corps", "--yes")
+    assert deleted.exit_code == 0 and "2 memberships" in deleted.stdout
+    assert json.loads(run("lists", "list", "--json").stdout) == []
+    with sqlite_store.Session() as session:
+        assert session.scalars(select(Subscription)).all() == []
+        assert [s.email for s in session.scalars(select(Suppression))] == ["gone@example.org"]
+    assert emails(sqlite_store) == ["ana@example.com", "sam@example.net"]

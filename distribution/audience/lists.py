@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, func, literal, select
+from sqlalchemy import Integer, Select, and_, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,39 @@ def create_list(session: Session, name: str, *, trusted: bool = False, open_sign
     except IntegrityError:  # created by someone else since the check above
         raise InvalidInput(f"list '{name}' already exists") from None
     return mailing_list
+
+
+def _check_name(session: Session, name: str) -> None:
+    if not LIST_NAME.match(name):
+        raise InvalidInput(f"invalid list name '{name}': use 1-100 letters, digits, "
+                           "'-', '_' or '.', without spaces")
+    if session.scalar(select(MailingList.id).where(MailingList.name == name)) is not None:
+        raise InvalidInput(f"list '{name}' already exists")
+
+
+def rename_list(session: Session, name: str, new_name: str) -> MailingList:
+    """Give the list a new name; members, sign-up page and history follow its id."""
+    mailing_list = get_list(session, name)
+    _check_name(session, new_name)
+    mailing_list.name = new_name
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvalidInput(f"list '{new_name}' already exists") from None
+    return mailing_list
+
+
+def delete_list(session: Session, name: str) -> int:
+    """Delete the list and its memberships; returns how many there were. Suppressions stay:
+    an address never to be mailed again stays so whatever list it came from."""
+    mailing_list = get_list(session, name)
+    # No foreign key from subscriptions to lists (see Subscription): deleted here.
+    members = session.execute(delete(Subscription).where(
+        Subscription.list_id == mailing_list.id)
+        .execution_options(synchronize_session=False)).rowcount
+    session.delete(mailing_list)
+    session.flush()
+    return members
 
 
 def get_list(session: Session, name: str) -> MailingList:

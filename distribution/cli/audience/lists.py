@@ -1,4 +1,4 @@
-"""`pressroom lists create|list|show`."""
+"""`pressroom lists create|rename|delete|list|show`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from collections.abc import Sequence
 
 import click
 
-from distribution.audience.lists import all_lists, create_list, list_summary
+from distribution.audience.lists import (
+    all_lists,
+    create_list,
+    delete_list,
+    list_summary,
+    rename_list,
+)
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 
 
@@ -31,6 +37,35 @@ def create(app: App, name: str, trusted: bool, open_signup: bool,
         create_list(session, name, trusted=trusted, open_signup=open_signup,
                     description=description)
     click.echo(f"Created {'trusted' if trusted else 'public'} list '{name}'.")
+
+
+@lists_group.command("rename")
+@click.argument("name")
+@click.argument("new_name")
+@pass_app
+@user_errors
+def rename(app: App, name: str, new_name: str) -> None:
+    """Rename list NAME to NEW_NAME (its members and sign-up page follow)."""
+    with app.transaction() as session:
+        rename_list(session, name, new_name)
+    click.echo(f"Renamed list '{name}' to '{new_name}'.")
+
+
+@lists_group.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@user_errors
+def delete(app: App, name: str, yes: bool) -> None:
+    """Delete list NAME and its memberships; suppressed addresses stay suppressed."""
+    with app.transaction() as session:
+        members = list_summary(session, name).members
+    if not yes and not click.confirm(f"Delete list '{name}' and its {members} memberships? "
+                                     "This cannot be undone.", err=True):
+        raise click.ClickException("nothing deleted")
+    with app.transaction() as session:
+        removed = delete_list(session, name)
+    click.echo(f"Deleted list '{name}' and {removed} memberships.")
 
 
 @lists_group.command("list")

@@ -58,7 +58,7 @@ def test_lists_are_created_listed_and_shown(run):
     assert {k: shown[k] for k in ("name", "trusted", "open_signup", "description", "members")} == {
         "name": "public", "trusted": False, "open_signup": True, "description": None,
         "members": 0}
-    assert set(shown) == {"id", "name", "trusted", "open_signup", "description", "members",
+    assert set(shown) == {"id", "name", "title", "trusted", "open_signup", "description", "members",
                           "created_at"}
     assert "members:     0" in run("lists", "show", "media").stdout
 
@@ -255,8 +255,10 @@ def test_lists_are_renamed_and_deleted_keeping_suppressions(run, csv_file, sqlit
         "--list", "media")
     with sqlite_store.Session.begin() as session:
         session.add(Suppression(email="gone@example.org", reason="550 no such user"))
-    renamed = run("lists", "rename", "media", "press-corps")
+    renamed = run("lists", "rename", "media", "press-corps", "--title", "Press corps")
     assert renamed.exit_code == 0, renamed.output
+    assert json.loads(run("lists", "show", "press-corps", "--json").stdout)["title"] == \
+        "Press corps"
     assert json.loads(run("lists", "show", "press-corps", "--json").stdout)["members"] == 2
     assert run("lists", "rename", "nope", "x").exit_code == 1
     assert run("lists", "rename", "press-corps", "bad name").exit_code == 1

@@ -468,3 +468,15 @@ def test_subscribe_lists_the_open_lists_and_the_newsroom_links_it(web_client, li
     assert "Every press release, as it is published." in page.text
     assert "Media" not in page.text  # closed: not public
     assert 'href="/subscribe"' in web_client.get("/releases").text
+
+
+def test_a_lists_title_is_what_the_public_reads(web_client, settings, sqlite_store,
+                                                 lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.get_one(MailingList, lists["open"]).title = "Médias <francophones>"
+    page = web_client.get("/subscribe/Newsroom")
+    assert "Subscribe to Médias &lt;francophones&gt;" in page.text
+    assert "Médias &lt;francophones&gt;" in web_client.get("/subscribe").text
+    _sign_up(web_client)
+    [message] = outbox_messages(settings)
+    assert "Médias <francophones>" in message["Subject"]

@@ -28,27 +28,32 @@ def lists_group() -> None:
               help="Media who may be sent embargoed releases before the embargo lifts.")
 @click.option("--open-signup", is_flag=True, help="Open to the public subscribe form.")
 @click.option("--description", metavar="TEXT", help="What the list is for.")
+@click.option("--title", metavar="TEXT", help="The name the public reads on sign-up pages.")
 @pass_app
 @user_errors
 def create(app: App, name: str, trusted: bool, open_signup: bool,
-           description: str | None) -> None:
+           description: str | None, title: str | None) -> None:
     """Create a mailing list named NAME (letters, digits, '-', '_', '.')."""
     with app.transaction() as session:
         create_list(session, name, trusted=trusted, open_signup=open_signup,
-                    description=description)
+                    description=description, title=title)
     click.echo(f"Created {'trusted' if trusted else 'public'} list '{name}'.")
 
 
 @lists_group.command("rename")
 @click.argument("name")
-@click.argument("new_name")
+@click.argument("new_name", required=False)
+@click.option("--title", metavar="TEXT", help="A new public title ('' removes it).")
 @pass_app
 @user_errors
-def rename(app: App, name: str, new_name: str) -> None:
-    """Rename list NAME to NEW_NAME (its members and sign-up page follow)."""
+def rename(app: App, name: str, new_name: str | None, title: str | None) -> None:
+    """Rename list NAME to NEW_NAME, or give it a new --title (its members follow)."""
+    if new_name is None and title is None:
+        raise click.UsageError("give NEW_NAME, --title, or both")
     with app.transaction() as session:
-        rename_list(session, name, new_name)
-    click.echo(f"Renamed list '{name}' to '{new_name}'.")
+        renamed = rename_list(session, name, new_name, title=title)
+        shown = f"'{renamed.name}'" + (f" (“{renamed.title}”)" if renamed.title else "")
+    click.echo(f"List '{name}' is now {shown}.")
 
 
 @lists_group.command("delete")

@@ -42,8 +42,14 @@ from distribution.web.subscribers.forms import (
 @dataclass(frozen=True)
 class OpenList:
     id: int
-    name: str
+    name: str  # the slug, in the page's address
     description: str | None
+    title: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What the public reads: the list's title, else its name."""
+        return self.title or self.name
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def _open_list(w: Web, name: str) -> OpenList:
             MailingList.name == name, MailingList.open_signup.is_(True)))
         if found is None:
             raise HTTPException(404)  # a closed list looks exactly like a missing one
-        return OpenList(found.id, found.name, found.description)
+        return OpenList(found.id, found.name, found.description, found.title)
 
 
 def _open_lists(w: Web) -> list[dict[str, str | None]]:
@@ -66,7 +72,7 @@ def _open_lists(w: Web) -> list[dict[str, str | None]]:
     with w.sessions() as session:
         found = session.scalars(select(MailingList).where(MailingList.open_signup.is_(True))
                                 .order_by(MailingList.name))
-        return [{"name": m.name, "description": m.description,
+        return [{"name": m.title or m.name, "description": m.description,
                  "path": "/subscribe/" + quote(m.name, safe="")} for m in found]
 
 
@@ -91,7 +97,7 @@ def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
 def _context(w: Web, open_list: OpenList, values: dict[str, str] | None = None,
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"list": open_list, "languages": LANGUAGES, "values": values or {},
-            "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.name),
+            "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.shown),
             "action": "/subscribe/" + quote(open_list.name, safe="")}
 
 
@@ -128,7 +134,7 @@ async def submit(request: Request) -> Response:
     if pending.send:
         request_ = tokens.SignupRequest(pending.contact_id, open_list.id,
                                         name=signup.name, language=signup.language)
-        response.background = BackgroundTask(_mail, w, signup.email, open_list.name, request_)
+        response.background = BackgroundTask(_mail, w, signup.email, open_list.shown, request_)
     return response
 
 

@@ -24,6 +24,8 @@ from distribution.embargo.notices import (
     with_office_words,
 )
 from distribution.errors import InvalidInput
+from distribution.media import catalogue as media_catalogue
+from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
 from distribution.releases.parse import ParsedRelease
 from distribution.store.models import (
@@ -58,15 +60,24 @@ def plan_correction(session: Session, release_id: int,
 
 def correct_release(session: Session, release_id: int, parsed: ParsedRelease, *,
                     now: datetime, source_name: str | None = None, note: str | None = None,
+                    photos: MediaUploads | None = None,
                     ) -> tuple[Release, Distribution | None]:
     """Store the corrected version; schedule the correction (None: no one had the release).
 
-    note: the office's own words, added after the list of what changed."""
+    note: the office's own words, added after the list of what changed. The photos and
+    files go with it: the file's own (`photos`, read from its front matter) if it names
+    any, else the corrected release's.
+    """
     words = office_words(note)
     versions, changed = plan_correction(session, release_id, parsed)
     note = with_office_words(changed, words)
     original = next(r for r in versions if r.id == release_id)
     corrected = _new_version(session, original, parsed, now, source_name)
+    if photos and photos.uploads:
+        media_catalogue.attach_all(session, photos.settings, corrected, photos.uploads,
+                                   new_version=True)
+    else:
+        media_catalogue.copy_media(session, original.id, corrected.id)
     dist, _ = follow_up(session, corrected, DistributionKind.CORRECTION, note, now)
     _carry_over(session, [r.id for r in versions], corrected, now)
     return corrected, dist

@@ -6,7 +6,7 @@ the public reads on the sign-up pages. Addresses whose domain was stored in Unic
 ("user@xn--exmple-cua.org"), unless that spelling is already stored.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-07
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0008'
-down_revision: str | Sequence[str] | None = '0006'
+down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -480,3 +480,15 @@ def test_a_lists_title_is_what_the_public_reads(web_client, settings, sqlite_sto
     _sign_up(web_client)
     [message] = outbox_messages(settings)
     assert "Médias <francophones>" in message["Subject"]
+
+
+def test_a_forgotten_address_signing_up_is_stored_nowhere_again(
+        web_client, settings, sqlite_store, lists) -> None:
+    from distribution.audience.forget import forgotten_key
+
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email=forgotten_key("new@example.org"), reason="forgotten"))
+    response = _sign_up(web_client)
+    assert response.status_code == 200 and "Check your inbox" in response.text
+    assert _contact(sqlite_store, "new@example.org") is None
+    assert outbox_messages(settings) == []

@@ -214,6 +214,12 @@ def suppression_of(session: Session, email: str) -> Suppression | None:
         Suppression.email.in_([email, forgotten_key(email)])).limit(1))
 
 
+def forgotten(session: Session, email: str) -> bool:
+    """Whether the person behind the address asked to be forgotten (`forget.forget`)."""
+    return session.scalar(select(Suppression.id).where(
+        Suppression.email == forgotten_key(email))) is not None
+
+
 def liftable(suppression: Suppression) -> bool:
     return suppression.reason.startswith(LIFTABLE_PREFIX)
 

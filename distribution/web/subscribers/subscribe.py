@@ -84,6 +84,8 @@ async def index(request: Request) -> Response:
 
 def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
     with w.sessions() as session, session.begin():
+        if membership.forgotten(session, signup.email):
+            return Pending(0, False)  # erased at their request: nothing of it is stored again
         contact = membership.contact_for_signup(session, signup.email, signup.name,
                                                 signup.language)
         mailing_list = session.get_one(MailingList, open_list.id)

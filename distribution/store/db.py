@@ -107,7 +107,7 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 # The migration this code runs on (distribution/migrations/versions).
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0008"
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

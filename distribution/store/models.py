@@ -157,6 +157,8 @@ class MailingList(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # What the public reads (sign-up pages); the name is the slug commands use.
+    title: Mapped[str | None] = mapped_column(String(200))
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text)
     # Open to sign-up through the public subscribe form (double opt-in).

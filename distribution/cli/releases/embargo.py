@@ -32,12 +32,14 @@ if TYPE_CHECKING:
 @click.option("--until", metavar="WHEN", help="Move it: '2025-04-17 10:00 Europe/Zurich'.")
 @click.option("--lift", is_flag=True, help="Lift it now: everyone may publish.")
 @click.option("--withdraw", is_flag=True, help="Withdraw the release: 'do not publish'.")
+@click.option("--reason", metavar="TEXT", help="With --withdraw: the office's words, in the "
+                                                 "notice.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
 def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: bool,
-            yes: bool, as_json: bool) -> None:
+            reason: str | None, yes: bool, as_json: bool) -> None:
     """Move, lift or withdraw the embargo; tell who received it.
 
     Everyone who received the release gets a notice, and nobody else. Held public copies
@@ -45,6 +47,9 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
     """
     if sum((until is not None, lift, withdraw)) != 1:
         raise click.UsageError("give exactly one of --until, --lift or --withdraw")
+    notices.office_words(reason)  # checked before the question
+    if reason is not None and not withdraw:
+        raise click.UsageError("--reason goes with --withdraw")
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(until, from_file=False, settings=app.settings,
@@ -60,7 +65,8 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
         actor = app.acting(session, Role.EDITOR, "release.embargo", f"release {release_id}",
                            release_id)
         report = notices.change_embargo(session, release_id, until=when, lift=lift,
-                                        withdraw=withdraw, now=database_now(session))
+                                        withdraw=withdraw, now=database_now(session),
+                                        reason=reason)
         _record_embargo(session, actor, report)
     to_deliver = [d for d in (report.notice_id, *report.released_from) if d is not None]
     result = {**_report_json(report), "delivery": _deliver(app, to_deliver, as_json)}
@@ -74,16 +80,19 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
 @click.command("correct")
 @click.argument("release_id", type=ROW_ID)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--note", metavar="TEXT", help="The office's words, after what changed.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
-def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> None:
+def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
+            as_json: bool) -> None:
     """Send a corrected FILE to those who received the release.
 
     The corrected text becomes a new release; exactly those who received the original get it
     as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
     """
+    notices.office_words(note)  # checked before anything is read or asked
     parsed = read_release_file(file)
     photos = MediaUploads(app.settings, media_catalogue.front_matter_uploads(
         parsed.photos, file.parent, app.settings))
@@ -93,11 +102,11 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
         click.echo("warning: the file's embargo line is ignored; a correction keeps the "
                    "release's embargo (change it with `pressroom release embargo`)", err=True)
     with app.transaction() as session:
-        _, note = corrections.plan_correction(session, release_id, parsed)
+        _, changed = corrections.plan_correction(session, release_id, parsed)
         recipients = notices.impact(session, release_id).recipients
     told = (f"send the correction to {recipients} recipients who received it" if recipients
             else "no one has received it yet, so no correction is sent")
-    if not yes and not click.confirm(f"Correct release {release_id} ({note}); {told}. "
+    if not yes and not click.confirm(f"Correct release {release_id} ({changed}); {told}. "
                                      "Go ahead?", err=True):
         raise click.ClickException("nothing sent")
     with app.transaction() as session:
@@ -105,7 +114,8 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
                            release_id)
         new, dist = corrections.correct_release(session, release_id, parsed,
                                                 now=database_now(session),
-                                                source_name=file.name, photos=photos)
+                                                source_name=file.name, note=note,
+                                                photos=photos)
         _record_correction(session, actor, release_id, new, dist)
         waits = app.settings.require_approval  # the corrected text is a new, unapproved release
         carried = corrections.carried_over(session, new.id)

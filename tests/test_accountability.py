@@ -301,17 +301,6 @@ def test_an_entry_whose_change_fails_at_commit_is_not_kept(cli, pg_store):
             conn.execute(text("DROP FUNCTION refuse()"))
 
 
-def test_the_demo_is_logged_and_needs_an_admin_once_operators_exist(cli):
-    assert cli("--as", "chief", "operators", "add", "chief").exit_code == 0
-    assert cli("--as", "chief", "operators", "add", "ed").exit_code == 0
-    refused = cli("--as", "ed", "demo")
-    assert refused.exit_code == 1 and "demo needs the admin role" in refused.stderr
-    assert cli("--as", "chief", "demo").exit_code == 0
-    assert [a for _, a in _actions(cli)][2:] == [
-        "demo.refused", "list.create", "contacts.import", "list.create", "contacts.import",
-        "release.add", "send.scheduled", "send.started", "send.finished"]
-
-
 def test_a_bad_since_or_a_name_with_a_line_break_is_one_line(cli):
     since = cli("log", "--since", "yesterday-ish")
     assert since.exit_code == 1 and len(since.stderr.strip().splitlines()) == 1

@@ -10,7 +10,7 @@ import click
 from distribution import times
 from distribution.accountability import Actor, Role, check_approved, record
 from distribution.accountability.approval import GATED_KINDS
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import follow
 from distribution.engine import lifecycle, status
 from distribution.store.db import database_now
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 @click.command("status")
-@click.argument("distribution_id", type=int, required=False)
+@click.argument("distribution_id", type=ROW_ID, required=False)
 @click.option("--watch", is_flag=True, help="Follow with a live progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
@@ -86,7 +86,7 @@ def list_distributions(app: App, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def pause(app: App, distribution_id: int) -> None:
@@ -100,7 +100,7 @@ def pause(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def resume(app: App, distribution_id: int) -> None:
@@ -116,7 +116,7 @@ def resume(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def cancel(app: App, distribution_id: int) -> None:
@@ -131,7 +131,7 @@ def cancel(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def retry(app: App, distribution_id: int) -> None:

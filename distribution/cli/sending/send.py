@@ -11,7 +11,7 @@ import click
 from distribution import times
 from distribution.accountability import Actor, Role, check_approved, record
 from distribution.accountability.operators import check_may_send
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
@@ -26,7 +26,7 @@ PREVIEW_RECIPIENTS = 10
 
 
 @click.command()
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
@@ -46,10 +46,12 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
     names = list(lists)
     with app.transaction() as session:
         now = database_now(session)
-        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        when = (times.parse_when(at, app.settings.timezone or None, now=now)
+                if at is not None else None)  # --at "" is a mistake, not "now"
         # The audience is counted only to be shown (half a second at 100,000 contacts);
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
+        _check_can_send(app, plan, now)
         if dry_run:
             _show_dry_run(session, plan, when, as_json)
             return
@@ -78,6 +80,12 @@ def _sender(app: App, session: Session, plan: dispatch.Plan) -> Actor:
     check_may_send(session, actor, [m.id for m in plan.lists], release_id)
     check_approved(plan.release, actor, app.settings.require_approval)
     return actor
+
+
+def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
+    from distribution.engine import preflight  # renders: loaded only when sending
+
+    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
@@ -132,7 +140,10 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
 
 
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
-    from distribution.engine import testsend  # renders and talks SMTP: not needed by a real send
+    # Renders and talks SMTP: not needed by a real send.
+    from distribution.embargo import marked
+    from distribution.engine import testsend
+    from distribution.media.mailing import NO_DISTRIBUTION, message_media
 
     with app.transaction() as session:
         actor = app.acting(session, Role.EDITOR, "send.test", f"release {release_id}",
@@ -141,9 +152,12 @@ def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
         dispatch.check_sendable(session, release)
         record(session, actor, "send.test", f"release {release_id}",
                f"a test copy to {address}", release_id=release_id)
-        session.expunge(release)
         now = database_now(session)
-    outcome = testsend.send_test_copy(app.settings, release, address, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=marked(release.embargo_until, now))
+        session.expunge(release)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

@@ -7,7 +7,7 @@ prompt, short of dropping the trigger) rewrites history. Existing releases start
 revision 1, unapproved.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-07
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 STAMP = sa.DateTime(timezone=True)
 
 revision: str = '0013'
-down_revision: str | Sequence[str] | None = '0006'
+down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -357,3 +357,11 @@ def test_a_new_photo_or_a_photo_removed_voids_the_approval(office, tmp_path):
     assert [a for _, a in _actions(office, "--release", str(release_id))] == [
         "release.add", "release.approve", "release.attach", "release.approve",
         "release.detach", "release.approve"]
+
+
+def test_require_approval_must_be_true_or_false(cli):
+    cli.env["PRESSROOM_REQUIRE_APPROVAL"] = "maybe"
+    result = cli("release", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: setting 'require_approval' must be true or "
+                                     "false, not 'maybe'")

@@ -344,3 +344,33 @@ def test_a_correction_waits_for_its_own_approval_then_goes_to_who_had_the_releas
         "release.add", "release.approve.refused", "release.approve", "send.started",
         "send.finished"]
     assert ("ed", "release.correct") in _actions(office, "--release", str(release_id))
+
+
+def test_a_new_photo_or_a_photo_removed_voids_the_approval(office, tmp_path):
+    from tests.fixtures import media
+
+    _team(office)
+    release_id = _add(office, "ed")
+    assert office("--as", "appy", "release", "approve", str(release_id)).exit_code == 0
+    photo = tmp_path / "visit.jpg"
+    photo.write_bytes(media.jpeg(640, 480))
+    attached = office("--as", "ed", "release", "attach", str(release_id), str(photo), "--json")
+    assert attached.exit_code == 0, attached.output
+    media_id = json.loads(attached.stdout)["id"]
+    shown = json.loads(office("release", "show", str(release_id), "--json").stdout)
+    assert (shown["approval"]["approved"], shown["approval"]["revision"]) == (False, 2)
+    assert office("--as", "bea", "release", "approve", str(release_id)).exit_code == 0
+    assert office("--as", "ed", "release", "detach", str(release_id), str(media_id)
+                  ).exit_code == 0
+    assert office("--as", "bea", "release", "approve", str(release_id)).exit_code == 0
+    assert [a for _, a in _actions(office, "--release", str(release_id))] == [
+        "release.add", "release.approve", "release.attach", "release.approve",
+        "release.detach", "release.approve"]
+
+
+def test_require_approval_must_be_true_or_false(cli):
+    cli.env["PRESSROOM_REQUIRE_APPROVAL"] = "maybe"
+    result = cli("release", "list")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: setting 'require_approval' must be true or "
+                                     "false, not 'maybe'")

@@ -10,7 +10,6 @@ import click
 
 from config import Settings, data_dir
 from config.private import private_folder
-from distribution.accountability import Actor, Role, check_approved, record, release_added
 from distribution.audience import contacts, lists
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now
@@ -52,28 +51,20 @@ def _run(app: App) -> None:
     click.echo(f"Database: {app.engine.url.render_as_string(hide_password=True)}")
     data = resources.files("distribution.demo")
     with app.transaction() as session:
-        actor = app.acting(session, Role.ADMIN, "demo", "demo lists")
         for name, trusted, csv_name in DEMO_LISTS:
-            _ensure_list(session, actor, name, trusted)
+            _ensure_list(session, name, trusted)
             with resources.as_file(data / csv_name) as path:
                 report = contacts.import_contacts(session, path, list_name=name)
-            record(session, actor, "contacts.import", f"list {name}",
-                   f"demo: {report.imported} new, {report.updated} updated")
             click.echo(f"List {name} ({'trusted media' if trusted else 'public'}): "
                        f"{report.imported} new contacts, {report.updated} updated")
     with resources.as_file(data / "release.txt") as path:
         parsed = read_release_file(path)
     with app.transaction() as session:
-        actor = app.acting(session, Role.ADMIN, "demo", "demo release")
         now = database_now(session)
         item = catalogue.add_release(session, parsed, embargo=None, language=None, contacts=[],
                                      source_name="demo release", now=now)
-        release_added(session, actor, item, "demo release")
         plan = dispatch.plan(session, item.id, [name for name, _, _ in DEMO_LISTS])
-        check_approved(item, actor, app.settings.require_approval)
         dist, rows = dispatch.schedule(session, plan, now=now)
-        record(session, actor, "send.scheduled", f"distribution {dist.id}",
-               f"demo: release {item.id} to {rows} recipients", release_id=item.id)
     click.echo(f"Release {item.id}: {item.headline}")
     click.echo(f"Sending to {rows} recipients (each address once, across both lists)…")
     deliver_now(app, dist.id, quiet=False)
@@ -81,11 +72,9 @@ def _run(app: App) -> None:
                "client. The demo's database is its own: your newsroom is unchanged.")
 
 
-def _ensure_list(session, actor: Actor, name: str,  # type: ignore[no-untyped-def]
-                 trusted: bool) -> None:
+def _ensure_list(session, name: str, trusted: bool) -> None:  # type: ignore[no-untyped-def]
     try:
         lists.get_list(session, name)
     except NotFound:
         lists.create_list(session, name, trusted=trusted,
                           description="Created by `pressroom demo`")
-        record(session, actor, "list.create", f"list {name}", "demo list")

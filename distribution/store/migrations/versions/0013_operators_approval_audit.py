@@ -7,7 +7,7 @@ prompt, short of dropping the trigger) rewrites history. Existing releases start
 revision 1, unapproved.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-07
 
 """

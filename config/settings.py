@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from importlib import resources
 from pathlib import Path
+from typing import Any, get_type_hints
 
 import platformdirs
 
@@ -87,7 +88,7 @@ def data_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir("pressroom"))
 
 
-def load_settings(config_file: str | os.PathLike | None = None,
+def load_settings(config_file: str | os.PathLike[str] | None = None,
                   environ: dict[str, str] | None = None) -> Settings:
     """Defaults, then the TOML file (argument or PRESSROOM_CONFIG), then the environment."""
     env = dict(os.environ if environ is None else environ)
@@ -119,20 +120,20 @@ def _read_user_file(path: Path, known: set[str]) -> dict[str, object]:
     return data
 
 
-def _typed(values: dict[str, object]) -> dict[str, object]:
-    types = {f.name: f.type for f in fields(Settings)}
-    typed: dict[str, object] = {}
+def _typed(values: dict[str, object]) -> dict[str, Any]:
+    types = get_type_hints(Settings)
+    typed: dict[str, Any] = {}
     for key, value in values.items():
         name = ALIASES.get(key, key)
         kind = types[name]
         try:
-            typed[name] = {"int": int, "float": float}.get(kind, str)(value)
+            typed[name] = (kind if kind in (int, float) else str)(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
 
 
-def _fill_computed(values: dict[str, object], home: Path) -> Settings:
+def _fill_computed(values: dict[str, Any], home: Path) -> Settings:
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:
@@ -142,7 +143,7 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
     if not values["unsubscribe_mailto"]:
         domain = parseaddr(str(values["from_addr"]))[1].rpartition("@")[2] or "localhost"
         values["unsubscribe_mailto"] = f"unsubscribe@{domain}"
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 # Lower bounds that keep the engine working: zero batches claim nothing, and a claim

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distribution.errors import InvalidInput, NotFound
-from distribution.store.db import dialect_insert, json_rows
+from distribution.store.db import dialect_insert, json_rows, rows_written, table_of
 from distribution.store.models import (
     MailingList,
     Subscription,
@@ -84,7 +84,7 @@ def subscribe(session: Session, contact_ids: Iterable[int], list_id: int) -> int
     spreadsheet must not resubscribe someone who left), and a PENDING double opt-in stays
     pending until the contact confirms.
     """
-    table = Subscription.__table__
+    table = table_of(Subscription)
     ids = list(dict.fromkeys(contact_ids))
     constants = (literal(list_id, Integer()),
                  literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
@@ -95,14 +95,11 @@ def subscribe(session: Session, contact_ids: Iterable[int], list_id: int) -> int
         chunk = [[contact_id] for contact_id in ids[start:start + CHUNK]]
         rows = json_rows(session, {"contact_id": Integer()}, chunk)
         stmt = dialect_insert(session, table).from_select(columns, rows.add_columns(*constants))
-        # rowcount of an INSERT is kept only on request (SQLAlchemy 2).
-        done = session.execute(stmt.on_conflict_do_nothing().execution_options(
-            preserve_rowcount=True))
-        added += done.rowcount
+        added += rows_written(session, stmt.on_conflict_do_nothing())
     return added
 
 
-def _with_members() -> Select:
+def _with_members() -> Select[MailingList, int]:
     members = func.count(Subscription.contact_id)
     subscribed = and_(Subscription.list_id == MailingList.id,
                       Subscription.status == SubscriptionStatus.SUBSCRIBED)

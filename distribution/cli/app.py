@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, orm
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +21,8 @@ from distribution.store.db import StoreError, check_schema, make_engine, session
 from distribution.transport import TransportError
 from distribution.transport.url import parse_smtp_url
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -62,7 +63,7 @@ class App:
             self._engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[orm.Session]:
         """One unit of work: committed when the block ends, rolled back on any error."""
         with self.Session() as session, session.begin():
             yield session
@@ -81,11 +82,11 @@ def _usable(settings: Settings) -> Settings:
 pass_app = click.make_pass_decorator(App, ensure=True)
 
 
-def user_errors(func: F) -> F:
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a user can cause into one-line messages and exit code 1."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (PressroomError, ConfigError, StoreError, TransportError) as exc:
@@ -94,7 +95,7 @@ def user_errors(func: F) -> F:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"database error: {reason}") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def emit_json(data: Any) -> None:

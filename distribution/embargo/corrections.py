@@ -19,6 +19,7 @@ from distribution.embargo.notices import NOT_YET_SENT, UNFINISHED, family, follo
 from distribution.errors import InvalidInput
 from distribution.releases import catalogue
 from distribution.releases.parse import ParsedRelease
+from distribution.store.db import rows_written
 from distribution.store.models import (
     Delivery,
     Distribution,
@@ -101,11 +102,12 @@ def _carry_over(session: Session, old_ids: list[int], corrected: Release,
             send_zone=old.send_zone, created_at=now)
         session.add(new)
         session.flush()
-        moved = session.execute(
+        moved = rows_written(
+            session,
             update(Delivery)
             .where(Delivery.distribution_id == old.id, Delivery.status.in_(NOT_YET_SENT))
             .values(distribution_id=new.id)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         if not moved:
             session.delete(new)
         elif old.status != DS.SENDING:

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import case, exists, func, insert, literal, select, update
+from sqlalchemy import Select, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from distribution import times
 from distribution.embargo import lifted
 from distribution.errors import InvalidInput, NotFound
+from distribution.store.db import rows_written
 from distribution.store.models import (
     Delivery,
     DeliveryStatus,
@@ -89,7 +91,10 @@ def impact(session: Session, release_id: int) -> Impact:
                   pending=counts.get("pending", 0))
 
 
-def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
+Ts = TypeVarTuple("Ts")
+
+
+def recipients_query(release_ids: list[int]) -> Select[int, str, int, int | None]:
     """Who holds a copy of any version: one row per contact.
 
     Suppressed addresses are left out, whatever the reason: a hard bounce cannot be reached,
@@ -108,7 +113,7 @@ def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
     )
 
 
-def _received(stmt, release_ids: list[int]):  # type: ignore[no-untyped-def]
+def _received(stmt: Select[*Ts], release_ids: list[int]) -> Select[*Ts]:
     """Deliveries of the release text, sent or on their way."""
     return (stmt.select_from(Delivery)
             .join(Distribution, Distribution.id == Delivery.distribution_id)
@@ -157,6 +162,7 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     held = impact(session, release_id).held
     if withdraw:
         return _withdraw(session, release_id, versions, held, now)
+    zone: str | None
     if until is not None:
         _check_move(session, current, until, now)
         note = _moved_note(current, until)
@@ -238,13 +244,14 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
               now: datetime) -> ChangeReport:
     """Nothing more of the release leaves; those who hold it are told not to publish."""
     ids = [r.id for r in versions]
-    cancelled = session.execute(
+    cancelled = rows_written(
+        session,
         update(Delivery)
         .where(Delivery.status.in_(NOT_YET_SENT),
                Delivery.distribution_id.in_(
                    select(Distribution.id).where(Distribution.release_id.in_(ids))))
         .values(status=DeliveryStatus.CANCELLED.value)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
     # Paused and sending ones too: a paused send resumed later would deliver the release.
     stopped = session.execute(
         update(Distribution)

@@ -207,10 +207,9 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
         # No reply at all: the server is down, not the recipients at fault. Stop the batch
         # and give the group back, rather than burn attempts and pause the distribution.
         raise TransportError(sent[0].text)
-    outcomes = [Outcome(OutcomeKind.PERMANENT, None, b.error) if b.error else None
+    replies = iter(sent)  # one per sendable message, in their order
+    outcomes = [next(replies) if b.error is None else Outcome(OutcomeKind.PERMANENT, None, b.error)
                 for b in built]
-    for i, outcome in zip(sendable, sent, strict=True):
-        outcomes[i] = outcome
     results = [Result(c.id, c.email, c.attempts, b.message_id, o)
                for c, b, o in zip(group, built, outcomes, strict=True)]
     marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Exists, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
+from distribution.store.db import rows_written
 from distribution.store.models import (
     Delivery,
     DeliveryStatus,
@@ -18,6 +19,7 @@ from distribution.store.models import (
     DistributionStatus,
     Release,
     ReleaseStatus,
+    Suppression,
 )
 
 DS = DistributionStatus
@@ -125,7 +127,7 @@ def release_held(session: Session, now: datetime, lateness_seconds: int) -> int:
         .values(status=DeliveryStatus.PENDING.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def _pause_late_lifts(session: Session, late_before: datetime) -> None:
@@ -233,7 +235,7 @@ def cancel(session: Session, distribution_id: int, now: datetime) -> int:
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def cancel_leftovers(session: Session) -> int:
@@ -246,7 +248,7 @@ def cancel_leftovers(session: Session) -> int:
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
@@ -266,7 +268,7 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
         .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
-    count = session.execute(stmt).rowcount
+    count = rows_written(session, stmt)
     if count and dist.status in (DS.DONE, DS.PAUSED):
         dist.status = DS.SENDING
         dist.finished_at = None
@@ -274,7 +276,5 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     return count
 
 
-def _suppressed():  # type: ignore[no-untyped-def]
-    from distribution.store.models import Suppression
-
+def _suppressed() -> Exists:
     return exists().where(and_(Suppression.email == Delivery.email))

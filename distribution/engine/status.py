@@ -14,7 +14,7 @@ from distribution.store.models import Delivery, DeliveryStatus, Distribution
 
 
 def latest_distribution_id(session: Session) -> int:
-    found = session.scalar(select(func.max(Distribution.id)))
+    found: int | None = session.scalar(select(func.max(Distribution.id)))
     if found is None:
         raise NotFound("no distributions yet; send a release with `pressroom send`")
     return found

@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 # SMTP (CRLF line ends) at 76 columns: quoted-printable body lines must not pass 76
 # characters (RFC 2045), and the email package encodes bodies at the policy's line length.
-POLICY: EmailPolicy = SMTP.clone(max_line_length=76)
+LINE_LENGTH = 76
+POLICY = SMTP.clone(max_line_length=LINE_LENGTH)
 MAX_LINE = 998  # RFC 5322 hard limit for one header line, CRLF excluded
-_FOLD_AT = POLICY.max_line_length  # a header line this short is never folded
+_FOLD_AT = LINE_LENGTH  # a header line this short is never folded
 
 # Everything str.splitlines() breaks on (a new header line to the email package) becomes a
 # space; every other C0/C1 control and the bidi overrides used to disguise names are dropped.
@@ -62,8 +63,10 @@ def header_line(name: str, value: str) -> str:
         return f"{name}: {value}\r\n"  # what POLICY.fold returns for it, at a tenth the cost
     if value.isascii():
         # Short ASCII values pass as they are; long ones are refolded by the header parser.
-        return POLICY.fold(name, value)
-    return POLICY.header_factory(name, value).fold(policy=POLICY)
+        folded: str = POLICY.fold(name, value)  # typeshed has fold() return Any
+    else:
+        folded = POLICY.header_factory(name, value).fold(policy=POLICY)
+    return folded
 
 
 def unstructured(name: str, value: str) -> str | FoldedHeader:
@@ -76,7 +79,7 @@ def unstructured(name: str, value: str) -> str | FoldedHeader:
     if value.isascii():
         return value
     encoded = Header(value, "utf-8", header_name=name).encode(
-        linesep="\r\n", maxlinelen=POLICY.max_line_length)
+        linesep="\r\n", maxlinelen=LINE_LENGTH)
     return FoldedHeader(name, f"{name}: {encoded}\r\n")
 
 
@@ -129,9 +132,9 @@ def list_id(phrase: str, list_name: str, domain: str) -> FoldedHeader:
     else:
         # Encoded-words keep commas and the en dash out of the bare phrase syntax.
         shown = Header(phrase, "utf-8", header_name="List-Id").encode(
-            linesep="\r\n", maxlinelen=POLICY.max_line_length)
+            linesep="\r\n", maxlinelen=LINE_LENGTH)
     line = f"List-Id: {shown} <{ident}>"
-    if len(line.rsplit("\r\n", 1)[-1]) > POLICY.max_line_length:
+    if len(line.rsplit("\r\n", 1)[-1]) > LINE_LENGTH:
         line = f"List-Id: {shown}\r\n <{ident}>"
     return FoldedHeader("List-Id", line + "\r\n")
 

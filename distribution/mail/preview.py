@@ -30,4 +30,5 @@ def preview_bytes(settings: Settings, release: Release, part: str, now: datetime
     message = email.message_from_bytes(data, policy=email.policy.default)
     body = message.get_body(preferencelist=("plain",) if part == "text" else ("html",))
     assert body is not None
-    return body.get_content().encode("utf-8")
+    content: str = body.get_content()
+    return content.encode("utf-8")

@@ -130,8 +130,9 @@ def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], t
         if value is not None:
             message[name] = value
     message.make_alternative()
-    message.attach(_text_part(text, "plain"))
-    message.attach(_text_part(html, "html"))
+    # typeshed wants parts of the message's own class; the email package takes any MIMEPart.
+    message.attach(_text_part(text, "plain"))  # type: ignore[arg-type]
+    message.attach(_text_part(html, "html"))  # type: ignore[arg-type]
     if language := fixed.get("Content-Language"):
         message["Content-Language"] = language  # after the content: set_content clears it
     return message

@@ -36,12 +36,12 @@ class ExpiredToken(BadToken):
     """A genuine timed token that is older than it may be."""
 
 
-class _Uncompressed:
+class _Uncompressed(Serializer[str]):
     """Skip itsdangerous's zlib attempt: a few ids never compress, and trying costs ~0.1 ms a
     token, most of the time the dispatcher spends on links. Output and reading unchanged."""
 
     def dump_payload(self, obj: object) -> bytes:
-        return base64_encode(Serializer.dump_payload(self, obj))  # type: ignore[arg-type]
+        return base64_encode(Serializer.dump_payload(self, obj))
 
 
 class _Ids(_Uncompressed, URLSafeSerializer):

@@ -27,8 +27,10 @@ def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
     if not text:
         return None
     zone = settings.timezone or None
-    parser = times.parse_embargo_text if from_file else times.parse_when
-    when = parser(text, zone) if from_file else parser(text, zone, now=now)
+    if from_file:
+        when = times.parse_embargo_text(text, zone)
+    else:
+        when = times.parse_when(text, zone, now=now)
     if when.utc <= now:
         raise InvalidInput(f"the embargo {times.format_in_zone(when.utc, when.zone)} is in the "
                            "past; a release cannot be embargoed to a time that has passed")

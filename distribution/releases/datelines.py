@@ -89,12 +89,12 @@ def take_dateline(story: list[Paragraph]) -> Dateline | None:
             return dateline
         if not is_quote(" ".join(paragraph)):
             break
-    if story and (dateline := parse_dateline(story[-1][-1])) is not None:
+    closing = parse_dateline(story[-1][-1]) if story else None
+    if closing is not None:
         story[-1].pop()
         if not story[-1]:
             story.pop()
-        return dateline
-    return None
+    return closing
 
 
 def _opening_dateline(line: str) -> tuple[Dateline, str] | None:

@@ -49,7 +49,8 @@ class Web:
 
 
 def web(request: Request) -> Web:
-    return request.app.state.web  # type: ignore[no-any-return]
+    state: Web = request.app.state.web
+    return state
 
 
 def bad_link() -> HTTPException:

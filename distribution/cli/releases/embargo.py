@@ -92,11 +92,12 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
                                                 now=database_now(session),
                                                 source_name=file.name)
         carried = corrections.carried_over(session, new.id)
-        result = {"release_id": new.id, "corrects_id": release_id,
-                  "distribution_id": dist.id if dist else None,
-                  "note": dist.note if dist else None,
-                  "recipients": status.counts(session, dist.id)["total"] if dist else 0,
-                  "carried_over": carried}
+        result: dict[str, Any] = {
+            "release_id": new.id, "corrects_id": release_id,
+            "distribution_id": dist.id if dist else None,
+            "note": dist.note if dist else None,
+            "recipients": status.counts(session, dist.id)["total"] if dist else 0,
+            "carried_over": carried}
     to_deliver = ([dist.id] if dist else []) + carried
     result["delivery"] = _deliver(app, to_deliver, as_json)
     if as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -35,7 +36,7 @@ def show_status(app: App, distribution_id: int | None, watch: bool, as_json: boo
     _print_status(info)
 
 
-def _embargo_display(info: dict, org_zone: str) -> str | None:
+def _embargo_display(info: dict[str, Any], org_zone: str) -> str | None:
     """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
     if not info["embargo_until"]:
         return None
@@ -44,7 +45,7 @@ def _embargo_display(info: dict, org_zone: str) -> str | None:
     return f"{times.format_in_zone(lift, zone)} ({times.format_in_zone(lift, 'UTC')})"
 
 
-def _print_status(info: dict) -> None:
+def _print_status(info: dict[str, Any]) -> None:
     kind = "" if info["kind"] == "release" else f" ({info['kind']})"
     click.echo(f"Distribution {info['id']}{kind} of release {info['release_id']}: "
                f"{info['headline']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 
 import click
+from sqlalchemy.orm import Session
 
 from distribution.audience import contacts, lists
 from distribution.cli.app import App, pass_app, user_errors
@@ -49,7 +50,7 @@ def demo(app: App) -> None:
                    f"`pressroom release preview {item.id} --html`.")
 
 
-def _ensure_list(session, name: str, trusted: bool) -> None:  # type: ignore[no-untyped-def]
+def _ensure_list(session: Session, name: str, trusted: bool) -> None:
     try:
         lists.get_list(session, name)
     except NotFound:

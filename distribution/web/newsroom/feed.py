@@ -72,7 +72,8 @@ def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime) -> 
     _el(author, "name", settings.org_name)
     for view in views[:FEED_SIZE]:
         _entry(feed, base, view)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _build(w: Web) -> bytes:

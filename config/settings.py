@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 import tomllib
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 import platformdirs
+
+from distribution.files import write_private
 
 SECRET_FIELDS = {"secret_key", "old_secret_keys"}
 # TOML/env names that differ from the attribute name ("from" is a Python keyword).
@@ -185,16 +186,8 @@ def _stored_secret(home: Path) -> str:
 
 
 def _write_new_secret(path: Path) -> None:
-    # Written aside then linked into place: a second process either wins or reads ours whole.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    # Not replacing: of two processes starting at once, one writes the key, both read it.
+    write_private(path, secrets.token_urlsafe(32).encode("ascii"), replace=False)
 
 
 def _public_name(name: str) -> str:

@@ -15,12 +15,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distribution.embargo.notices import NOT_YET_SENT, UNFINISHED, family, follow_up
+from distribution.embargo.notices import NOT_YET_SENT, family, follow_up
 from distribution.errors import InvalidInput
 from distribution.releases import catalogue
 from distribution.releases.parse import ParsedRelease
 from distribution.store.db import rows_written
 from distribution.store.models import (
+    UNFINISHED_DISTRIBUTIONS,
     Delivery,
     Distribution,
     DistributionKind,
@@ -91,7 +92,7 @@ def _carry_over(session: Session, old_ids: list[int], corrected: Release,
     unfinished = session.scalars(
         select(Distribution).where(Distribution.release_id.in_(old_ids),
                                    Distribution.kind == DistributionKind.RELEASE.value,
-                                   Distribution.status.in_(UNFINISHED))
+                                   Distribution.status.in_(UNFINISHED_DISTRIBUTIONS))
         .order_by(Distribution.id)).all()
     for old in unfinished:
         new = Distribution(

@@ -20,6 +20,8 @@ from distribution.embargo import lifted
 from distribution.errors import InvalidInput, NotFound
 from distribution.store.db import rows_written
 from distribution.store.models import (
+    CARRIES_RELEASE,
+    UNFINISHED_DISTRIBUTIONS,
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -31,12 +33,9 @@ from distribution.store.models import (
 )
 
 DK, DS = DistributionKind, DistributionStatus
-# Kinds that carry the release text: their recipients hold a copy.
-CARRIES_RELEASE = [DK.RELEASE.value, DK.CORRECTION.value]
 # A claimed row is on its way out: its recipient will hold a copy, so they must hear too.
 RECEIVED = [DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]
 NOT_YET_SENT = [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
-UNFINISHED = [DS.SCHEDULED.value, DS.SENDING.value, DS.PAUSED.value]
 
 
 
@@ -255,7 +254,7 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
     # Paused and sending ones too: a paused send resumed later would deliver the release.
     stopped = session.execute(
         update(Distribution)
-        .where(Distribution.release_id.in_(ids), Distribution.status.in_(UNFINISHED))
+        .where(Distribution.release_id.in_(ids), Distribution.status.in_(UNFINISHED_DISTRIBUTIONS))
         .values(status=DS.CANCELLED.value, finished_at=now)
         .returning(Distribution.id)
         .execution_options(synchronize_session=False)).scalars().all()

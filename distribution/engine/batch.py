@@ -22,7 +22,7 @@ from distribution.engine.messages import MessageFactory
 from distribution.engine.ratelimit import RateLimiter
 from distribution.store.db import database_now
 from distribution.store.models import (
-    RELEASE_KINDS,
+    CARRIES_RELEASE,
     DeliveryStatus,
     Distribution,
     DistributionStatus,
@@ -86,7 +86,7 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         dist = session.get(Distribution, distribution_id)
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
-        if dist.kind in RELEASE_KINDS:
+        if dist.kind in CARRIES_RELEASE:
             _share_release(session, dist.release_id)
         now = database_now(session)
         clock = BatchClock(now)
@@ -126,7 +126,7 @@ def _share_release(session: Session, release_id: int) -> None:
 def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
                              now: datetime, report: BatchReport) -> list[Claimed]:
     """The embargo rule, where the message is sent: whatever the queue holds."""
-    if dist.kind not in RELEASE_KINDS:
+    if dist.kind not in CARRIES_RELEASE:
         return batch
     embargo = dist.release.embargo_until
     early = {c.id for c in batch if not may_send(embargo, c.trusted, now)}

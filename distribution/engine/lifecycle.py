@@ -12,6 +12,8 @@ from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
 from distribution.store.db import rows_written
 from distribution.store.models import (
+    CARRIES_RELEASE,
+    UNFINISHED_DELIVERIES,
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -23,8 +25,6 @@ from distribution.store.models import (
 )
 
 DS = DistributionStatus
-UNFINISHED = [DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value,
-              DeliveryStatus.HELD.value]
 
 
 def get_distribution(session: Session, distribution_id: int, *,
@@ -161,7 +161,7 @@ def work_available(session: Session, now: datetime) -> dict[int, int]:
 def finish_done(session: Session, now: datetime) -> list[int]:
     """Sending distributions with nothing left to do are done; their release is sent."""
     unfinished = exists().where(Delivery.distribution_id == Distribution.id,
-                                Delivery.status.in_(UNFINISHED))
+                                Delivery.status.in_(UNFINISHED_DELIVERIES))
     finished = (Distribution.status == DS.SENDING.value, ~unfinished)
     # Locked first, then checked again by a statement of its own. A statement that waits
     # for a row lock re-checks that row when it gets it, but not its subquery: an UPDATE
@@ -183,7 +183,7 @@ def finish_done(session: Session, now: datetime) -> list[int]:
         if not _anything_sent(session, distribution_id):
             continue    # every delivery failed or was cancelled: the public never got it
         # A correction is the release, as it now reads: it is public once sent too.
-        if kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
+        if kind in CARRIES_RELEASE:
             mark_release_sent(session, release_id, now)
     return [row[0] for row in done]
 
@@ -256,7 +256,7 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     dist = get_distribution(session, distribution_id, lock=True)
     if dist.status == DS.CANCELLED:
         raise InvalidInput(f"distribution {distribution_id} was cancelled")
-    if dist.kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
+    if dist.kind in CARRIES_RELEASE:
         from distribution.engine.dispatch import check_sendable
 
         check_sendable(session, dist.release)

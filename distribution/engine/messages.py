@@ -19,7 +19,7 @@ from distribution.mail import tokens
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.store.db import one_of
 from distribution.store.models import (
-    RELEASE_KINDS,
+    CARRIES_RELEASE,
     Contact,
     Distribution,
     DistributionKind,
@@ -147,7 +147,7 @@ class MessageFactory:
         at, marked = self._marked_at
         if at != now:
             marked = self.kind is DistributionKind.NOTICE_MOVED or (
-                self.kind in RELEASE_KINDS and embargo.marked(self.release.embargo_until, now))
+                self.kind in CARRIES_RELEASE and embargo.marked(self.release.embargo_until, now))
             self._marked_at = (now, marked)
         return marked
 

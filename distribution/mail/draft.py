@@ -16,7 +16,8 @@ from distribution.mail.view import ReleaseView, organisation, parse_blocks, rele
 from distribution.store.models import Release
 from distribution.times import TimeError, embargo_line
 
-RELEASE_KINDS = frozenset({"release", "test"})
+# Messages that are the release itself (a test send is one too), not a notice about it.
+RELEASE_MESSAGE_KINDS = frozenset({"release", "test"})
 NOTICE_KINDS = frozenset({"notice_moved", "notice_lifted", "notice_withdrawn", "correction"})
 # A lifted or withdrawn notice never carries an embargo line: it would contradict it.
 UNMARKED_KINDS = frozenset({"notice_lifted", "notice_withdrawn"})
@@ -55,7 +56,7 @@ class Draft:
 
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
               marked: bool, list_name: str | None, kind: str, note: str | None) -> Draft:
-    if kind not in RELEASE_KINDS | NOTICE_KINDS:
+    if kind not in RELEASE_MESSAGE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
     context = {
@@ -67,7 +68,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
     }
     return Draft(
         templates=templates,
-        family="release" if kind in RELEASE_KINDS else "notice",
+        family="release" if kind in RELEASE_MESSAGE_KINDS else "notice",
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),

@@ -2,8 +2,8 @@
 
 `prepare` does the expensive part once per (release, language, marked, list, kind): the
 templates, CSS inlining, header encoding and serialisation. `PreparedMessage.personalise`
-then only joins bytes with the recipient's own values. `compose` is the slow reference,
-one full EmailMessage per recipient; tests check that both give the same message.
+then only joins bytes with the recipient's own values. The tests hold it to a slow
+reference that builds one full EmailMessage per recipient.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
 from functools import lru_cache
@@ -26,7 +25,7 @@ from distribution.mail.stencil import Stencil, cut
 from distribution.mail.templates import load_templates
 from distribution.store.models import Release
 
-__all__ = ["PreparedMessage", "Recipient", "compose", "load_templates", "prepare", "render"]
+__all__ = ["PreparedMessage", "Recipient", "load_templates", "prepare", "render"]
 
 HEADER_ORDER = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version",
                 "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence")
@@ -99,26 +98,6 @@ def render(release: Release, recipient: Recipient, templates: jinja2.Environment
     prepared = prepare(release, settings, templates, marked=marked, list_name=list_name,
                        kind=kind, note=note)
     return prepared.personalise(recipient, date=date)
-
-
-def compose(release: Release, recipient: Recipient, templates: jinja2.Environment,
-            settings: Settings, *, marked: bool, list_name: str | None = None,
-            kind: str = "release", note: str | None = None,
-            date: datetime | None = None) -> EmailMessage:
-    """The slow reference: templates, inlining and every header built for this recipient."""
-    draft = draft_for(release, settings, templates, marked=marked, list_name=list_name,
-                      kind=kind, note=note)
-    subject, text, html = draft.render(draft.embargo_line(recipient.timezone),
-                                       _links(recipient))
-    personal = {
-        "To": Address(h.clean_header_value(recipient.name or ""),
-                      addr_spec=h.clean_header_value(recipient.email)),
-        "Date": _aware(date or datetime.now(UTC)),
-        "Message-ID": h.message_id(recipient.message_id),
-        "List-Unsubscribe": h.list_unsubscribe(recipient.unsubscribe_url,
-                                               recipient.unsubscribe_mailto),
-    }
-    return build_message(_fixed(draft, subject), personal, text, html)
 
 
 def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], text: str,

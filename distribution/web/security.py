@@ -66,7 +66,7 @@ class Csrf:
         return isinstance(signed, str) and hmac.compare_digest(signed, cookie)
 
 
-class RateLimiter:
+class RequestLimiter:
     """At most `limit` events per `window_seconds` per key (a sliding log, in memory).
 
     Per process: behind several web processes the effective limit is multiplied by their

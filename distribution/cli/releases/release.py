@@ -12,6 +12,7 @@ from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
+from distribution.files import write_private
 from distribution.mail.preview import preview_bytes
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
@@ -138,11 +139,8 @@ def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Written aside, then renamed: a failure leaves no half-written file."""
-    tmp = path.with_name(f".{path.name}.part")
+    """Written whole or not at all (a preview may hold embargoed text: owner only)."""
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_private(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None

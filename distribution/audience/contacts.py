@@ -6,13 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, and_, func, insert, literal, or_, select
+from sqlalchemy import String, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
-from distribution.audience.lists import CHUNK, get_list, subscribe
+from distribution.audience.lists import CHUNK, add_subscriptions, get_list, subscribe
 from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
 from distribution.store.db import dialect_insert, json_rows, table_of
 from distribution.store.models import (
@@ -105,16 +105,7 @@ def _subscribe_new(session: Session, contact_ids: list[int], list_id: int) -> in
     has a subscription. lists.subscribe's ON CONFLICT DO NOTHING made each row a speculative
     insertion (about 0.3 s per 100,000 rows on PostgreSQL).
     """
-    table = table_of(Subscription)
-    constants = (literal(list_id, Integer()),
-                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
-                 literal(utcnow(), UTCDateTime()))
-    columns = ["contact_id", "list_id", "status", "created_at"]
-    for start in range(0, len(contact_ids), CHUNK):
-        rows = json_rows(session, {"contact_id": Integer()},
-                         [[contact_id] for contact_id in contact_ids[start:start + CHUNK]])
-        session.execute(insert(table).from_select(columns, rows.add_columns(*constants)))
-    return len(contact_ids)
+    return add_subscriptions(session, contact_ids, list_id, skip_existing=False)
 
 
 def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Returning],

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distribution.errors import InvalidInput, NotFound
-from distribution.store.db import dialect_insert, json_rows, rows_written, table_of
+from distribution.store.db import insert_from, json_rows, table_of
 from distribution.store.models import (
     MailingList,
     Subscription,
@@ -84,18 +84,21 @@ def subscribe(session: Session, contact_ids: Iterable[int], list_id: int) -> int
     spreadsheet must not resubscribe someone who left), and a PENDING double opt-in stays
     pending until the contact confirms.
     """
-    table = table_of(Subscription)
-    ids = list(dict.fromkeys(contact_ids))
-    constants = (literal(list_id, Integer()),
-                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
-                 literal(utcnow(), UTCDateTime()))
+    return add_subscriptions(session, list(dict.fromkeys(contact_ids)), list_id,
+                             skip_existing=True)
+
+
+def add_subscriptions(session: Session, contact_ids: list[int], list_id: int, *,
+                      skip_existing: bool) -> int:
+    """SUBSCRIBED rows for these contacts on the list, in chunks; returns how many."""
+    status = literal(SubscriptionStatus.SUBSCRIBED, table_of(Subscription).c.status.type)
+    constants = (literal(list_id, Integer()), status, literal(utcnow(), UTCDateTime()))
     columns = ["contact_id", "list_id", "status", "created_at"]
     added = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = [[contact_id] for contact_id in ids[start:start + CHUNK]]
-        rows = json_rows(session, {"contact_id": Integer()}, chunk)
-        stmt = dialect_insert(session, table).from_select(columns, rows.add_columns(*constants))
-        added += rows_written(session, stmt.on_conflict_do_nothing())
+    for start in range(0, len(contact_ids), CHUNK):
+        chunk = [[contact_id] for contact_id in contact_ids[start:start + CHUNK]]
+        rows = json_rows(session, {"contact_id": Integer()}, chunk).add_columns(*constants)
+        added += insert_from(session, Subscription, columns, rows, skip_existing=skip_existing)
     return added
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, case, exists, func, insert, literal, select
+from sqlalchemy import Select, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from distribution.store.db import rows_written
+from distribution.store.db import insert_from
 from distribution.store.models import (
     Contact,
     Delivery,
@@ -39,6 +39,11 @@ def audience_query(list_ids: list[int]) -> Select[int, str, int, int]:
     )
 
 
+# What a SELECT that makes delivery rows gives, in this order.
+DELIVERY_COLUMNS = ("distribution_id", "contact_id", "email", "trusted", "list_id", "status",
+                    "attempts")
+
+
 def count_audience(session: Session, list_ids: list[int]) -> int:
     sub = audience_query(list_ids).subquery()
     return session.execute(select(func.count()).select_from(sub)).scalar_one()
@@ -64,8 +69,4 @@ def create_deliveries(session: Session, distribution_id: int, list_ids: list[int
         literal(distribution_id), sub.c.id, sub.c.email, sub.c.trusted == 1, list_id,
         status, literal(0),
     )
-    stmt = insert(Delivery).from_select(
-        ["distribution_id", "contact_id", "email", "trusted", "list_id", "status", "attempts"],
-        source,
-    )
-    return rows_written(session, stmt)
+    return insert_from(session, Delivery, DELIVERY_COLUMNS, source)

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distribution.embargo.notices import NOT_YET_SENT, family, follow_up
+from distribution.embargo.notices import NOT_YET_SENT, follow_up
 from distribution.errors import InvalidInput
 from distribution.releases import catalogue
+from distribution.releases.bodyformat import split_blocks
 from distribution.releases.parse import ParsedRelease
 from distribution.store.db import rows_written
 from distribution.store.models import (
@@ -38,7 +39,7 @@ _FIELDS = (("headline", "headline"), ("subheadline", "subheadline"),
 def plan_correction(session: Session, release_id: int,
                     parsed: ParsedRelease) -> tuple[list[Release], str]:
     """Check a correction before it is recorded: the release's versions, and what changed."""
-    versions = family(session, release_id)
+    versions = catalogue.family(session, release_id)
     original = next(r for r in versions if r.id == release_id)
     if original.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be corrected")
@@ -134,7 +135,7 @@ def what_changed(old: Release, new: ParsedRelease) -> list[str]:
 
 def _paragraphs_changed(old: str, new: str) -> list[str]:
     """Paragraphs numbered as in the corrected text (removed ones: as in the original)."""
-    before, after = _blocks(old), _blocks(new)
+    before, after = split_blocks(old), split_blocks(new)
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     found = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -145,11 +146,6 @@ def _paragraphs_changed(old: str, new: str) -> list[str]:
         elif tag == "delete":
             found.append(_numbered(i1, i2) + " removed")
     return found
-
-
-def _blocks(body: str) -> list[str]:
-    # bodyformat separates blocks by exactly one blank line.
-    return [block for block in body.split("\n\n") if block.strip()]
 
 
 def _numbered(start: int, end: int) -> str:

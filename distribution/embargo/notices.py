@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, case, exists, func, insert, literal, select, update
+from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from distribution import times
+from distribution.audience.recipients import DELIVERY_COLUMNS
 from distribution.embargo import lifted
-from distribution.errors import InvalidInput, NotFound
-from distribution.store.db import rows_written
+from distribution.errors import InvalidInput
+from distribution.releases.catalogue import family
+from distribution.store.db import insert_from, rows_written
 from distribution.store.models import (
     CARRIES_RELEASE,
     UNFINISHED_DISTRIBUTIONS,
@@ -61,21 +63,6 @@ class ChangeReport:
     cancelled_deliveries: int = 0
     cancelled_distributions: tuple[int, ...] = ()
     released_from: tuple[int, ...] = ()  # distributions whose held rows go out at a lift
-
-
-def family(session: Session, release_id: int) -> list[Release]:
-    """The release, the one it corrects and every correction of it, oldest first."""
-    release = session.get(Release, release_id)
-    if release is None:
-        raise NotFound(f"no release with id {release_id}")
-    while release.corrects_id is not None:
-        release = session.get_one(Release, release.corrects_id)
-    found, frontier = [release], [release.id]
-    while frontier:
-        newer = list(session.scalars(select(Release).where(Release.corrects_id.in_(frontier))))
-        found += newer
-        frontier = [r.id for r in newer]
-    return sorted(found, key=lambda r: r.id)
 
 
 def impact(session: Session, release_id: int) -> Impact:
@@ -143,9 +130,7 @@ def follow_up(session: Session, release: Release, kind: DistributionKind, note: 
     session.flush()
     source = select(literal(dist.id), sub.c.contact_id, sub.c.email, sub.c.trusted == 1,
                     sub.c.list_id, literal(DeliveryStatus.PENDING.value), literal(0))
-    session.execute(insert(Delivery).from_select(
-        ["distribution_id", "contact_id", "email", "trusted", "list_id", "status", "attempts"],
-        source))
+    insert_from(session, Delivery, DELIVERY_COLUMNS, source)
     return dist, count
 
 

@@ -12,7 +12,8 @@ import jinja2
 from config import Settings
 from distribution.mail import headers as h
 from distribution.mail.templates import inline_css
-from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
+from distribution.mail.view import ReleaseView, organisation, release_view
+from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import Release
 from distribution.times import TimeError, embargo_line
 
@@ -63,7 +64,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         "kind": kind,
         "release": view,
         "org": organisation(settings),
-        "note": parse_blocks(note),
+        "note": read_blocks(note),
         "list_name": list_name,
     }
     return Draft(

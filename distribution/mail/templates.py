@@ -15,7 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from config import ConfigError, Settings
-from distribution.mail.view import Block
+from distribution.releases.bodyformat import Block
 
 TEXT_WIDTH = 72
 _URL = re.compile(r"https?://[^\s<>\"]+")

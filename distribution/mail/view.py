@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from config import Settings
 from distribution.mail import headers as h
+from distribution.releases.bodyformat import Block, read_blocks
 from distribution.releases.endmatter import DEFAULT_END_MARKER
 from distribution.releases.media_contacts import MediaContact
 from distribution.store.models import Release
@@ -20,17 +21,6 @@ from distribution.times import MONTHS
 RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "ur", "yi"})
 _ORG_CONTACT = re.compile(r"\s*(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*,?\s*(?P<phone>.*)")
 _DASHES = " \t-–—"
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # "p" (one paragraph) or "ul" (a bullet list)
-    items: tuple[str, ...]  # the paragraph's text, or the list's items
-    lead: str | None = None  # the dateline, written before the release's first paragraph
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.items)
 
 
 @dataclass(frozen=True)
@@ -74,13 +64,13 @@ def release_view(release: Release, settings: Settings) -> ReleaseView:
         headline=" ".join(release.headline.split()),
         subheadline=" ".join((release.subheadline or "").split()) or None,
         dateline=dateline,
-        blocks=_with_lead(parse_blocks(release.body), dateline),
+        blocks=_with_lead(read_blocks(release.body), dateline),
         end_marker=(release.end_marker or "").strip() or DEFAULT_END_MARKER,
         contacts=_contacts(release.media_contacts) or ((org_contact,) if org_contact else ()),
         org_contact=org_contact,
         boilerplate_heading=(release.boilerplate_heading if own_boilerplate
                              else settings.org_boilerplate_heading) or None,
-        boilerplate=parse_blocks(release.boilerplate if own_boilerplate
+        boilerplate=read_blocks(release.boilerplate if own_boilerplate
                                  else settings.org_boilerplate),
         language=language,
         direction="rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
@@ -92,20 +82,6 @@ def organisation(settings: Settings) -> Organisation:
     return Organisation(settings.org_name, tuple(line for line in lines if line))
 
 
-def parse_blocks(text: str | None) -> tuple[Block, ...]:
-    """Paragraphs and bullet lists; a list's lines start with "- "."""
-    blocks: list[Block] = []
-    for chunk in (text or "").replace("\r\n", "\n").split("\n\n"):
-        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
-        # Lenient: a chunk mixing a lead-in line and bullets becomes a paragraph and a list.
-        for is_item, run in _runs(lines):
-            if is_item:
-                blocks.append(Block("ul", tuple(line[2:].strip() for line in run)))
-            else:
-                blocks.append(Block("p", (" ".join(run),)))
-    return tuple(blocks)
-
-
 def parse_contact(text: str) -> MediaContact | None:
     """The organisation's default contact: "Name <email>, +41 22 000 00 00" or a plain text."""
     text = " ".join(text.split())
@@ -115,17 +91,6 @@ def parse_contact(text: str) -> MediaContact | None:
         return MediaContact(match["name"] or None, match["email"], match["phone"] or None)
     as_address = MediaContact(None, text, None)
     return as_address if as_address.email_ok else MediaContact(text, None, None)
-
-
-def _runs(lines: list[str]) -> list[tuple[bool, list[str]]]:
-    runs: list[tuple[bool, list[str]]] = []
-    for line in lines:
-        is_item = line.startswith("- ")
-        if runs and runs[-1][0] == is_item:
-            runs[-1][1].append(line)
-        else:
-            runs.append((is_item, [line]))
-    return runs
 
 
 def _dateline(release: Release) -> str | None:

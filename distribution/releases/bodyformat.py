@@ -1,4 +1,5 @@
-"""The body format of a parsed release, which the renderer relies on.
+"""The body format of a parsed release: written here (format_body), read here (read_blocks,
+split_blocks), whatever reads it (the renderer, the feed, the correction notes).
 
 Blocks are separated by exactly one blank line. A paragraph is one line (wrapped lines are
 joined with a space). A list is one block of "- item" lines, whatever bullets the source used
@@ -35,6 +36,52 @@ def is_photo_credit(line: str) -> bool:
 def is_quote(text: str) -> bool:
     """Whether text quotes someone; web copies may lose the opening mark (sample 04)."""
     return text.startswith(("‘", "'")) or any(mark in text for mark in _QUOTE_MARKS)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block as read back: a paragraph or a bullet list."""
+
+    kind: str  # "p" (one paragraph) or "ul" (a bullet list)
+    items: tuple[str, ...]  # the paragraph's text, or the list's items
+    lead: str | None = None  # the dateline, written before the release's first paragraph
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.items)
+
+
+def split_blocks(body: str) -> list[str]:
+    """The blocks of a body as written, each as its text."""
+    return [block for block in body.replace("\r\n", "\n").split("\n\n") if block.strip()]
+
+
+def read_blocks(text: str | None) -> tuple[Block, ...]:
+    """Paragraphs and bullet lists; a list's lines start with "- ".
+
+    Also reads text typed by an operator (a note, the boilerplate), so lenient: a block
+    mixing a lead-in line and bullets becomes a paragraph and a list.
+    """
+    blocks: list[Block] = []
+    for chunk in split_blocks(text or ""):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        for is_item, run in _runs(lines):
+            if is_item:
+                blocks.append(Block("ul", tuple(line[2:].strip() for line in run)))
+            else:
+                blocks.append(Block("p", (" ".join(run),)))
+    return tuple(blocks)
+
+
+def _runs(lines: list[str]) -> list[tuple[bool, list[str]]]:
+    runs: list[tuple[bool, list[str]]] = []
+    for line in lines:
+        is_item = line.startswith("- ")
+        if runs and runs[-1][0] == is_item:
+            runs[-1][1].append(line)
+        else:
+            runs.append((is_item, [line]))
+    return runs
 
 
 def format_body(paragraphs: list[Paragraph]) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     literal,
     select,
     text,
@@ -229,6 +230,18 @@ def table_of(model: type[Base]) -> Table:
     if not isinstance(table, Table):
         raise TypeError(f"{model.__name__} is not mapped to a table")
     return table
+
+
+def insert_from(session: Session, model: type[Base], columns: Sequence[str],
+                source: Select[*tuple[Any, ...]], *, skip_existing: bool = False) -> int:
+    """Rows made by the database from a SELECT (INSERT ... SELECT, one statement); returns
+    how many. skip_existing leaves out rows whose key is taken (ON CONFLICT DO NOTHING),
+    a speculative insertion per row: only where other transactions may have made them."""
+    table = table_of(model)
+    if skip_existing:
+        stmt = dialect_insert(session, table).from_select(columns, source)
+        return rows_written(session, stmt.on_conflict_do_nothing())
+    return rows_written(session, insert(table).from_select(columns, source))
 
 
 def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:

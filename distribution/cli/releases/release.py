@@ -9,7 +9,6 @@ import click
 
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
-from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.files import write_private
@@ -94,12 +93,8 @@ def list_releases(app: App, as_json: bool) -> None:
 def show(app: App, release_id: int, as_json: bool) -> None:
     """Every field of one release."""
     with app.transaction() as session:
-        item = dispatch.get_release(session, release_id)
-        info = catalogue.describe(item, app.settings)
-        info["held_deliveries"] = catalogue.held_count(session, release_id)
-        info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
-        info["corrects_id"] = item.corrects_id
-        info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info = catalogue.details(session, dispatch.get_release(session, release_id),
+                                 app.settings)
     if as_json:
         emit_json(info)
         return

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import click
 
-from distribution import times
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import follow
 from distribution.engine import lifecycle, status
@@ -24,25 +22,15 @@ def show_status(app: App, distribution_id: int | None, watch: bool, as_json: boo
     """Progress of a distribution (the latest one when no id is given)."""
     with app.transaction() as session:
         distribution_id = distribution_id or status.latest_distribution_id(session)
-        info = status.describe(session, distribution_id)
+        info = status.details(session, distribution_id, app.settings.timezone)
     if watch:
         follow(app, distribution_id, quiet=False)
         with app.transaction() as session:
-            info = status.describe(session, distribution_id)
-    info["embargo_display"] = _embargo_display(info, app.settings.timezone)
+            info = status.details(session, distribution_id, app.settings.timezone)
     if as_json:
         emit_json(info)
         return
     _print_status(info)
-
-
-def _embargo_display(info: dict[str, Any], org_zone: str) -> str | None:
-    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
-    if not info["embargo_until"]:
-        return None
-    lift = datetime.fromisoformat(info["embargo_until"])
-    zone = org_zone or info["embargo_zone"] or "UTC"
-    return f"{times.format_in_zone(lift, zone)} ({times.format_in_zone(lift, 'UTC')})"
 
 
 def _print_status(info: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
-from distribution.mail.view import parse_blocks
+from distribution.releases.bodyformat import read_blocks
 from distribution.web.context import Web, web
 from distribution.web.newsroom.visibility import PublicRelease, public_releases
 
@@ -44,7 +44,7 @@ def _updated(view: PublicRelease) -> datetime:
 def _summary(view: PublicRelease) -> str:
     if view.withdrawn:
         return WITHDRAWN_SUMMARY
-    first = next((b for b in parse_blocks(view.release.body) if b.kind == "p"), None)
+    first = next((b for b in read_blocks(view.release.body) if b.kind == "p"), None)
     return first.text if first else view.release.headline
 
 

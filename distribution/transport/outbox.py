@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from distribution.files import write_private
+from config.private import private_folder, write_private
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
 # Shared by every OutboxTransport of the process; the pid in the name separates processes.
@@ -35,7 +35,7 @@ class OutboxTransport:
 
     def __enter__(self) -> OutboxTransport:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
         except OSError as exc:
             raise TransportError(f"cannot create outbox folder {self.folder}: {exc}") from exc
         return self
@@ -57,6 +57,15 @@ class OutboxTransport:
         except OSError as exc:
             return Outcome(OutcomeKind.TEMPORARY, None, one_line(f"cannot write {path}: {exc}"))
         return Outcome(OutcomeKind.SENT, None, str(path))
+
+
+def check_outbox(folder: str | os.PathLike[str]) -> None:
+    """Raise TransportError unless messages could be written into `folder`, which is made
+    on the first send: the folder, or the nearest folder above it that exists, writable."""
+    path = Path(folder).absolute()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise TransportError(f"cannot write into outbox folder {path}")
 
 
 def eml_name(recipient: str, when: datetime) -> str:

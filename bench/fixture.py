@@ -108,12 +108,12 @@ def sample_release(release_file: Path) -> Release:
 
 def recipient(settings: Settings, i: int) -> Recipient:
     email = f"reporter{i}@outlet{i % DOMAINS}.example.com"
+    unsubscribe_url, preferences_url, mailto = tokens.RecipientLinks(settings).links(i, 1)
     return Recipient(
         email=email, name=f"Reporter {i}", timezone=None,
         message_id=f"<pressroom.1.{i}@{settings.sender_domain}>",
-        unsubscribe_url=tokens.unsubscribe_url(settings, i, 1),
-        preferences_url=tokens.preferences_url(settings, i),
-        unsubscribe_mailto=tokens.unsubscribe_mailto(settings, i, 1),
+        unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
+        unsubscribe_mailto=mailto,
     )
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import tempfile
 import tomllib
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from importlib import resources
 from pathlib import Path
+from typing import Any, get_type_hints
 from urllib.parse import unquote
 
 import platformdirs
 
-from config.private import private_folder
+from config.private import private_folder, write_private
 from distribution.mail.headers import parse_mailbox
 from distribution.zones import normalize_zone
 
@@ -99,7 +99,7 @@ def data_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(override) if override else Path(platformdirs.user_data_dir("pressroom"))
 
 
-def load_settings(config_file: str | os.PathLike | None = None,
+def load_settings(config_file: str | os.PathLike[str] | None = None,
                   environ: dict[str, str] | None = None) -> Settings:
     """Defaults, then the TOML file (argument or PRESSROOM_CONFIG), then the environment."""
     env = dict(os.environ if environ is None else environ)
@@ -131,17 +131,17 @@ def _read_user_file(path: Path, known: set[str]) -> dict[str, object]:
     return data
 
 
-def _typed(values: dict[str, object]) -> dict[str, object]:
-    types = {f.name: f.type for f in fields(Settings)}
-    typed: dict[str, object] = {}
+def _typed(values: dict[str, object]) -> dict[str, Any]:
+    types = get_type_hints(Settings)
+    typed: dict[str, Any] = {}
     for key, value in values.items():
         name = ALIASES.get(key, key)
         kind = types[name]
-        if kind == "bool":
+        if kind is bool:
             typed[name] = _boolean(key, value)
             continue
         try:
-            typed[name] = {"int": int, "float": float}.get(kind, str)(value)
+            typed[name] = (kind if kind in (int, float) else str)(value)
         except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
@@ -159,7 +159,7 @@ def _boolean(key: str, value: object) -> bool:
     raise ConfigError(f"setting {key!r} must be true or false, not {value!r}")
 
 
-def _fill_computed(values: dict[str, object], home: Path) -> Settings:
+def _fill_computed(values: dict[str, Any], home: Path) -> Settings:
     if not values["database_url"]:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:
@@ -171,7 +171,7 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
     if not values["unsubscribe_mailto"]:
         domain = parseaddr(str(values["from_addr"]))[1].rpartition("@")[2] or "localhost"
         values["unsubscribe_mailto"] = f"unsubscribe@{domain}"
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 # Lower bounds that keep the engine working: zero batches claim nothing, and a claim
@@ -239,16 +239,8 @@ def _stored_secret(home: Path) -> str:
 
 
 def _write_new_secret(path: Path) -> None:
-    # Written aside then linked into place: a second process either wins or reads ours whole.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(32))
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    # Not replacing: of two processes starting at once, one writes the key, both read it.
+    write_private(path, secrets.token_urlsafe(32).encode("ascii"), replace=False)
 
 
 def _public_name(name: str) -> str:

@@ -100,7 +100,7 @@ def resolve(wall: datetime, name: str, tz: tzinfo, offset: timedelta | None) -> 
         start, end = _gap_edges(wall, tz, candidates)
         raise TimeError(f"{wall_text(wall)} {name} does not exist: "
                         f"clocks jump from {start} to {end}")
-    options = {c.utcoffset(): c for c in real}
+    options = {offset_of(c): c for c in real}
     if offset is not None:
         if offset not in options:
             actual = " or ".join(offset_name(o) for o in options)
@@ -114,6 +114,14 @@ def resolve(wall: datetime, name: str, tz: tzinfo, offset: timedelta | None) -> 
         raise TimeError(f"{wall_text(wall)} {name} is ambiguous ({names[0]} or {names[1]}); "
                         "give the UTC offset")
     return as_utc(real[0])
+
+
+def offset_of(moment: datetime) -> timedelta:
+    """The UTC offset of a moment that carries a zone."""
+    offset = moment.utcoffset()
+    if offset is None:
+        raise ValueError(f"{moment!r} carries no zone")
+    return offset
 
 
 def _gap_edges(wall: datetime, tz: tzinfo, candidates: list[datetime]) -> tuple[str, str]:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from distribution.cli import main
 from distribution.cli.audience import contacts as cli_contacts
 from distribution.store.models import Contact
+from tests.fixtures.environment import environment
 
 
 @pytest.fixture
 def run(sqlite_store, tmp_path):
-    env = {"PRESSROOM_DATABASE_URL": sqlite_store.url, "PRESSROOM_HOME": str(tmp_path / "home"),
-           "PRESSROOM_CONFIG": ""}
+    env = environment(tmp_path / "home", database_url=sqlite_store.url)
 
     def invoke(*args: object, input: str | None = None):
         return CliRunner().invoke(main, [str(a) for a in args], obj=None, env=env, input=input)

@@ -3,20 +3,20 @@ though it leaves without tearing the interpreter down."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.environment import inherited
+
 SCRIPT = Path(sys.executable).with_name("pressroom")
 
 
 def _pressroom(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # Buffered as a user's pipe is, whatever this run's environment says.
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PRESSROOM_") and k != "PYTHONUNBUFFERED"}
+    env = {k: v for k, v in inherited().items() if k != "PYTHONUNBUFFERED"}
     env.update(PRESSROOM_HOME=str(tmp_path / "home"),
                PRESSROOM_DATABASE_URL=f"sqlite:///{tmp_path / 'pressroom.db'}")
     return subprocess.run([str(SCRIPT), *args], env=env, cwd=tmp_path, capture_output=True,

@@ -34,6 +34,7 @@ from distribution.store.models import (
 )
 from distribution.times import WhenParsed, format_in_zone
 from tests.fixtures.builders import make_list, make_release, now_utc
+from tests.fixtures.environment import environment
 from tests.fixtures.settings import make_settings
 from tests.fixtures.smtpd import parse
 
@@ -307,11 +308,8 @@ def test_what_changed_names_fields_and_paragraphs():
 
 @pytest.fixture
 def run(store, smtp_server, tmp_path, monkeypatch):
-    env = {"PRESSROOM_DATABASE_URL": store.url, "PRESSROOM_SMTP_URL": smtp_server.url,
-           "PRESSROOM_HOME": str(tmp_path / "home"), "PRESSROOM_TIMEZONE": ZONE,
-           "PRESSROOM_FROM": "IIIM Press Office <press@iiim.example.org>",
-           "PRESSROOM_SECRET_KEY": "test-secret-key", "PRESSROOM_BROKER_URL": "",
-           "PRESSROOM_CONFIG": ""}
+    env = environment(tmp_path / "home", database_url=store.url, smtp_url=smtp_server.url,
+                      timezone=ZONE)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
 

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,6 +15,8 @@ from distribution.engine import dispatch
 from distribution.times import WhenParsed
 from tests.fixtures.builders import addresses, make_list, make_release, now_utc
 from tests.fixtures.embargo import arrivals as _arrivals
+from tests.fixtures.environment import process_environment
+from tests.fixtures.services import wait_until
 from tests.fixtures.smtpd import parse
 
 pytestmark = pytest.mark.slow
@@ -30,30 +30,21 @@ SLACK = 5         # the sweep runs every second; a batch takes well under a seco
 @pytest.fixture
 def worker(store, smtp_server, tmp_path) -> Iterator[subprocess.Popen]:
     """The embedded engine (no broker), sweeping every second, ready before the test goes on."""
-    env = {**os.environ, "PRESSROOM_DATABASE_URL": store.url,
-           "PRESSROOM_SMTP_URL": smtp_server.url, "PRESSROOM_HOME": str(tmp_path / "home"),
-           "PRESSROOM_SWEEP_SECONDS": "1", "PRESSROOM_BROKER_URL": "", "PRESSROOM_CONFIG": "",
-           "PRESSROOM_TIMEZONE": "Europe/Zurich", "PRESSROOM_SECRET_KEY": "test-secret-key",
-           "PRESSROOM_FROM": "IIIM Press Office <press@iiim.example.org>"}
+    env = process_environment(tmp_path / "home", database_url=store.url,
+                              smtp_url=smtp_server.url, sweep_seconds=1)
     log = tmp_path / "worker.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-c", "from distribution.cli import main; main()", "worker"],
             env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        _wait_until(lambda: "polling" in log.read_text() or process.poll() is not None, 30)
+        wait_until(lambda: "polling" in log.read_text() or process.poll() is not None,
+                   timeout=30, what="the worker polling", interval=0.05)
         assert process.poll() is None, log.read_text()
         yield process
     finally:
         process.terminate()
         process.wait(timeout=15)
-
-
-def _wait_until(condition, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def _send_embargoed(store, lift_in: float) -> tuple[int, float]:  # type: ignore[no-untyped-def]

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.environment import inherited
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory) -> Path:
     """A fresh virtualenv with the wheel built from this tree (dependencies from the index)."""
     base = tmp_path_factory.mktemp("install")
+    # Built from a copy: setuptools builds in a build/ folder beside the sources, which
+    # would be left in the working tree and shared with any other build running there.
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".hypothesis", "tests", "bench"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(base / "dist"), str(ROOT)], check=True)
+                    str(base / "dist"), str(source)], check=True)
     wheel = next((base / "dist").glob("pressroom-*.whl"))
     venv.create(base / "venv", with_pip=True)
     python = base / "venv" / "bin" / "python"
@@ -30,7 +37,7 @@ def installed(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_wheel_ships_templates_and_demo_runs_from_another_folder(installed, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSROOM_")}
+    env = inherited()  # a user's own settings: none
     env["PRESSROOM_HOME"] = str(tmp_path / "home")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -48,7 +55,7 @@ def test_wheel_ships_templates_and_demo_runs_from_another_folder(installed, tmp_
 
 @pytest.mark.slow
 def test_installed_cli_errors_are_one_line(installed, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSROOM_")}
+    env = inherited()  # a user's own settings: none
     env["PRESSROOM_HOME"] = str(tmp_path / "home")
     subprocess.run([str(installed / "pressroom"), "init"], env=env, check=True,
                    capture_output=True)

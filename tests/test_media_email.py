@@ -14,8 +14,9 @@ from PIL import Image
 
 from distribution.mail.headers import POLICY
 from distribution.mail.media import InlineImage, MessageMedia, Photo
-from distribution.mail.render import compose, prepare
+from distribution.mail.render import prepare
 from tests.fixtures import media
+from tests.fixtures.reference import compose
 from tests.test_render import NOW, RECIPIENTS, embargoed, sample_release
 from tests.test_render import settings as settings  # noqa: F401 - the store-free fixture
 from tests.test_render import templates as templates  # noqa: F401

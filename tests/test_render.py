@@ -21,7 +21,6 @@ from distribution.mail.headers import POLICY, clean_header_value
 from distribution.mail.render import (
     PreparedMessage,
     Recipient,
-    compose,
     load_templates,
     prepare,
     render,
@@ -29,6 +28,7 @@ from distribution.mail.render import (
 from distribution.mail.stencil import qp_line
 from distribution.smtpdata import data_block
 from distribution.store.models import Release
+from tests.fixtures.reference import compose
 from tests.fixtures.settings import make_settings
 
 NOW = datetime(2025, 4, 15, 8, 0, tzinfo=UTC)

@@ -32,7 +32,7 @@ def test_unsubscribe_by_clicking_the_button(page, live_server, screenshot) -> No
         jane = add_member(session, newsroom, "jane@example.org")
         ids = jane.id, newsroom.id
 
-    page.goto(tokens.unsubscribe_url(live_server.settings, *ids))
+    page.goto(tokens.RecipientLinks(live_server.settings).links(*ids)[0])
     assert page.get_by_role("heading", name="Unsubscribe").is_visible()
     assert page.get_by_text("Newsroom").first.is_visible()
     screenshot(page, "unsubscribe-page")

@@ -58,7 +58,7 @@ def test_get_shows_the_list_and_both_buttons_and_changes_nothing(
 def test_the_list_unsubscribe_url_of_an_email_is_served(
         web_client, settings, member) -> None:
     jane, newsroom, _ = member
-    url = tokens.unsubscribe_url(settings, jane, newsroom)
+    url = tokens.RecipientLinks(settings).links(jane, newsroom)[0]
     path = url.removeprefix(settings.base_url.rstrip("/"))
     assert web_client.get(path).status_code == 200
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import beat_embedded_init, beat_init
 
-from config import load_settings
+from config import data_dir, load_settings
 
-# Redis redelivers an unacknowledged task after this long; nothing waits in the broker,
-# so no task legitimately runs this long (see MAX_COUNTDOWN in workers.tasks).
+# Redis redelivers an unacknowledged task after this long; nothing waits in the broker
+# (scheduled sends are found by the sweep), so no task legitimately runs this long.
 VISIBILITY_TIMEOUT = 3600
 
 
@@ -29,9 +32,19 @@ def make_app() -> Celery:
         beat_schedule={
             "sweep": {"task": "pressroom.sweep", "schedule": float(settings.sweep_seconds)},
         },
+        # Beat's record of when each task last ran: in the data directory, not in whatever
+        # folder beat was started from (`--schedule` still overrides it).
+        beat_schedule_filename=str(data_dir() / "celerybeat-schedule"),
         worker_hijack_root_logger=False,
     )
     return celery
+
+
+@beat_init.connect
+@beat_embedded_init.connect
+def _make_data_dir(**_: Any) -> None:
+    """Beat opens its schedule file before the settings would have made the folder."""
+    data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 app = make_app()

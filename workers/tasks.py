@@ -24,8 +24,6 @@ from workers.enqueue import START_TASK
 
 log = logging.getLogger(__name__)
 
-# No task may wait in the broker longer than this (Redis would redeliver it: sent twice).
-MAX_COUNTDOWN = 300
 # Batches running side by side for one distribution.
 MAX_PARALLEL_BATCHES = 8
 FANOUT_GUARD_SECONDS = 30

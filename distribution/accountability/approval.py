@@ -43,7 +43,7 @@ def release_changed(session: Session, actor: Actor, release: Release, action: st
     """Any change to a release's content or embargo: a new revision, approval voided."""
     # Counted by the database, under the row lock its UPDATE takes: two changes at once
     # make two revisions, and an approval racing a change approves the one it saw.
-    release.revision = Release.revision + 1  # type: ignore[assignment]
+    release.revision = Release.revision + 1
     release.changed_by = actor.name
     session.flush()
     session.refresh(release, ["revision", "approved_revision"])

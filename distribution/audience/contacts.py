@@ -6,16 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, String, and_, func, insert, literal, or_, select
+from sqlalchemy import String, and_, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from distribution.audience.forget import forgotten_key, forgotten_keys
-from distribution.audience.lists import CHUNK, get_list, subscribe
+from distribution.audience.lists import CHUNK, add_subscriptions, get_list, subscribe
 from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
-from distribution.store.db import dialect_insert, json_rows, one_of
+from distribution.store.db import dialect_insert, json_rows, one_of, table_of
 from distribution.store.models import (
     Contact,
     MailingList,
@@ -29,7 +29,7 @@ from distribution.store.models import (
 __all__ = ["ContactRow", "ImportReport", "Progress", "all_contacts", "import_contacts"]
 
 DETAILS = FIELDS[1:]  # what a row may change on an existing contact
-Returning = ReturningInsert[tuple[str, int]]  # a bulk statement returning (email, id)
+Returning = ReturningInsert[str, int]  # a bulk statement returning (email, id)
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,8 @@ def all_contacts(session: Session, limit: int | None = None, *,
         members = select(Subscription.contact_id).where(
             Subscription.list_id == get_list(session, list_name).id, subscribed)
         query = query.where(Contact.id.in_(members))
-    return [ContactRow(*row[:-1], lists=sorted(row[-1].split(",")) if row[-1] else [])
+    return [ContactRow(**dict(zip(FIELDS, row[:-1], strict=True)),
+                       lists=sorted(row[-1].split(",")) if row[-1] else [])
             for row in session.execute(query.limit(limit))]
 
 
@@ -135,16 +136,7 @@ def _subscribe_new(session: Session, contact_ids: list[int], list_id: int) -> in
     has a subscription. lists.subscribe's ON CONFLICT DO NOTHING made each row a speculative
     insertion (about 0.3 s per 100,000 rows on PostgreSQL).
     """
-    table = Subscription.__table__
-    constants = (literal(list_id, Integer()),
-                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
-                 literal(utcnow(), UTCDateTime()))
-    columns = ["contact_id", "list_id", "status", "created_at"]
-    for start in range(0, len(contact_ids), CHUNK):
-        rows = json_rows(session, {"contact_id": Integer()},
-                         [[contact_id] for contact_id in contact_ids[start:start + CHUNK]])
-        session.execute(insert(table).from_select(columns, rows.add_columns(*constants)))
-    return len(contact_ids)
+    return add_subscriptions(session, contact_ids, list_id, skip_existing=False)
 
 
 def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime], Returning],
@@ -152,19 +144,20 @@ def _in_chunks(session: Session, build: Callable[[Session, list[Row], datetime],
     """Run a statement built for each chunk of rows; returns the (email, id) rows it returns."""
     returned: dict[str, int] = {}
     for start in range(0, len(contacts), CHUNK):
-        returned.update(session.execute(build(session, contacts[start:start + CHUNK], now)).all())
+        chunk = contacts[start:start + CHUNK]
+        returned.update(session.execute(build(session, chunk, now)).all())
     return returned
 
 
 def _insert_new(session: Session, contacts: list[Row], now: datetime) -> Returning:
-    table = Contact.__table__
+    table = table_of(Contact)
     return (_insert(session, contacts, now).on_conflict_do_nothing(index_elements=[table.c.email])
             .returning(table.c.email, table.c.id))
 
 
 def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Returning:
     """ON CONFLICT (email) DO UPDATE: a non-empty new detail replaces the old one."""
-    table = Contact.__table__
+    table = table_of(Contact)
     stmt = _insert(session, contacts, now)
     new = stmt.excluded
     # A contact the file would not change is not rewritten, nor counted as updated.
@@ -178,7 +171,7 @@ def _update_existing(session: Session, contacts: list[Row], now: datetime) -> Re
 
 def _insert(session: Session, contacts: list[Row], now: datetime) -> SQLiteInsert | PGInsert:
     rows = json_rows(session, dict.fromkeys(FIELDS, String()), contacts)
-    return dialect_insert(session, Contact.__table__).from_select(
+    return dialect_insert(session, table_of(Contact)).from_select(
         [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from distribution.errors import NotFound
+from distribution.store.db import rows_written
 from distribution.store.models import Contact, Delivery, Suppression
 
 PREFIX = "forgotten:sha256:"
@@ -36,14 +37,15 @@ def forget(session: Session, email: str) -> Forgotten:
     """Erase everything Pressroom holds about the address; NotFound if it holds nothing."""
     lowered = email.strip().lower()
     key = forgotten_key(lowered)
-    contacts = session.execute(delete(Contact).where(func.lower(Contact.email) == lowered)
-                               .execution_options(synchronize_session=False)).rowcount
-    deliveries = session.execute(
-        update(Delivery).where(func.lower(Delivery.email) == lowered)
+    contacts = rows_written(session, delete(Contact).where(func.lower(Contact.email) == lowered)
+                            .execution_options(synchronize_session=False))
+    deliveries = rows_written(
+        session, update(Delivery).where(func.lower(Delivery.email) == lowered)
         .values(email=key, smtp_reply=None)
-        .execution_options(synchronize_session=False)).rowcount
-    plain = session.execute(delete(Suppression).where(func.lower(Suppression.email) == lowered)
-                            .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
+    plain = rows_written(
+        session, delete(Suppression).where(func.lower(Suppression.email) == lowered)
+        .execution_options(synchronize_session=False))
     if not (contacts or deliveries or plain) and _known(session, key):
         raise NotFound(f"{email} was already forgotten")
     if not (contacts or deliveries or plain):

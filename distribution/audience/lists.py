@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from distribution.errors import InvalidInput, NotFound
-from distribution.store.db import dialect_insert, json_rows
+from distribution.store.db import insert_from, json_rows, rows_written, table_of
 from distribution.store.models import (
     MailingList,
     Subscription,
@@ -100,9 +100,9 @@ def delete_list(session: Session, name: str) -> int:
     an address never to be mailed again stays so whatever list it came from."""
     mailing_list = get_list(session, name)
     # No foreign key from subscriptions to lists (see Subscription): deleted here.
-    members = session.execute(delete(Subscription).where(
+    members = rows_written(session, delete(Subscription).where(
         Subscription.list_id == mailing_list.id)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
     session.delete(mailing_list)
     session.flush()
     return members
@@ -135,25 +135,25 @@ def subscribe(session: Session, contact_ids: Iterable[int], list_id: int) -> int
     spreadsheet must not resubscribe someone who left), and a PENDING double opt-in stays
     pending until the contact confirms.
     """
-    table = Subscription.__table__
-    ids = list(dict.fromkeys(contact_ids))
-    constants = (literal(list_id, Integer()),
-                 literal(SubscriptionStatus.SUBSCRIBED, table.c.status.type),
-                 literal(utcnow(), UTCDateTime()))
+    return add_subscriptions(session, list(dict.fromkeys(contact_ids)), list_id,
+                             skip_existing=True)
+
+
+def add_subscriptions(session: Session, contact_ids: list[int], list_id: int, *,
+                      skip_existing: bool) -> int:
+    """SUBSCRIBED rows for these contacts on the list, in chunks; returns how many."""
+    status = literal(SubscriptionStatus.SUBSCRIBED, table_of(Subscription).c.status.type)
+    constants = (literal(list_id, Integer()), status, literal(utcnow(), UTCDateTime()))
     columns = ["contact_id", "list_id", "status", "created_at"]
     added = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = [[contact_id] for contact_id in ids[start:start + CHUNK]]
-        rows = json_rows(session, {"contact_id": Integer()}, chunk)
-        stmt = dialect_insert(session, table).from_select(columns, rows.add_columns(*constants))
-        # rowcount of an INSERT is kept only on request (SQLAlchemy 2).
-        done = session.execute(stmt.on_conflict_do_nothing().execution_options(
-            preserve_rowcount=True))
-        added += done.rowcount
+    for start in range(0, len(contact_ids), CHUNK):
+        chunk = [[contact_id] for contact_id in contact_ids[start:start + CHUNK]]
+        rows = json_rows(session, {"contact_id": Integer()}, chunk).add_columns(*constants)
+        added += insert_from(session, Subscription, columns, rows, skip_existing=skip_existing)
     return added
 
 
-def _with_members() -> Select:
+def _with_members() -> Select[MailingList, int]:
     members = func.count(Subscription.contact_id)
     subscribed = and_(Subscription.list_id == MailingList.id,
                       Subscription.status == SubscriptionStatus.SUBSCRIBED)

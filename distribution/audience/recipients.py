@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, insert, literal, select
+from sqlalchemy import Select, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
+from distribution.store.db import insert_from
 from distribution.store.models import (
     Contact,
     Delivery,
@@ -18,7 +19,7 @@ from distribution.store.models import (
 )
 
 
-def audience_query(list_ids: list[int]):  # type: ignore[no-untyped-def]
+def audience_query(list_ids: list[int]) -> Select[int, str, int, int]:
     """Subscribed contacts of the lists, once each, suppressed addresses left out.
 
     A contact on a trusted and a public list counts as trusted: the office vetted them.
@@ -36,6 +37,11 @@ def audience_query(list_ids: list[int]):  # type: ignore[no-untyped-def]
         .where(~suppressed)
         .group_by(Contact.id, Contact.email)
     )
+
+
+# What a SELECT that makes delivery rows gives, in this order.
+DELIVERY_COLUMNS = ("distribution_id", "contact_id", "email", "trusted", "list_id", "status",
+                    "attempts")
 
 
 def count_audience(session: Session, list_ids: list[int]) -> int:
@@ -63,9 +69,4 @@ def create_deliveries(session: Session, distribution_id: int, list_ids: list[int
         literal(distribution_id), sub.c.id, sub.c.email, sub.c.trusted == 1, list_id,
         status, literal(0),
     )
-    stmt = insert(Delivery).from_select(
-        ["distribution_id", "contact_id", "email", "trusted", "list_id", "status", "attempts"],
-        source,
-    )
-    # The rowcount of an INSERT is kept only on request (SQLAlchemy 2.1; -1 otherwise).
-    return session.execute(stmt.execution_options(preserve_rowcount=True)).rowcount
+    return insert_from(session, Delivery, DELIVERY_COLUMNS, source)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from email_validator import (
     EmailNotValidError,
@@ -176,11 +176,12 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
             report.rejected.append((line, str(exc)))
             continue
         report.warnings += [f"line {line}: {warning}" for warning in warnings]
-        earlier = contacts.setdefault(contact[0], contact)
+        email = cast(str, contact[0])  # _clean rejects a row without one
+        earlier = contacts.setdefault(email, contact)
         if earlier is not contact:
             report.duplicates_merged += 1
             # The first row wins; later rows fill its gaps (the address is the same).
-            contacts[contact[0]] = tuple(
+            contacts[email] = tuple(
                 old or new for old, new in zip(earlier, contact, strict=True))
     return list(contacts.values())
 

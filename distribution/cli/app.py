@@ -8,10 +8,10 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, orm
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,10 +23,11 @@ from distribution.store.db import StoreError, check_schema, make_engine, session
 from distribution.transport import TransportError
 from distribution.transport.url import parse_smtp_url
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-class RowId(click.ParamType):
+class RowId(click.ParamType[int, Any]):
     """A row id as both databases store it (64-bit signed): a bigger number is a typing
     mistake, answered in one line instead of an overflow deep in the database driver."""
 
@@ -85,7 +86,7 @@ class App:
             self._engine.dispose()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self) -> Iterator[orm.Session]:
         """One unit of work: committed when the block ends, rolled back on any error.
 
         A refusal (unknown operator, missing role, unapproved send) rolls the work back and
@@ -99,7 +100,7 @@ class App:
                 record_refusal(session, refusal)
             raise
 
-    def acting(self, session: Session, need: Role, action: str, obj: str,
+    def acting(self, session: orm.Session, need: Role, action: str, obj: str,
                release_id: int | None = None) -> Actor:
         """The operator this command runs as, checked to hold `need` (accountability)."""
         return acting(session, self.operator, process_origin(), action=action, obj=obj,
@@ -119,11 +120,11 @@ def _usable(settings: Settings) -> Settings:
 pass_app = click.make_pass_decorator(App, ensure=True)
 
 
-def user_errors(func: F) -> F:
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn the errors a user can cause into one-line messages and exit code 1."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except (PressroomError, ConfigError, StoreError, TransportError) as exc:
@@ -132,7 +133,7 @@ def user_errors(func: F) -> F:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"database error: {reason}") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def emit_json(data: Any) -> None:

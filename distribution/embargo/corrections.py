@@ -17,8 +17,6 @@ from sqlalchemy.orm import Session
 
 from distribution.embargo.notices import (
     NOT_YET_SENT,
-    UNFINISHED,
-    family,
     follow_up,
     office_words,
     with_office_words,
@@ -27,8 +25,11 @@ from distribution.errors import InvalidInput
 from distribution.media import catalogue as media_catalogue
 from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
+from distribution.releases.bodyformat import split_blocks
 from distribution.releases.parse import ParsedRelease
+from distribution.store.db import rows_written
 from distribution.store.models import (
+    UNFINISHED_DISTRIBUTIONS,
     Delivery,
     Distribution,
     DistributionKind,
@@ -45,7 +46,7 @@ _FIELDS = (("headline", "headline"), ("subheadline", "subheadline"),
 def plan_correction(session: Session, release_id: int,
                     parsed: ParsedRelease) -> tuple[list[Release], str]:
     """Check a correction before it is recorded: the release's versions, and what changed."""
-    versions = family(session, release_id)
+    versions = catalogue.family(session, release_id)
     original = next(r for r in versions if r.id == release_id)
     if original.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be corrected")
@@ -112,7 +113,7 @@ def _carry_over(session: Session, old_ids: list[int], corrected: Release,
     unfinished = session.scalars(
         select(Distribution).where(Distribution.release_id.in_(old_ids),
                                    Distribution.kind == DistributionKind.RELEASE.value,
-                                   Distribution.status.in_(UNFINISHED))
+                                   Distribution.status.in_(UNFINISHED_DISTRIBUTIONS))
         .order_by(Distribution.id)).all()
     for old in unfinished:
         new = Distribution(
@@ -123,11 +124,12 @@ def _carry_over(session: Session, old_ids: list[int], corrected: Release,
             send_zone=old.send_zone, created_at=now)
         session.add(new)
         session.flush()
-        moved = session.execute(
+        moved = rows_written(
+            session,
             update(Delivery)
             .where(Delivery.distribution_id == old.id, Delivery.status.in_(NOT_YET_SENT))
             .values(distribution_id=new.id)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))
         if not moved:
             session.delete(new)
         elif old.status != DS.SENDING:
@@ -153,7 +155,7 @@ def what_changed(old: Release, new: ParsedRelease) -> list[str]:
 
 def _paragraphs_changed(old: str, new: str) -> list[str]:
     """Paragraphs numbered as in the corrected text (removed ones: as in the original)."""
-    before, after = _blocks(old), _blocks(new)
+    before, after = split_blocks(old), split_blocks(new)
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     found = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -164,11 +166,6 @@ def _paragraphs_changed(old: str, new: str) -> list[str]:
         elif tag == "delete":
             found.append(_numbered(i1, i2) + " removed")
     return found
-
-
-def _blocks(body: str) -> list[str]:
-    # bodyformat separates blocks by exactly one blank line.
-    return [block for block in body.split("\n\n") if block.strip()]
 
 
 def _numbered(start: int, end: int) -> str:

@@ -11,14 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
-from sqlalchemy import case, exists, func, insert, literal, select, update
+from sqlalchemy import Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from distribution import times
+from distribution.audience.recipients import DELIVERY_COLUMNS
 from distribution.embargo import lifted
-from distribution.errors import InvalidInput, NotFound
+from distribution.errors import InvalidInput
+from distribution.releases.catalogue import family
+from distribution.store.db import insert_from, rows_written
 from distribution.store.models import (
+    CARRIES_RELEASE,
+    UNFINISHED_DISTRIBUTIONS,
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -30,12 +36,9 @@ from distribution.store.models import (
 )
 
 DK, DS = DistributionKind, DistributionStatus
-# Kinds that carry the release text: their recipients hold a copy.
-CARRIES_RELEASE = [DK.RELEASE.value, DK.CORRECTION.value]
 # A claimed row is on its way out: its recipient will hold a copy, so they must hear too.
 RECEIVED = [DeliveryStatus.SENT.value, DeliveryStatus.SENDING.value]
 NOT_YET_SENT = [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
-UNFINISHED = [DS.SCHEDULED.value, DS.SENDING.value, DS.PAUSED.value]
 
 
 
@@ -63,21 +66,6 @@ class ChangeReport:
     released_from: tuple[int, ...] = ()  # distributions whose held rows go out at a lift
 
 
-def family(session: Session, release_id: int) -> list[Release]:
-    """The release, the one it corrects and every correction of it, oldest first."""
-    release = session.get(Release, release_id)
-    if release is None:
-        raise NotFound(f"no release with id {release_id}")
-    while release.corrects_id is not None:
-        release = session.get_one(Release, release.corrects_id)
-    found, frontier = [release], [release.id]
-    while frontier:
-        newer = list(session.scalars(select(Release).where(Release.corrects_id.in_(frontier))))
-        found += newer
-        frontier = [r.id for r in newer]
-    return sorted(found, key=lambda r: r.id)
-
-
 def impact(session: Session, release_id: int) -> Impact:
     ids = [r.id for r in family(session, release_id)]
     rows = session.execute(
@@ -90,7 +78,10 @@ def impact(session: Session, release_id: int) -> Impact:
                   pending=counts.get("pending", 0))
 
 
-def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
+Ts = TypeVarTuple("Ts")
+
+
+def recipients_query(release_ids: list[int]) -> Select[int, str, int, int | None]:
     """Who holds a copy of any version: one row per contact.
 
     Suppressed addresses are left out, whatever the reason: a hard bounce cannot be reached,
@@ -109,7 +100,7 @@ def recipients_query(release_ids: list[int]):  # type: ignore[no-untyped-def]
     )
 
 
-def _received(stmt, release_ids: list[int]):  # type: ignore[no-untyped-def]
+def _received(stmt: Select[*Ts], release_ids: list[int]) -> Select[*Ts]:
     """Deliveries of the release text, sent or on their way."""
     return (stmt.select_from(Delivery)
             .join(Distribution, Distribution.id == Delivery.distribution_id)
@@ -140,9 +131,7 @@ def follow_up(session: Session, release: Release, kind: DistributionKind, note: 
     session.flush()
     source = select(literal(dist.id), sub.c.contact_id, sub.c.email, sub.c.trusted == 1,
                     sub.c.list_id, literal(DeliveryStatus.PENDING.value), literal(0))
-    session.execute(insert(Delivery).from_select(
-        ["distribution_id", "contact_id", "email", "trusted", "list_id", "status", "attempts"],
-        source))
+    insert_from(session, Delivery, DELIVERY_COLUMNS, source)
     return dist, count
 
 
@@ -164,6 +153,7 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     held = impact(session, release_id).held
     if withdraw:
         return _withdraw(session, release_id, versions, held, now, words)
+    zone: str | None
     if until is not None:
         _check_move(session, current, until, now)
         note = _moved_note(current, until)
@@ -264,17 +254,18 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
               now: datetime, words: str | None) -> ChangeReport:
     """Nothing more of the release leaves; those who hold it are told not to publish."""
     ids = [r.id for r in versions]
-    cancelled = session.execute(
+    cancelled = rows_written(
+        session,
         update(Delivery)
         .where(Delivery.status.in_(NOT_YET_SENT),
                Delivery.distribution_id.in_(
                    select(Distribution.id).where(Distribution.release_id.in_(ids))))
         .values(status=DeliveryStatus.CANCELLED.value)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))
     # Paused and sending ones too: a paused send resumed later would deliver the release.
     stopped = session.execute(
         update(Distribution)
-        .where(Distribution.release_id.in_(ids), Distribution.status.in_(UNFINISHED))
+        .where(Distribution.release_id.in_(ids), Distribution.status.in_(UNFINISHED_DISTRIBUTIONS))
         .values(status=DS.CANCELLED.value, finished_at=now)
         .returning(Distribution.id)
         .execution_options(synchronize_session=False)).scalars().all()

@@ -22,7 +22,7 @@ from distribution.engine.messages import MessageError, MessageFactory
 from distribution.engine.ratelimit import RateLimiter
 from distribution.store.db import database_now
 from distribution.store.models import (
-    RELEASE_KINDS,
+    CARRIES_RELEASE,
     DeliveryStatus,
     Distribution,
     DistributionStatus,
@@ -86,7 +86,7 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         dist = session.get(Distribution, distribution_id)
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
-        if dist.kind in RELEASE_KINDS:
+        if dist.kind in CARRIES_RELEASE:
             _share_release(session, dist.release_id)
         now = database_now(session)
         clock = BatchClock(now)
@@ -126,7 +126,7 @@ def _share_release(session: Session, release_id: int) -> None:
 def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
                              now: datetime, report: BatchReport) -> list[Claimed]:
     """The embargo rule, where the message is sent: whatever the queue holds."""
-    if dist.kind not in RELEASE_KINDS:
+    if dist.kind not in CARRIES_RELEASE:
         return batch
     embargo = dist.release.embargo_until
     early = {c.id for c in batch if not may_send(embargo, c.trusted, now)}
@@ -213,10 +213,9 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
         # No reply at all: the server is down, not the recipients at fault. Stop the batch
         # and give the group back, rather than burn attempts and pause the distribution.
         raise TransportError(sent[0].text)
-    outcomes = [Outcome(OutcomeKind.PERMANENT, None, b.error) if b.error else None
+    replies = iter(sent)  # one per sendable message, in their order
+    outcomes = [next(replies) if b.error is None else Outcome(OutcomeKind.PERMANENT, None, b.error)
                 for b in built]
-    for i, outcome in zip(sendable, sent, strict=True):
-        outcomes[i] = outcome
     results = [Result(c.id, c.email, c.attempts, b.message_id, o)
                for c, b, o in zip(group, built, outcomes, strict=True)]
     marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from distribution.store.db import by_primary_key, one_of
+from distribution.store.db import by_primary_key, one_of, rows_written
 from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 
 PENDING = DeliveryStatus.PENDING.value
@@ -30,7 +30,7 @@ class Claimed:
     attempts: int
 
 
-def _due(now: datetime):  # type: ignore[no-untyped-def]
+def _due(now: datetime) -> ColumnElement[bool]:
     return and_(
         Delivery.status == PENDING,
         or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
@@ -82,7 +82,7 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
                 attempts=Delivery.attempts - 1, next_attempt_at=not_before)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[int]:
@@ -131,4 +131,4 @@ def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
         .values(status=PENDING, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)

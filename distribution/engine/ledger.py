@@ -6,6 +6,7 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Boolean, Integer, Text, bindparam, cast, column, func, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -91,7 +92,7 @@ _RECORD_JSON = (
 )
 
 
-def _as_json(rows: list[dict]) -> str:
+def _as_json(rows: list[dict[str, Any]]) -> str:
     # Times as ISO 8601 with their UTC offset: PostgreSQL reads back the same instant.
     return json.dumps(rows, default=datetime.isoformat)
 
@@ -133,13 +134,14 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
 
 
 def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | str,
-         marked: bool | None, tally: Tally) -> dict | None:
+         marked: bool | None, tally: Tally) -> dict[str, Any] | None:
     outcome = result.outcome
     # The reply is kept whatever it said: a relay's "queued as 4XyZ" traces a message on.
     reply = outcome.text if outcome.code is not None else None
-    row = {"b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
-           "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
-           "b_marked": None}
+    row: dict[str, Any] = {
+        "b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
+        "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
+        "b_marked": None}
     if outcome.kind is OutcomeKind.SENT:
         tally.sent += 1
         row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=stamp, b_marked=marked)
@@ -165,7 +167,7 @@ def _reason(outcome: Outcome) -> str:
     return f"{outcome.code or ''} {outcome.text}".strip()
 
 
-def add_suppressions(session: Session, rows: list[dict]) -> None:
+def add_suppressions(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert suppressions, keeping the first reason for an address already there."""
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite

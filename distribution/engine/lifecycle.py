@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, exists, func, or_, select, update
+from sqlalchemy import Exists, Row, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution.accountability import record, system_actor
 from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
+from distribution.store.db import rows_written
 from distribution.store.models import (
+    CARRIES_RELEASE,
+    UNFINISHED_DELIVERIES,
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -20,11 +23,10 @@ from distribution.store.models import (
     DistributionStatus,
     Release,
     ReleaseStatus,
+    Suppression,
 )
 
 DS = DistributionStatus
-UNFINISHED = [DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value,
-              DeliveryStatus.HELD.value]
 
 
 def get_distribution(session: Session, distribution_id: int, *,
@@ -142,7 +144,7 @@ def release_held(session: Session, now: datetime, lateness_seconds: int) -> int:
         .values(status=DeliveryStatus.PENDING.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def _pause_late_lifts(session: Session, late_before: datetime) -> None:
@@ -185,7 +187,7 @@ def work_available(session: Session, now: datetime) -> dict[int, int]:
 def finish_done(session: Session, now: datetime) -> list[int]:
     """Sending distributions with nothing left to do are done; their release is sent."""
     unfinished = exists().where(Delivery.distribution_id == Distribution.id,
-                                Delivery.status.in_(UNFINISHED))
+                                Delivery.status.in_(UNFINISHED_DELIVERIES))
     finished = (Distribution.status == DS.SENDING.value, ~unfinished)
     # Locked first, then checked again by a statement of its own. A statement that waits
     # for a row lock re-checks that row when it gets it, but not its subquery: an UPDATE
@@ -207,7 +209,7 @@ def finish_done(session: Session, now: datetime) -> list[int]:
         if not _anything_sent(session, distribution_id):
             continue    # every delivery failed or was cancelled: the public never got it
         # A correction is the release, as it now reads: it is public once sent too.
-        if kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
+        if kind in CARRIES_RELEASE:
             mark_release_sent(session, release_id, now)
     return [row[0] for row in done]
 
@@ -261,7 +263,7 @@ def cancel(session: Session, distribution_id: int, now: datetime) -> int:
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def cancel_leftovers(session: Session) -> int:
@@ -274,7 +276,7 @@ def cancel_leftovers(session: Session) -> int:
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(stmt).rowcount
+    return rows_written(session, stmt)
 
 
 def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
@@ -282,7 +284,7 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     dist = get_distribution(session, distribution_id, lock=True)
     if dist.status == DS.CANCELLED:
         raise InvalidInput(f"distribution {distribution_id} was cancelled")
-    if dist.kind in (DistributionKind.RELEASE, DistributionKind.CORRECTION):
+    if dist.kind in CARRIES_RELEASE:
         from distribution.engine.dispatch import check_sendable
 
         check_sendable(session, dist.release)
@@ -294,7 +296,7 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
         .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=None)
         .execution_options(synchronize_session=False)
     )
-    count = session.execute(stmt).rowcount
+    count = rows_written(session, stmt)
     if count and dist.status in (DS.DONE, DS.PAUSED):
         dist.status = DS.SENDING
         dist.finished_at = None
@@ -302,7 +304,5 @@ def retry_failed(session: Session, distribution_id: int, now: datetime) -> int:
     return count
 
 
-def _suppressed():  # type: ignore[no-untyped-def]
-    from distribution.store.models import Suppression
-
+def _suppressed() -> Exists:
     return exists().where(and_(Suppression.email == Delivery.email))

@@ -22,7 +22,7 @@ from distribution.mail.render import PreparedMessage, Recipient, load_templates,
 from distribution.media.mailing import message_media
 from distribution.store.db import one_of
 from distribution.store.models import (
-    RELEASE_KINDS,
+    CARRIES_RELEASE,
     Contact,
     Distribution,
     DistributionKind,
@@ -146,7 +146,7 @@ class MessageFactory:
             select(MailingList.id, MailingList.name))}
         release = distribution.release
         media = (NO_MEDIA, NO_MEDIA)
-        if distribution.kind in RELEASE_KINDS:
+        if distribution.kind in CARRIES_RELEASE:
             media = (message_media(session, settings, release.id,
                                    distribution_id=distribution.id, signed=False),
                      message_media(session, settings, release.id,
@@ -179,7 +179,7 @@ class MessageFactory:
         at, marked = self._marked_at
         if at != now:
             marked = self.kind is DistributionKind.NOTICE_MOVED or (
-                self.kind in RELEASE_KINDS and embargo.marked(self.release.embargo_until, now))
+                self.kind in CARRIES_RELEASE and embargo.marked(self.release.embargo_until, now))
             self._marked_at = (now, marked)
         return marked
 

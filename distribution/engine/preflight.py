@@ -21,9 +21,9 @@ def check_can_send(settings: Settings, release: Release, lists: Sequence[Mailing
                    now: datetime) -> None:
     """Raise InvalidInput (one line) if no message of this send could be made or stored."""
     marked = embargo.marked(release.embargo_until, now)
-    for mailing_list in lists[:1] or [None]:
-        checked_message(release, settings, marked=marked,
-                        list_name=mailing_list.name if mailing_list else None,
+    names: list[str | None] = [m.name for m in lists[:1]] or [None]
+    for list_name in names:
+        checked_message(release, settings, marked=marked, list_name=list_name,
                         kind=DistributionKind.RELEASE, note=None)
     if not settings.smtp_url:
         from distribution.transport.outbox import check_outbox

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from distribution.engine.lifecycle import get_distribution
 from distribution.errors import NotFound
+from distribution.releases import catalogue
 from distribution.store.models import Delivery, DeliveryStatus, Distribution
 
 
 def latest_distribution_id(session: Session) -> int:
-    found = session.scalar(select(func.max(Distribution.id)))
+    found: int | None = session.scalar(select(func.max(Distribution.id)))
     if found is None:
         raise NotFound("no distributions yet; send a release with `pressroom send`")
     return found
@@ -35,6 +36,15 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
         "held": by_status.get("held", 0),
         "cancelled": by_status.get("cancelled", 0),
     }
+
+
+def details(session: Session, distribution_id: int, org_zone: str) -> dict[str, Any]:
+    """describe(), with the embargo as `status` shows it (see catalogue.embargo_display)."""
+    info = describe(session, distribution_id)
+    release = get_distribution(session, distribution_id).release
+    info["embargo_display"] = catalogue.embargo_display(release.embargo_until, org_zone,
+                                                        release.embargo_zone)
+    return info
 
 
 def describe(session: Session, distribution_id: int) -> dict[str, Any]:

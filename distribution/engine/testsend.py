@@ -35,12 +35,12 @@ def send_test_copy(settings: Settings, release: Release, address: str,
         recipient = replace(recipient_for(settings, viewer, f"test.{release.id}"), email=email)
         return _send(settings, email, prepared.personalise(recipient, date=now))
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
+    unsubscribe_url, preferences_url, mailto = tokens.RecipientLinks(settings).links(0, 0)
     recipient = Recipient(
         email=email, name=None, timezone=None,
         message_id=f"<pressroom.test.{release.id}.{int(now.timestamp())}@{settings.sender_domain}>",
-        unsubscribe_url=tokens.unsubscribe_url(settings, 0, 0),
-        preferences_url=tokens.preferences_url(settings, 0),
-        unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),
+        unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
+        unsubscribe_mailto=mailto,
     )
     return _send(settings, email, prepared.personalise(recipient, date=now))
 

@@ -13,11 +13,13 @@ from config import Settings
 from distribution.mail import headers as h
 from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
 from distribution.mail.templates import inline_css
-from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
+from distribution.mail.view import ReleaseView, organisation, release_view
+from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import Release
 from distribution.times import TimeError, embargo_line
 
-RELEASE_KINDS = frozenset({"release", "test"})
+# Messages that are the release itself (a test send is one too), not a notice about it.
+RELEASE_MESSAGE_KINDS = frozenset({"release", "test"})
 NOTICE_KINDS = frozenset({"notice_moved", "notice_lifted", "notice_withdrawn", "correction"})
 # A lifted or withdrawn notice never carries an embargo line: it would contradict it.
 UNMARKED_KINDS = frozenset({"notice_lifted", "notice_withdrawn"})
@@ -58,7 +60,7 @@ class Draft:
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
               marked: bool, list_name: str | None, kind: str, note: str | None,
               media: MessageMedia = NO_MEDIA) -> Draft:
-    if kind not in RELEASE_KINDS | NOTICE_KINDS:
+    if kind not in RELEASE_MESSAGE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
     # Notices say what changed; the photos and the online copy go with the release.
@@ -67,13 +69,13 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         "kind": kind,
         "release": view,
         "org": organisation(settings),
-        "note": parse_blocks(note),
+        "note": read_blocks(note),
         "list_name": list_name,
         "media": shown,
     }
     return Draft(
         templates=templates,
-        family="release" if kind in RELEASE_KINDS else "notice",
+        family="release" if kind in RELEASE_MESSAGE_KINDS else "notice",
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),

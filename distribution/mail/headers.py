@@ -22,9 +22,10 @@ from distribution.mail.folding import (
 
 # SMTP (CRLF line ends) at 76 columns: quoted-printable body lines must not pass 76
 # characters (RFC 2045), and the email package encodes bodies at the policy's line length.
-POLICY: EmailPolicy = SMTP.clone(max_line_length=76)
+LINE_LENGTH = 76
+POLICY = SMTP.clone(max_line_length=LINE_LENGTH)
 MAX_LINE = 998  # RFC 5322 hard limit for one header line, CRLF excluded
-_FOLD_AT = POLICY.max_line_length  # a header line this short is never folded
+_FOLD_AT = LINE_LENGTH  # a header line this short is never folded
 
 # Everything str.splitlines() breaks on (a new header line to the email package) becomes a
 # space; every other C0/C1 control and the bidi overrides used to disguise names are dropped.

@@ -54,7 +54,8 @@ def preview_bytes(settings: Settings, release: Release, part: str, now: datetime
     message = email.message_from_bytes(data, policy=email.policy.default)
     body = message.get_body(preferencelist=("plain",) if part == "text" else ("html",))
     assert body is not None
-    return body.get_content().encode("utf-8")
+    content: str = body.get_content()
+    return content.encode("utf-8")
 
 
 def recipient_for(settings: Settings, viewer: Viewer, label: str) -> Recipient:
@@ -64,10 +65,14 @@ def recipient_for(settings: Settings, viewer: Viewer, label: str) -> Recipient:
     return Recipient(
         email=viewer.email, name=viewer.name, timezone=viewer.timezone,
         message_id=f"<pressroom.{label}.{viewer.contact_id}@{settings.sender_domain}>",
-        unsubscribe_url=tokens.unsubscribe_url(settings, 0, 0),
-        preferences_url=tokens.preferences_url(settings, 0),
-        unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),
+        **_nobodys_links(settings),
     )
+
+
+def _nobodys_links(settings: Settings) -> dict[str, str]:
+    unsubscribe, preferences, mailto = tokens.RecipientLinks(settings).links(0, 0)
+    return {"unsubscribe_url": unsubscribe, "preferences_url": preferences,
+            "unsubscribe_mailto": mailto}
 
 
 def _example(settings: Settings, release: Release) -> Recipient:

@@ -2,8 +2,8 @@
 
 `prepare` does the expensive part once per (release, language, marked, list, kind): the
 templates, CSS inlining, header encoding and serialisation. `PreparedMessage.personalise`
-then only joins bytes with the recipient's own values. `compose` is the slow reference,
-one full EmailMessage per recipient; tests check that both give the same message.
+then only joins bytes with the recipient's own values. The tests hold it to a slow
+reference that builds one full EmailMessage per recipient.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from distribution.mail.stencil import Stencil, cut
 from distribution.mail.templates import load_templates
 from distribution.store.models import Release
 
-__all__ = ["PreparedMessage", "Recipient", "compose", "load_templates", "prepare", "render"]
+__all__ = ["PreparedMessage", "Recipient", "load_templates", "prepare", "render"]
 
 HEADER_ORDER = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version",
                 "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence")
@@ -102,25 +102,6 @@ def render(release: Release, recipient: Recipient, templates: jinja2.Environment
     return prepared.personalise(recipient, date=date)
 
 
-def compose(release: Release, recipient: Recipient, templates: jinja2.Environment,
-            settings: Settings, *, marked: bool, list_name: str | None = None,
-            kind: str = "release", note: str | None = None,
-            date: datetime | None = None, media: MessageMedia = NO_MEDIA) -> EmailMessage:
-    """The slow reference: templates, inlining and every header built for this recipient."""
-    draft = draft_for(release, settings, templates, marked=marked, list_name=list_name,
-                      kind=kind, note=note, media=media)
-    subject, text, html = draft.render(draft.embargo_line(recipient.timezone),
-                                       _links(recipient))
-    personal = {
-        "To": h.mailbox("To", recipient.name, recipient.email),
-        "Date": _aware(date or datetime.now(UTC)),
-        "Message-ID": h.message_id(recipient.message_id),
-        "List-Unsubscribe": h.list_unsubscribe(recipient.unsubscribe_url,
-                                               recipient.unsubscribe_mailto),
-    }
-    return build_message(_fixed(draft, subject), personal, text, html, draft.inline)
-
-
 def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], text: str,
                   html: str, inline: tuple[InlineImage, ...] = ()) -> EmailMessage:
     """multipart/alternative: text/plain first, then text/html, both UTF-8 quoted-printable.
@@ -133,8 +114,9 @@ def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], t
         if value is not None:
             message[name] = value
     message.make_alternative()
-    message.attach(_text_part(text, "plain"))
-    message.attach(_with_images(_text_part(html, "html"), inline) if inline
+    # typeshed wants parts of the message's own class; the email package takes any MIMEPart.
+    message.attach(_text_part(text, "plain"))  # type: ignore[arg-type]
+    message.attach(_with_images(_text_part(html, "html"), inline) if inline  # type: ignore[arg-type]
                    else _text_part(html, "html"))
     if language := fixed.get("Content-Language"):
         message["Content-Language"] = language  # after the content: set_content clears it

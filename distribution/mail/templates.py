@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from config import ConfigError, Settings
 from distribution.mail.inline import inline_html, inline_text
-from distribution.mail.view import Block
+from distribution.releases.bodyformat import Block
 
 TEXT_WIDTH = 72
 _URL = re.compile(r"https?://[^\s<>\"]+")

@@ -40,12 +40,12 @@ class ExpiredToken(BadToken):
     """A genuine timed token that is older than it may be."""
 
 
-class _Uncompressed:
+class _Uncompressed(Serializer[str]):
     """Skip itsdangerous's zlib attempt: a few ids never compress, and trying costs ~0.1 ms a
     token, most of the time the dispatcher spends on links. Output and reading unchanged."""
 
     def dump_payload(self, obj: object) -> bytes:
-        return base64_encode(Serializer.dump_payload(self, obj))  # type: ignore[arg-type]
+        return base64_encode(Serializer.dump_payload(self, obj))
 
 
 class _Ids(_Uncompressed, URLSafeSerializer):
@@ -134,17 +134,9 @@ def read_unsubscribe_token(settings: Settings, token: str) -> tuple[int, int]:
     return contact_id, list_id
 
 
-def unsubscribe_url(settings: Settings, contact_id: int, list_id: int) -> str:
-    return f"{_base(settings)}/u/{unsubscribe_token(settings, contact_id, list_id)}"
-
-
-def unsubscribe_mailto(settings: Settings, contact_id: int, list_id: int) -> str:
-    return _mailto(settings, unsubscribe_token(settings, contact_id, list_id))
-
-
 class RecipientLinks:
-    """Every link of one message after another, for a batch: the keys and the fixed parts
-    of the URLs worked out once, where the functions above look them up per call."""
+    """The links of a message (unsubscribe URL and mailto, preferences URL), one message
+    after another: the keys and the fixed parts of the URLs are worked out once."""
 
     def __init__(self, settings: Settings) -> None:
         keys = _keys(settings)
@@ -174,10 +166,6 @@ def preferences_token(settings: Settings, contact_id: int) -> str:
 def read_preferences_token(settings: Settings, token: str) -> int:
     """The contact id. Raises BadToken."""
     return _loads(settings, PREFERENCES, token, 1)[0]
-
-
-def preferences_url(settings: Settings, contact_id: int) -> str:
-    return f"{_base(settings)}/preferences/{preferences_token(settings, contact_id)}"
 
 
 # Confirmation (double opt-in): timed, because the email may reach the wrong person late.

@@ -7,9 +7,7 @@ blob nobody refers to any more is removed by `forget` after the row that named i
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Protocol
 
@@ -17,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from config.private import write_private
 from distribution.errors import PressroomError
 from distribution.store.db import dialect_insert
 from distribution.store.models import MediaBlob
@@ -53,12 +52,7 @@ class FolderStore:
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             path.parent.mkdir(mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part.")  # mode 0600
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            write_private(path, data, durable=True, prefix=".part.")
         except OSError as exc:
             raise PressroomError(f"cannot store media in {self.root}: {exc.strerror}") from None
         return sha

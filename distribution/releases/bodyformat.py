@@ -1,5 +1,5 @@
-"""The body format of a parsed release, which the renderer relies on: a small part of
-Markdown, so that it reads well as plain text and maps one to one onto HTML.
+"""The body format of a parsed release: written here (format_body), read here (read_blocks,
+split_blocks), whatever reads it (the renderer, the feed, the correction notes).
 
 Blocks are separated by exactly one blank line:
 - a paragraph is one line (wrapped lines are joined with a space);
@@ -73,6 +73,93 @@ def heading_text(line: str) -> str:
     """ "## About us" -> "About us"; other lines unchanged."""
     match = _HEADING.match(line)
     return line[match.end():] if match else line
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block as read back."""
+
+    # "p" (a paragraph), "ul" (a bullet list), "ol" (a numbered list), "h2"/"h3" (a heading),
+    # "quote" (a block quote) or "table"
+    kind: str
+    items: tuple[str, ...]  # the paragraph's text, or the list's items
+    lead: str | None = None  # the dateline, written before the release's first paragraph
+    numbers: tuple[int, ...] = ()  # an "ol" list's numbers, as written
+    rows: tuple[tuple[str, ...], ...] = ()  # a table's cells, the header row first
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.items)
+
+
+def split_blocks(body: str) -> list[str]:
+    """The blocks of a body as written, each as its text."""
+    return [block for block in body.replace("\r\n", "\n").split("\n\n") if block.strip()]
+
+
+def read_blocks(text: str | None) -> tuple[Block, ...]:
+    """The blocks of a body as written: paragraphs, lists, headings, quotes, tables.
+
+    Also reads text typed by an operator (a note, the boilerplate), so lenient.
+    """
+    blocks: list[Block] = []
+    for chunk in split_blocks(text or ""):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        # Lenient: a chunk mixing a lead-in line and bullets becomes a paragraph and a list.
+        for kind, run in _runs(lines):
+            blocks.append(_block(kind, run))
+    return tuple(blocks)
+
+
+_READ_NUMBERED = re.compile(r"(\d{1,3})\.\s+")
+_READ_HEADING = re.compile(r"(#{2,6})\s+")
+
+
+def _read_kind(line: str) -> str:
+    if line.startswith("- "):
+        return "ul"
+    if _READ_NUMBERED.match(line):
+        return "ol"
+    if _READ_HEADING.match(line):
+        return "h"
+    if line.startswith(">"):
+        return "quote"
+    if len(line) > 1 and line.startswith("|") and line.endswith("|"):
+        return "table"
+    return "p"
+
+
+def _block(kind: str, run: list[str]) -> Block:
+    if kind == "ul":
+        return Block("ul", tuple(line[2:].strip() for line in run))
+    if kind == "ol":
+        matches = [(_READ_NUMBERED.match(line), line) for line in run]
+        return Block("ol", tuple(line[m.end():] for m, line in matches if m),
+                     numbers=tuple(int(m[1]) for m, _ in matches if m))
+    if kind == "h":
+        match = _READ_HEADING.match(run[0])
+        level = min(len(match[1]), 3) if match else 2
+        return Block(f"h{level}", (" ".join(run)[match.end() if match else 0:],))
+    if kind == "quote":
+        return Block("quote", (" ".join(line.lstrip(">").strip() for line in run),))
+    if kind == "table":
+        rows = [tuple(cell.strip() for cell in line.strip("|").split("|")) for line in run]
+        rows = [row for row in rows if not all(set(cell) <= set("-: ") for cell in row)]
+        return Block("table", (), rows=tuple(rows))
+    return Block("p", (" ".join(run),))
+
+
+def _runs(lines: list[str]) -> list[tuple[str, list[str]]]:
+    runs: list[tuple[str, list[str]]] = []
+    for line in lines:
+        kind = _read_kind(line)
+        if runs and runs[-1][0] == kind and kind != "h":
+            runs[-1][1].append(line)
+        else:
+            runs.append((kind, [line]))
+    return runs
+
+
 
 
 def format_body(paragraphs: list[Paragraph]) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import times
-from distribution.errors import InvalidInput
+from distribution.errors import InvalidInput, NotFound
 from distribution.releases.conventions.embargo_lines import time_for_reading
 from distribution.releases.endmatter import house_end_marker
 from distribution.releases.media_contacts import MediaContact, parse_contact_spec
@@ -125,10 +125,24 @@ def held_count(session: Session, release_id: int) -> int:
                Delivery.status == DeliveryStatus.HELD.value)) or 0
 
 
+def family(session: Session, release_id: int) -> list[Release]:
+    """The release, the one it corrects and every correction of it, oldest first."""
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}")
+    while release.corrects_id is not None:
+        release = session.get_one(Release, release.corrects_id)
+    found, frontier = [release], [release.id]
+    while frontier:
+        newer = list(session.scalars(select(Release).where(Release.corrects_id.in_(frontier))))
+        found += newer
+        frontier = [r.id for r in newer]
+    return sorted(found, key=lambda r: r.id)
+
+
 def describe(release: Release, settings: Settings) -> dict[str, Any]:
     """The fields a user or a script reads about a release."""
     embargo = release.embargo_until
-    shown_zone = settings.timezone or release.embargo_zone or "UTC"
     return {
         "id": release.id,
         "headline": release.headline,
@@ -139,8 +153,7 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
         "dateline_text": release.dateline_text,
         "embargo_until": _in_zone(embargo, release.embargo_zone) if embargo else None,
         "embargo_zone": release.embargo_zone,
-        "embargo_display": (f"{times.format_in_zone(embargo, shown_zone)} "
-                            f"({times.format_in_zone(embargo, 'UTC')})") if embargo else None,
+        "embargo_display": embargo_display(embargo, settings.timezone, release.embargo_zone),
         "end_marker": release.end_marker,
         "end_marker_added": release.end_marker_added,
         "media_contacts": release.media_contacts,
@@ -151,6 +164,26 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
         "created_at": release.created_at.isoformat(),
         "first_sent_at": release.first_sent_at.isoformat() if release.first_sent_at else None,
     }
+
+
+def details(session: Session, release: Release, settings: Settings) -> dict[str, Any]:
+    """describe(), and what the store knows around the release: `release show`."""
+    return {
+        **describe(release, settings),
+        "held_deliveries": held_count(session, release.id),
+        "withdrawn_at": release.withdrawn_at.isoformat() if release.withdrawn_at else None,
+        "corrects_id": release.corrects_id,
+        "corrected_by": [r.id for r in family(session, release.id) if r.id > release.id],
+    }
+
+
+def embargo_display(embargo: datetime | None, org_zone: str, given_zone: str | None,
+                    ) -> str | None:
+    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
+    if embargo is None:
+        return None
+    zone = org_zone or given_zone or "UTC"
+    return f"{times.format_in_zone(embargo, zone)} ({times.format_in_zone(embargo, 'UTC')})"
 
 
 def _in_zone(utc: datetime, zone: str | None) -> str:

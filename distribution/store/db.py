@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Executable,
     Integer,
     Select,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     literal,
     select,
     text,
@@ -32,15 +34,19 @@ from sqlalchemy.dialects.postgresql import Insert as PGInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeEngine
 
 from config.private import private_file, private_folder
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
+
+    from distribution.store.models import Base
 
 
 class StoreError(RuntimeError):
@@ -74,7 +80,7 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         # WAL lets the web app read while a worker writes; FKs are off by default in SQLite.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -162,13 +168,14 @@ def check_schema(engine: Engine) -> None:
 def database_now(session: Session) -> datetime:
     """The database's clock: every worker and beat agree on what is due."""
     if session.get_bind().dialect.name == "postgresql":
-        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        value: datetime = session.execute(text("SELECT clock_timestamp()")).scalar_one()
         return value.astimezone(UTC)
     # SQLite runs in-process: its clock is this machine's clock.
     return datetime.now(UTC)
 
 
-def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[Sequence]) -> Select:
+def json_rows(session: Session, columns: dict[str, TypeEngine[Any]],
+              rows: Sequence[Sequence[object]]) -> Select[*tuple[Any, ...]]:
     """A SELECT over Python rows, sent as one JSON parameter (SQLite and PostgreSQL).
 
     Bulk statements become INSERT ... SELECT FROM this: one short statement per chunk. With
@@ -180,7 +187,8 @@ def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[S
     if session.get_bind().dialect.name == "postgresql":
         # jsonb, not json: ->> on json re-parses the element's text for every column.
         elements = func.jsonb_array_elements(cast(doc, JSONB)).table_valued("value")
-        fields = [elements.c.value.op("->>")(literal(i)) for i in range(len(columns))]
+        fields: list[ColumnElement[Any]] = [
+            elements.c.value.op("->>")(literal(i)) for i in range(len(columns))]
     else:
         elements = func.json_each(doc).table_valued("value")
         fields = [func.json_extract(elements.c.value, f"$[{i}]") for i in range(len(columns))]
@@ -190,14 +198,26 @@ def json_rows(session: Session, columns: dict[str, TypeEngine], rows: Sequence[S
     return select(*selected).select_from(elements).where(true())
 
 
-def one_of(session: Session, column: ColumnElement[int], ids: Sequence[int],
-           ) -> ColumnElement[bool]:
+def one_of(session: Session, column: ColumnElement[int] | QueryableAttribute[int],
+           ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL `= ANY(array)`, one parameter, whose statement
     SQLAlchemy and psycopg do not render and parse again for every id (500 ids: a third
     of the client's time for the query)."""
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
     return column.in_(ids)
+
+
+def rows_written(session: Session, statement: Executable) -> int:
+    """How many rows an INSERT, UPDATE or DELETE wrote.
+
+    The rowcount of an INSERT is kept only on request (SQLAlchemy 2.1; -1 otherwise), and
+    SQLAlchemy types the result of any statement as a plain Result, which has none.
+    """
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    if not isinstance(result, CursorResult):
+        raise TypeError("rows_written takes an INSERT, UPDATE or DELETE statement")
+    return result.rowcount
 
 
 def by_primary_key(session: Session) -> None:
@@ -210,6 +230,26 @@ def by_primary_key(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+
+def table_of(model: type[Base]) -> Table:
+    """The mapped class's table (SQLAlchemy types __table__ as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def insert_from(session: Session, model: type[Base], columns: Sequence[str],
+                source: Select[*tuple[Any, ...]], *, skip_existing: bool = False) -> int:
+    """Rows made by the database from a SELECT (INSERT ... SELECT, one statement); returns
+    how many. skip_existing leaves out rows whose key is taken (ON CONFLICT DO NOTHING),
+    a speculative insertion per row: only where other transactions may have made them."""
+    table = table_of(model)
+    if skip_existing:
+        stmt = dialect_insert(session, table).from_select(columns, source)
+        return rows_written(session, stmt.on_conflict_do_nothing())
+    return rows_written(session, insert(table).from_select(columns, source))
 
 
 def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:

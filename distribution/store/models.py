@@ -81,8 +81,9 @@ class DistributionKind(enum.StrEnum):
     CORRECTION = "correction"
 
 
-# Kinds that carry the release itself: the embargo rule and its marks apply to them.
-RELEASE_KINDS = frozenset({DistributionKind.RELEASE, DistributionKind.CORRECTION})
+# Kinds that carry the release text itself: their recipients hold a copy, and the embargo
+# rule and its marks apply to them.
+CARRIES_RELEASE = (DistributionKind.RELEASE, DistributionKind.CORRECTION)
 
 
 class DistributionStatus(enum.StrEnum):
@@ -93,6 +94,11 @@ class DistributionStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# A distribution that may still send something.
+UNFINISHED_DISTRIBUTIONS = (DistributionStatus.SCHEDULED, DistributionStatus.SENDING,
+                            DistributionStatus.PAUSED)
+
+
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"
     SENDING = "sending"          # claimed by a batch
@@ -100,6 +106,10 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
     HELD = "held"                # public recipient waiting for the embargo to lift
     CANCELLED = "cancelled"
+
+
+# A delivery its distribution still has to send (or finish sending).
+UNFINISHED_DELIVERIES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.HELD)
 
 
 class Release(Base):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from config.private import open_private, private_folder
+from config.private import private_folder, write_private
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
 # Shared by every OutboxTransport of the process; the pid in the name separates processes.
@@ -52,7 +52,8 @@ class OutboxTransport:
     def _write(self, envelope: Envelope) -> Outcome:
         path = self.folder / eml_name(envelope.recipient, self._clock())
         try:
-            _write_atomically(path, envelope.message)
+            # Durable: a message marked sent must survive a crash.
+            write_private(path, envelope.message, durable=True)
         except OSError as exc:
             return Outcome(OutcomeKind.TEMPORARY, None, one_line(f"cannot write {path}: {exc}"))
         return Outcome(OutcomeKind.SENT, None, str(path))
@@ -72,20 +73,6 @@ def eml_name(recipient: str, when: datetime) -> str:
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = _UNSAFE_CHARS.sub("_", recipient)[:64] or "_"
     return f"{stamp}-{next(_sequence):06d}-{os.getpid()}-{safe}.eml"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # Hidden and not ending in .eml, so folder watchers and mail clients skip it.
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        with os.fdopen(open_private(temporary), "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())  # a message marked sent must survive a crash
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _sync_folder(folder: Path) -> None:

@@ -137,7 +137,7 @@ class SmtpTransport:
         self._close(polite=False)
         self._smtp = self._connect()
         # After the greeting, STARTTLS and AUTH (smtplib's), on the socket they left.
-        self._replies = ReplyReader(self._smtp.sock)
+        self._replies = ReplyReader(_socket(self._smtp))
         self._needs_rset = False
         self._last_used = time.monotonic()
 
@@ -159,7 +159,7 @@ class SmtpTransport:
             raise self._connection_error(exc) from exc
         try:
             # Whole groups are written at once, so Nagle's delay would only add latency.
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _socket(smtp).setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._greet(smtp)
         except (OSError, smtplib.SMTPException) as exc:
             smtp.close()
@@ -194,7 +194,8 @@ class SmtpTransport:
     def _connection_error(self, exc: BaseException) -> TransportError:
         address = self.settings.address
         if isinstance(exc, smtplib.SMTPAuthenticationError):
-            reply = exc.smtp_error.decode("utf-8", "replace")
+            error = exc.smtp_error  # bytes from the server; str only if smtplib made it up
+            reply = error.decode("utf-8", "replace") if isinstance(error, bytes) else error
             return TransportError(
                 one_line(f"SMTP server {address} refused the login: {exc.smtp_code} {reply}"),
                 lasting=True,
@@ -260,7 +261,7 @@ class SmtpTransport:
 
     def _send_pipelined(self, smtp: smtplib.SMTP, replies: ReplyReader, batch: _Batch,
                         todo: list[int]) -> None:
-        sock = smtp.sock
+        sock = _socket(smtp)
         pending = b""  # the previous message's data block: it opens the next write
         pending_index: int | None = None
         checked = EnvelopeCheck(smtp)
@@ -294,7 +295,7 @@ class SmtpTransport:
 
     def _send_one_by_one(self, smtp: smtplib.SMTP, replies: ReplyReader, batch: _Batch,
                          todo: list[int]) -> None:
-        sock = smtp.sock
+        sock = _socket(smtp)
         checked = EnvelopeCheck(smtp)
         for i in todo:
             envelope = batch.envelopes[i]
@@ -317,6 +318,13 @@ class SmtpTransport:
             else:
                 sock.sendall(_data(envelope))
                 batch.settle(i, _body_outcome(_reply(replies)))
+
+
+def _socket(smtp: smtplib.SMTP) -> socket.socket:
+    """The connection's socket: smtplib sets it on connect and clears it only on close."""
+    if smtp.sock is None:
+        raise smtplib.SMTPServerDisconnected("not connected")
+    return smtp.sock
 
 
 def _reply(replies: ReplyReader) -> Reply:

@@ -21,7 +21,7 @@ from distribution.web.newsroom import archive as newsroom
 from distribution.web.newsroom import feed
 from distribution.web.newsroom import media as newsroom_media
 from distribution.web.pages import Pages, static_file
-from distribution.web.security import CanonicalSlashes, Csrf, RateLimiter, SecurityHeaders
+from distribution.web.security import CanonicalSlashes, Csrf, RequestLimiter, SecurityHeaders
 from distribution.web.subscribers import confirm, preferences, subscribe, unsubscribe
 
 SIGNUPS_PER_MINUTE = 5
@@ -37,7 +37,7 @@ def _utcnow() -> datetime:
 
 
 def create_app(settings: Settings, session_factory: sessionmaker[Session],
-               clock: Clock = _utcnow, *, signup_limiter: RateLimiter | None = None,
+               clock: Clock = _utcnow, *, signup_limiter: RequestLimiter | None = None,
                confirm_max_age_seconds: int = CONFIRM_MAX_AGE_SECONDS) -> Starlette:
     """The web app. `clock` decides what the newsroom shows and when links expire."""
     routes = [*newsroom.routes, *feed.routes, *newsroom_media.routes, *unsubscribe.routes,
@@ -56,7 +56,7 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
     app.state.web = Web(
         settings=settings, sessions=session_factory, clock=clock, pages=Pages(settings),
         csrf=Csrf(settings),
-        signup_limiter=signup_limiter or RateLimiter(SIGNUPS_PER_MINUTE, 60),
+        signup_limiter=signup_limiter or RequestLimiter(SIGNUPS_PER_MINUTE, 60),
         confirm_max_age_seconds=confirm_max_age_seconds,
     )
     return app

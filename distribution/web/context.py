@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse
 
 from config import Settings
 from distribution.web.pages import Pages
-from distribution.web.security import CSRF_FIELD, Csrf, RateLimiter
+from distribution.web.security import CSRF_FIELD, Csrf, RequestLimiter
 
 Clock = Callable[[], datetime]
 
@@ -27,7 +27,7 @@ class Web:
     clock: Clock
     pages: Pages
     csrf: Csrf
-    signup_limiter: RateLimiter
+    signup_limiter: RequestLimiter
     confirm_max_age_seconds: int
 
     def page(self, name: str, context: dict[str, Any], status: int = 200,
@@ -49,7 +49,8 @@ class Web:
 
 
 def web(request: Request) -> Web:
-    return request.app.state.web  # type: ignore[no-any-return]
+    state: Web = request.app.state.web
+    return state
 
 
 def bad_link() -> HTTPException:

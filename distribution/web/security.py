@@ -104,7 +104,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
-class RateLimiter:
+class RequestLimiter:
     """At most `limit` events per `window_seconds` per key (a sliding log, in memory).
 
     Per process: behind several web processes the effective limit is multiplied by their

@@ -119,11 +119,12 @@ def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
         _record_correction(session, actor, release_id, new, dist)
         waits = app.settings.require_approval  # the corrected text is a new, unapproved release
         carried = corrections.carried_over(session, new.id)
-        result = {"release_id": new.id, "corrects_id": release_id,
-                  "distribution_id": dist.id if dist else None,
-                  "note": dist.note if dist else None,
-                  "recipients": status.counts(session, dist.id)["total"] if dist else 0,
-                  "carried_over": carried}
+        result: dict[str, Any] = {
+            "release_id": new.id, "corrects_id": release_id,
+            "distribution_id": dist.id if dist else None,
+            "note": dist.note if dist else None,
+            "recipients": status.counts(session, dist.id)["total"] if dist else 0,
+            "carried_over": carried}
     to_deliver = [] if waits else ([dist.id] if dist else []) + carried
     result["delivery"] = _deliver(app, to_deliver, as_json)
     result["awaiting_approval"] = waits
@@ -143,7 +144,7 @@ def _record_embargo(session: Session, actor: Actor, report: notices.ChangeReport
     """A move changes what was approved; a lift or a withdrawal is urgent and voids nothing."""
     summary = f"embargo {report.change}: {_summary(report)}"
     if report.change == "moved":  # the version that goes out is the newest
-        newest = notices.family(session, report.release_id)[-1]
+        newest = catalogue.family(session, report.release_id)[-1]
         release_changed(session, actor, newest, "release.embargo", summary)
     else:
         record(session, actor, "release.embargo", f"release {report.release_id}", summary,

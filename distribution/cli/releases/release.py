@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from config.private import write_private
 from distribution import embargo
 from distribution.accountability import Role, approval, release_added
 from distribution.audience.viewer import viewer_for
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
-from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import Viewer, preview_bytes
@@ -105,11 +106,7 @@ def show(app: App, release_id: int, as_json: bool) -> None:
     """Every field of one release."""
     with app.transaction() as session:
         item = dispatch.get_release(session, release_id)
-        info = catalogue.describe(item, app.settings)
-        info["held_deliveries"] = catalogue.held_count(session, release_id)
-        info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
-        info["corrects_id"] = item.corrects_id
-        info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info = catalogue.details(session, item, app.settings)
         info["media"] = [media_catalogue.describe(m, app.settings)
                          for m in media_catalogue.media_of(session, release_id)]
         info["inline_photos"] = media_catalogue.inline_photos(session, release_id)
@@ -136,7 +133,7 @@ _NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos",
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
 
 
-def _approval_line(info: dict) -> str:
+def _approval_line(info: dict[str, Any]) -> str:
     by = f"; last changed by {info['changed_by']}" if info["changed_by"] else ""
     if info["approved"]:
         return (f"revision {info['approved_revision']} approved by {info['approved_by']} at "
@@ -212,11 +209,8 @@ def copy_note(viewer: Viewer | None) -> str:
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Written aside, then renamed: a failure leaves no half-written file."""
-    tmp = path.with_name(f".{path.name}.part")
+    """Written whole or not at all (a preview may hold embargoed text: owner only)."""
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        write_private(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None

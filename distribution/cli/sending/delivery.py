@@ -40,7 +40,7 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
 def _where(app: App) -> str:
     settings = app.settings
     if settings.smtp_url:
-        return settings.masked()["smtp_url"]  # type: ignore[return-value]
+        return str(settings.masked()["smtp_url"])
     return settings.outbox
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from distribution import times
 from distribution.accountability import Actor, Role, check_approved, record
 from distribution.accountability.approval import GATED_KINDS
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
@@ -31,28 +29,18 @@ def show_status(app: App, distribution_id: int | None, watch: bool, as_json: boo
     """Progress of a distribution (the latest one when no id is given)."""
     with app.transaction() as session:
         distribution_id = distribution_id or status.latest_distribution_id(session)
-        info = status.describe(session, distribution_id)
+        info = status.details(session, distribution_id, app.settings.timezone)
     if watch:
         follow(app, distribution_id, quiet=False)
         with app.transaction() as session:
-            info = status.describe(session, distribution_id)
-    info["embargo_display"] = _embargo_display(info, app.settings.timezone)
+            info = status.details(session, distribution_id, app.settings.timezone)
     if as_json:
         emit_json(info)
         return
     _print_status(info)
 
 
-def _embargo_display(info: dict, org_zone: str) -> str | None:
-    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
-    if not info["embargo_until"]:
-        return None
-    lift = datetime.fromisoformat(info["embargo_until"])
-    zone = org_zone or info["embargo_zone"] or "UTC"
-    return f"{times.format_in_zone(lift, zone)} ({times.format_in_zone(lift, 'UTC')})"
-
-
-def _print_status(info: dict) -> None:
+def _print_status(info: dict[str, Any]) -> None:
     kind = "" if info["kind"] == "release" else f" ({info['kind']})"
     click.echo(f"Distribution {info['id']}{kind} of release {info['release_id']}: "
                f"{info['headline']}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -67,7 +67,8 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
     if not yes:
         _confirm(plan, when)
         dist, rows = _schedule_confirmed(app, release_id, names, when)
-    result = {"distribution_id": dist.id, "recipients": rows, "send_at": dist.send_at.isoformat()}
+    result: dict[str, Any] = {"distribution_id": dist.id, "recipients": rows,
+                              "send_at": dist.send_at.isoformat()}
     if app.settings.broker_url:
         result.update(hand_to_workers(app, dist.id, wait=wait, quiet=as_json))
     else:
@@ -119,7 +120,8 @@ def _note_zone(when: times.WhenParsed | None) -> None:
         click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
 
 
-def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show_dry_run(session: Session, plan: dispatch.Plan, when: times.WhenParsed | None,
+                  as_json: bool) -> None:
     from distribution.audience.recipients import preview_audience
 
     first = preview_audience(session, [m.id for m in plan.lists], PREVIEW_RECIPIENTS)
@@ -132,8 +134,9 @@ def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[n
                f"on {', '.join(m.name for m in plan.lists)}. Nothing was sent.")
     for address in first:
         click.echo(f"  {address}")
-    if plan.recipients > len(first):
-        click.echo(f"  … and {plan.recipients - len(first)} more")
+    more = (plan.recipients or 0) - len(first)  # counted: a dry run asks for the count
+    if more > 0:
+        click.echo(f"  … and {more} more")
 
 
 def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from config import Settings, data_dir
 from config.private import private_folder
@@ -72,7 +73,7 @@ def _run(app: App) -> None:
                "client. The demo's database is its own: your newsroom is unchanged.")
 
 
-def _ensure_list(session, name: str, trusted: bool) -> None:  # type: ignore[no-untyped-def]
+def _ensure_list(session: Session, name: str, trusted: bool) -> None:
     try:
         lists.get_list(session, name)
     except NotFound:

@@ -157,7 +157,8 @@ def _wholly_bold(paragraph: Paragraph) -> bool:
 def _val(element: Any) -> str | None:
     if element is None:
         return None
-    return element.get(f"{{{_NS['w']}}}val")
+    value: str | None = element.get(f"{{{_NS['w']}}}val")
+    return value
 
 
 def _style_names(document: Any) -> dict[str, str]:

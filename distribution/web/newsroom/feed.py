@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from config import Settings
 from distribution.mail.inline import inline_text
-from distribution.mail.view import parse_blocks
 from distribution.media.catalogue import media_by_release
 from distribution.media.links import public_url
+from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import ReleaseMedia
 from distribution.web.context import Web, web
 from distribution.web.newsroom.visibility import PublicRelease, public_releases
@@ -48,7 +48,7 @@ def _updated(view: PublicRelease) -> datetime:
 def _summary(view: PublicRelease) -> str:
     if view.withdrawn:
         return WITHDRAWN_SUMMARY
-    first = next((b for b in parse_blocks(view.release.body) if b.kind == "p"), None)
+    first = next((b for b in read_blocks(view.release.body) if b.kind == "p"), None)
     return inline_text(first.text) if first else view.release.headline
 
 
@@ -82,7 +82,8 @@ def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime,
     _el(author, "name", settings.org_name)
     for view in views[:FEED_SIZE]:
         _entry(feed, base, view, (media or {}).get(view.release.id, []), settings)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _build(w: Web) -> bytes:

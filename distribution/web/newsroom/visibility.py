@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from distribution.embargo import Visibility, lifted, publicly_visible
 from distribution.store.models import (
-    RELEASE_KINDS,
+    CARRIES_RELEASE,
     Delivery,
     DeliveryStatus,
     Distribution,
@@ -74,7 +74,7 @@ def copies_delivered(session: Session, release_id: int) -> bool:
     """Has any copy of the release itself (or a correction of it) been delivered?"""
     return bool(session.scalar(select(exists().where(
         Delivery.distribution_id == Distribution.id, Distribution.release_id == release_id,
-        Distribution.kind.in_([k.value for k in RELEASE_KINDS]),
+        Distribution.kind.in_([k.value for k in CARRIES_RELEASE]),
         Delivery.status == DeliveryStatus.SENT.value))))
 
 

@@ -27,7 +27,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The keys dropped, as 0001 created them: table -> (column, referred table, ON DELETE).
-FOREIGN_KEYS = {
+FOREIGN_KEYS: dict[str, list[tuple[str, str, str | None]]] = {
     'deliveries': [('distribution_id', 'distributions', 'CASCADE'),
                    ('contact_id', 'contacts', None),
                    ('list_id', 'lists', None)],
@@ -35,10 +35,10 @@ FOREIGN_KEYS = {
 }
 # Those columns as 0001 created them, without their keys (for SQLite's table copy).
 PLAIN_COLUMNS = {
-    'deliveries': [sa.Column('distribution_id', sa.Integer(), nullable=False),
+    'deliveries': (sa.Column('distribution_id', sa.Integer(), nullable=False),
                    sa.Column('contact_id', sa.Integer(), nullable=False),
-                   sa.Column('list_id', sa.Integer(), nullable=True)],
-    'subscriptions': [sa.Column('list_id', sa.Integer(), nullable=False, primary_key=True)],
+                   sa.Column('list_id', sa.Integer(), nullable=True)),
+    'subscriptions': (sa.Column('list_id', sa.Integer(), nullable=False, primary_key=True),),
 }
 SENDING = "status = 'sending'"
 HELD = "status = 'held'"
@@ -72,8 +72,9 @@ def downgrade() -> None:
     for table, keys in FOREIGN_KEYS.items():
         if sqlite:
             # Unnamed, as 0001 made them.
-            unnamed = [sa.ForeignKeyConstraint([column], [f'{referred}.id'], ondelete=ondelete)
-                       for column, referred, ondelete in keys]
+            unnamed = tuple(
+                sa.ForeignKeyConstraint([column], [f'{referred}.id'], ondelete=ondelete)
+                for column, referred, ondelete in keys)
             with op.batch_alter_table(table, recreate='always', reflect_args=unnamed):
                 pass
             continue

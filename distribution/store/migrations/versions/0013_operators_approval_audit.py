@@ -12,6 +12,7 @@ Create Date: 2026-12-07
 
 """
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,7 +34,7 @@ def upgrade() -> None:
     _append_only()
 
 
-def _release_columns() -> list[sa.Column]:
+def _release_columns() -> list[sa.Column[Any]]:
     return [sa.Column('revision', sa.Integer(), server_default=sa.text('1'),
                       nullable=False),
             sa.Column('changed_by', sa.String(100), nullable=True),

@@ -111,3 +111,24 @@ def test_a_sent_release_is_neither_edited_nor_deleted(cli, tmp_path, command):
     assert result.exit_code == 1
     assert "corrected" in result.output and "withdrawn" in result.output
     assert len(cli.json("release", "list")) == 1
+
+
+def test_an_edit_voids_the_approval_and_edits_and_deletions_are_logged(cli, tmp_path):
+    assert cli("--as", "chief", "operators", "add", "chief").exit_code == 0
+    assert cli("--as", "chief", "operators", "add", "ed").exit_code == 0
+    assert cli("--as", "chief", "operators", "add", "appy", "--role", "approver").exit_code == 0
+    cli.env["PRESSROOM_OPERATOR"] = "ed"
+    release_id = _add(cli, tmp_path)
+    assert cli("--as", "appy", "release", "approve", str(release_id)).exit_code == 0
+    _with_editor(cli, _editor(tmp_path, "It has three rooms.", "It has four rooms."))
+    assert cli("release", "edit", str(release_id)).exit_code == 0
+    approval = cli.json("release", "show", str(release_id))["approval"]
+    assert (approval["approved"], approval["revision"], approval["changed_by"]) == (
+        False, 2, "ed")
+    stranger = cli("--as", "zed", "release", "edit", str(release_id))
+    assert stranger.exit_code == 1 and stranger.stderr.strip() == "Error: unknown operator 'zed'"
+    assert cli("release", "delete", str(release_id), "--yes").exit_code == 0
+    logged = [(e["actor"], e["action"]) for e in cli.json("log", "--release", str(release_id))]
+    assert logged == [("ed", "release.add"), ("appy", "release.approve"),
+                      ("ed", "release.edit"), ("zed", "release.edit.refused"),
+                      ("ed", "release.delete")]

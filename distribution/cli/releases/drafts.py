@@ -7,6 +7,7 @@ import tempfile
 
 import click
 
+from distribution.accountability import Refused, Role, record, release_changed
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput, PressroomError
@@ -20,7 +21,8 @@ from distribution.releases import drafts, intake
 @user_errors
 def edit(app: App, release_id: int, as_json: bool) -> None:
     """Edit a draft in $EDITOR (front matter and text); saved after the checks of add."""
-    with app.transaction() as session:
+    with app.transaction() as session:  # refused before the editor opens, not after
+        app.acting(session, Role.EDITOR, "release.edit", f"release {release_id}", release_id)
         item = dispatch.get_release(session, release_id)
         drafts.check_editable(item)
         text = drafts.editable_text(item)
@@ -30,9 +32,15 @@ def edit(app: App, release_id: int, as_json: bool) -> None:
         return
     try:
         with app.transaction() as session:
+            actor = app.acting(session, Role.EDITOR, "release.edit", f"release {release_id}",
+                               release_id)
             item = dispatch.get_release(session, release_id)
             drafts.check_editable(item)  # it may have been sent while the editor was open
             info, warnings = intake.update_from_text(session, item, edited, app.settings)
+            release_changed(session, actor, item, "release.edit",
+                            f"edited: {item.headline[:120]}")
+    except Refused:
+        raise
     except PressroomError as exc:
         raise InvalidInput(f"{exc} (nothing saved; your text is in {_keep(edited)})") from None
     for warning in warnings:
@@ -51,13 +59,18 @@ def edit(app: App, release_id: int, as_json: bool) -> None:
 def delete(app: App, release_id: int, yes: bool) -> None:
     """Delete a draft; a release that was sent can only be corrected or withdrawn."""
     with app.transaction() as session:
+        app.acting(session, Role.EDITOR, "release.delete", f"release {release_id}", release_id)
         item = dispatch.get_release(session, release_id)
         drafts.check_editable(item)
         headline = item.headline
     if not yes:
         click.confirm(f"Delete draft {release_id} ({headline[:60]})?", abort=True)
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "release.delete", f"release {release_id}",
+                           release_id)
         drafts.delete_draft(session, dispatch.get_release(session, release_id))
+        record(session, actor, "release.delete", f"release {release_id}",
+               f"deleted draft: {headline[:120]}", release_id=release_id)
     click.echo(f"Release {release_id} deleted.")
 
 

@@ -43,6 +43,15 @@ def count_audience(session: Session, list_ids: list[int]) -> int:
     return session.execute(select(func.count()).select_from(sub)).scalar_one()
 
 
+def count_by_language(session: Session, list_ids: list[int]) -> dict[str | None, int]:
+    """How many of the audience read each language (None: no language on record)."""
+    sub = audience_query(list_ids).subquery()
+    rows = session.execute(select(Contact.language, func.count())
+                           .select_from(sub).join(Contact, Contact.id == sub.c.id)
+                           .group_by(Contact.language))
+    return {language: n for language, n in rows}
+
+
 def preview_audience(session: Session, list_ids: list[int], limit: int) -> list[str]:
     sub = audience_query(list_ids).subquery()
     rows = session.execute(select(sub.c.email).order_by(sub.c.id).limit(limit))

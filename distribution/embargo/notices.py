@@ -67,6 +67,7 @@ def family(session: Session, release_id: int) -> list[Release]:
     release = session.get(Release, release_id)
     if release is None:
         raise NotFound(f"no release with id {release_id}")
+    release = session.get_one(Release, release.original_id)
     while release.corrects_id is not None:
         release = session.get_one(Release, release.corrects_id)
     found, frontier = [release], [release.id]
@@ -75,6 +76,13 @@ def family(session: Session, release_id: int) -> list[Release]:
         found += newer
         frontier = [r.id for r in newer]
     return sorted(found, key=lambda r: r.id)
+
+
+def with_language_versions(session: Session, releases: list[Release]) -> list[Release]:
+    """The releases and their versions in other languages: they share one embargo and fate."""
+    ids = [r.id for r in releases]
+    others = session.scalars(select(Release).where(Release.version_of_id.in_(ids)))
+    return sorted([*releases, *others], key=lambda r: r.id)
 
 
 def impact(session: Session, release_id: int) -> Impact:
@@ -150,13 +158,14 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     """Move, lift or withdraw; held rows follow by themselves (the sweep reads the release)."""
     if sum((until is not None, lift, withdraw)) != 1:
         raise InvalidInput("give exactly one of --until, --lift or --withdraw")
-    versions = _lock(session, family(session, release_id))
-    current = versions[-1]
+    chain = family(session, release_id)
+    versions = _lock(session, with_language_versions(session, chain))
+    current = next(v for v in versions if v.id == chain[-1].id)
     if current.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be changed again")
     held = impact(session, release_id).held
     if withdraw:
-        return _withdraw(session, release_id, versions, held, now)
+        return _withdraw(session, release_id, versions, current, held, now)
     if until is not None:
         _check_move(session, current, until, now)
         note = _moved_note(current, until)
@@ -234,8 +243,8 @@ def _holding(session: Session, versions: list[Release]) -> tuple[int, ...]:
     return tuple(sorted(session.scalars(stmt)))
 
 
-def _withdraw(session: Session, release_id: int, versions: list[Release], held: int,
-              now: datetime) -> ChangeReport:
+def _withdraw(session: Session, release_id: int, versions: list[Release], current: Release,
+              held: int, now: datetime) -> ChangeReport:
     """Nothing more of the release leaves; those who hold it are told not to publish."""
     ids = [r.id for r in versions]
     cancelled = session.execute(
@@ -255,7 +264,6 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
     for version in versions:
         version.status, version.withdrawn_at = ReleaseStatus.WITHDRAWN, now
     session.flush()
-    current = versions[-1]
     note = _withdrawn_note(current, now)
     notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, note, now)
     return ChangeReport(release_id, "withdrawn", current.embargo_until, current.embargo_zone,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from distribution.audience import recipients as audience
 from distribution.errors import InvalidInput, NotFound
+from distribution.releases import languages
 from distribution.store.models import (
     Distribution,
     DistributionKind,
@@ -65,7 +66,8 @@ def plan(session: Session, release_id: int, list_names: list[str], *,
     Counting takes a while on large lists (half a second at 100,000): without `count`,
     `recipients` is None, and `schedule` still refuses an empty audience.
     """
-    release = get_release(session, release_id)
+    # A language version is sent as its original: one distribution carries every version.
+    release = get_release(session, get_release(session, release_id).original_id)
     check_sendable(session, release)
     lists = get_lists(session, list_names)
     if not count:
@@ -74,6 +76,18 @@ def plan(session: Session, release_id: int, list_names: list[str], *,
     if recipients == 0:
         raise _nobody(lists)
     return Plan(release, lists, recipients)
+
+
+def count_by_version(session: Session, p: Plan) -> dict[str, int]:
+    """How many recipients get each language version: {language of the version: count}."""
+    original = p.release.language
+    codes = [v.language for v in session.scalars(
+        select(Release).where(Release.version_of_id == p.release.id))]
+    counts: dict[str, int] = {}
+    for language, n in audience.count_by_language(session, [m.id for m in p.lists]).items():
+        code = languages.pick(language, codes, fallback=original)
+        counts[code] = counts.get(code, 0) + n
+    return counts
 
 
 def _nobody(lists: list[MailingList]) -> InvalidInput:
@@ -97,5 +111,10 @@ def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | No
     if rows == 0:  # the caller's transaction rolls the distribution back
         raise _nobody(p.lists)
     if p.release.status == ReleaseStatus.DRAFT:
-        p.release.status = ReleaseStatus.SCHEDULED
+        session.execute(
+            update(Release)
+            .where(or_(Release.id == p.release.id, Release.version_of_id == p.release.id),
+                   Release.status == ReleaseStatus.DRAFT.value)
+            .values(status=ReleaseStatus.SCHEDULED.value)
+            .execution_options(synchronize_session="fetch"))
     return dist, rows

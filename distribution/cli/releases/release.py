@@ -37,21 +37,32 @@ def release() -> None:
 @click.option("--language", metavar="CODE", help="Language of the release (en, fr, ar…).")
 @click.option("--contact", "contacts", multiple=True, metavar='"Name <email> phone"',
               help="Media contact (repeatable); replaces the file's.")
+@click.option("--version-of", "version_of", type=int, metavar="ID",
+              help="Add FILE as another language version of release ID.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
 def add(app: App, file: Path, embargo: str | None, language: str | None,
-        contacts: tuple[str, ...], as_json: bool) -> None:
-    """Load a plain-text release FILE as a draft."""
+        contacts: tuple[str, ...], version_of: int | None, as_json: bool) -> None:
+    """Load a plain-text release FILE as a draft (or as a language version of another)."""
     parsed = read_release_file(file)
     flag_contacts = catalogue.contacts_from_flags(contacts)
     language = catalogue.checked_language(language)
+    if version_of is not None and embargo:
+        raise InvalidInput("a language version shares its original's embargo; "
+                           "change it with `release embargo`")
     with app.transaction() as session:
         now = database_now(session)
-        when = catalogue.resolve_embargo(embargo or parsed.embargo_text, from_file=not embargo,
-                                         settings=app.settings, now=now)
-        item = catalogue.add_release(session, parsed, embargo=when, language=language,
-                                     contacts=flag_contacts, source_name=file.name, now=now)
+        when = None
+        if version_of is None:
+            when = catalogue.resolve_embargo(embargo or parsed.embargo_text,
+                                             from_file=not embargo, settings=app.settings,
+                                             now=now)
+            item = catalogue.add_release(session, parsed, embargo=when, language=language,
+                                         contacts=flag_contacts, source_name=file.name, now=now)
+        else:
+            item = catalogue.add_version(session, parsed, version_of, language=language,
+                                         contacts=flag_contacts, source_name=file.name, now=now)
         info = catalogue.describe(item, app.settings)
     warnings = list(parsed.warnings)
     if flag_contacts:
@@ -63,7 +74,8 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
     if as_json:
         emit_json({**info, "warnings": warnings})
         return
-    click.echo(f"Release {info['id']} added: {info['headline']}")
+    of = f" ({info['language']} version of release {version_of})" if version_of else ""
+    click.echo(f"Release {info['id']} added{of}: {info['headline']}")
     if info["embargo_display"]:
         click.echo(f"Embargoed until {info['embargo_display']}")
 
@@ -99,6 +111,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
         info["corrects_id"] = item.corrects_id
         info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info["versions"] = [{"id": v.id, "language": v.language}
+                            for v in catalogue.versions(session, item)]
     if as_json:
         emit_json(info)
         return

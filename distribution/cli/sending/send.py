@@ -93,13 +93,17 @@ def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[n
     from distribution.audience.recipients import preview_audience
 
     first = preview_audience(session, [m.id for m in plan.lists], PREVIEW_RECIPIENTS)
+    by_version = dispatch.count_by_version(session, plan)
     if as_json:
         emit_json({"dry_run": True, "release_id": plan.release.id, "recipients": plan.recipients,
-                   "first_recipients": first,
+                   "versions": by_version, "first_recipients": first,
                    "send_at": when.utc.isoformat() if when else None})
         return
     click.echo(f"Dry run: '{plan.release.headline}' would go to {plan.recipients} recipients "
                f"on {', '.join(m.name for m in plan.lists)}. Nothing was sent.")
+    if len(by_version) > 1 or plan.release.language not in by_version:
+        click.echo("By language version: " + ", ".join(
+            f"{code} {n}" for code, n in sorted(by_version.items(), key=lambda kv: -kv[1])))
     for address in first:
         click.echo(f"  {address}")
     if plan.recipients > len(first):

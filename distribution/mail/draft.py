@@ -10,11 +10,13 @@ from typing import Any
 import jinja2
 
 from config import Settings
+from distribution.locales import dates, template_callables
 from distribution.mail import headers as h
+from distribution.mail.notes import localized_note
 from distribution.mail.templates import inline_css
 from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
 from distribution.store.models import Release
-from distribution.times import TimeError, embargo_line
+from distribution.times import TimeError
 
 RELEASE_KINDS = frozenset({"release", "test"})
 NOTICE_KINDS = frozenset({"notice_moved", "notice_lifted", "notice_withdrawn", "correction"})
@@ -29,6 +31,7 @@ class Draft:
     context: Mapping[str, Any]
     headers: Mapping[str, object]  # every header that is the same for all recipients
     embargo: tuple[datetime, str] | None  # (lift in UTC, zone it was given in) when marked
+    language: str = "en"  # of the version: its catalog and its way of writing dates
 
     def embargo_line(self, recipient_zone: str | None) -> str | None:
         if self.embargo is None:
@@ -36,14 +39,15 @@ class Draft:
         utc, zone = self.embargo
         if recipient_zone and recipient_zone != zone:
             try:
-                return embargo_line(utc, zone, recipient_zone)
+                return dates.embargo_line(utc, zone, self.language, recipient_zone)
             except TimeError:
                 pass  # a zone we cannot read on a contact: show the release's own line
-        return embargo_line(utc, zone)
+        return dates.embargo_line(utc, zone, self.language)
 
     def render(self, embargo: str | None, links: Mapping[str, str]) -> tuple[str, str, str]:
         """Subject, plain text and HTML (CSS inlined) for one embargo line and link set."""
-        context = {**self.context, **links, "embargo_line": embargo}
+        context = {**self.context, **template_callables(self.language), **links,
+                   "embargo_line": embargo}
         subject = h.clean_header_value(self._template("subject").render(context))
         text = self._template("txt").render(context)
         html = inline_css(self._template("html").render({**context, "subject": subject}))
@@ -62,7 +66,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         "kind": kind,
         "release": view,
         "org": organisation(settings),
-        "note": parse_blocks(note),
+        "note": parse_blocks(localized_note(kind, note, release, view.language)),
         "list_name": list_name,
     }
     return Draft(
@@ -71,6 +75,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
+        language=view.language,
     )
 
 

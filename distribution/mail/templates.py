@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from config import ConfigError, Settings
+from distribution import locales
 from distribution.mail.view import Block
 
 TEXT_WIDTH = 72
@@ -41,8 +42,24 @@ def load_templates(settings: Settings) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink)
+    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink, isolate=isolate,
+                       bdi=bdi)
+    locales.install(env)
     return env
+
+
+@jinja2.pass_context
+def isolate(context: jinja2.runtime.Context, text: str) -> str:
+    """A left-to-right run (phone, address, list name) kept whole in a right-to-left text:
+    between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, as <bdi> does in HTML."""
+    release = context.get("release")
+    if getattr(release, "direction", "ltr") != "rtl" or not text:
+        return text
+    return f"\u2068{text}\u2069"
+
+
+def bdi(text: str) -> Markup:
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 def inline_css(html: str) -> str:

@@ -18,7 +18,6 @@ from babel import Locale, UnknownLocaleError
 from distribution.errors import InvalidInput
 
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,2}")
-RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "ur", "yi"})
 # The script of most letters decides, where one language is the likely writer of it.
 _SCRIPTS = {"ARABIC": "ar", "HEBREW": "he", "CYRILLIC": "ru", "GREEK": "el", "CJK": "zh",
             "HIRAGANA": "ja", "KATAKANA": "ja", "HANGUL": "ko", "DEVANAGARI": "hi",
@@ -50,10 +49,6 @@ def checked(code: str, *, what: str = "language") -> str:
 
 def primary(code: str | None) -> str:
     return (code or "").replace("_", "-").split("-")[0].lower()
-
-
-def direction(code: str | None) -> str:
-    return "rtl" if primary(code) in RTL_LANGUAGES else "ltr"
 
 
 def detect(text: str) -> str | None:

@@ -42,9 +42,12 @@ def _contact(store, email: str) -> Contact | None:
         return session.scalar(select(Contact).where(Contact.email == email))
 
 
-def _confirm_path(settings) -> str:
+def _confirm_path(settings, *, as_sent: bool = False) -> str:
+    """The confirm link; without the ?lang= of the sign-up's language unless `as_sent`
+    (the page then speaks the browser's language, English here)."""
     [message] = outbox_messages(settings)
-    return link_in(message, "/confirm/").removeprefix(settings.base_url.rstrip("/"))
+    path = link_in(message, "/confirm/").removeprefix(settings.base_url.rstrip("/"))
+    return path if as_sent else path.split("?")[0]
 
 
 def _press_confirm(client, path: str):
@@ -344,3 +347,18 @@ def test_an_oversized_body_is_refused_before_anything_happens(
         "name": "x" * 100_000})
     assert response.status_code == 413
     assert _contact(sqlite_store, "new@example.org") is None
+
+
+def test_the_confirmation_mail_and_page_speak_the_language_chosen_at_sign_up(
+        web_client, settings, lists) -> None:
+    assert _sign_up(web_client, language="ar").status_code == 200
+    [message] = outbox_messages(settings)
+    assert message["Content-Language"] == "ar"
+    assert message["Subject"] == "يرجى تأكيد اشتراكك: Newsroom"
+    text = message.get_body(("plain",)).get_content()
+    assert "يرجى تأكيد اشتراكك في «\u2068Newsroom\u2069»." in text
+    assert "Please" not in text and "confirm" not in text.lower().split("/confirm/")[0]
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="ar" dir="rtl">' in html
+    page = web_client.get(_confirm_path(settings, as_sent=True))
+    assert '<html lang="ar" dir="rtl">' in page.text and "أكّد اشتراكك" in page.text

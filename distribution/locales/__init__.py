@@ -52,7 +52,12 @@ def babel_locale(code: str | None) -> Locale:
         return Locale.parse(catalog_language(code))
 
 
-def gettext(code: str | None, message: str, **values: Any) -> str:
+def N_(message: str) -> str:  # noqa: N802 - the name gettext's tools look for
+    """Marks a message for the catalogs; it is translated where it is shown."""
+    return message
+
+
+def translate(code: str | None, message: str, **values: Any) -> str:
     translated = translations(code).gettext(message)
     return translated % values if values else translated
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date, format_time
 
 from distribution import zones
-from distribution.locales import babel_locale, gettext
+from distribution.locales import babel_locale, translate
 from distribution.times import label, to_zone
 
 
@@ -37,7 +37,7 @@ def moment_with_utc(utc: datetime, zone: str, language: str | None,
         if theirs.utcoffset() not in (local.utcoffset(), timedelta(0)):
             shown = moment(utc, recipient_zone, language)
             if "/" in recipient_zone:
-                shown = gettext(language, "%(moment)s in %(zone)s", moment=shown,
+                shown = translate(language, "%(moment)s in %(zone)s", moment=shown,
                                 zone=recipient_zone)
             notes.append(shown)
     text = moment(utc, zone, language)
@@ -46,7 +46,7 @@ def moment_with_utc(utc: datetime, zone: str, language: str | None,
 
 def embargo_line(utc: datetime, zone: str, language: str | None,
                  recipient_zone: str | None = None) -> str:
-    return gettext(language, "STRICTLY EMBARGOED UNTIL %(moment)s",
+    return translate(language, "STRICTLY EMBARGOED UNTIL %(moment)s",
                    moment=moment_with_utc(utc, zone, language, recipient_zone))
 
 

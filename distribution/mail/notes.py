@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from distribution.locales import catalog_language, dates, gettext
+from distribution.locales import catalog_language, dates, translate
 from distribution.store.models import Release
 
 _PARAGRAPHS = re.compile(r"paragraphs? (?P<span>\d+(?:–\d+)?)(?: (?P<what>added|removed))?")
@@ -23,23 +23,23 @@ def localized_note(kind: str, note: str | None, release: Release, language: str)
         return note
     zone = release.embargo_zone or "UTC"
     if kind == "notice_moved" and release.embargo_until:
-        return gettext(language, "The embargo has moved to %(moment)s.",
+        return translate(language, "The embargo has moved to %(moment)s.",
                        moment=_moment(release.embargo_until, zone, language))
     if kind == "notice_lifted" and release.embargo_until:
-        return gettext(language, "Lifted at %(moment)s: you may publish now.",
+        return translate(language, "Lifted at %(moment)s: you may publish now.",
                        moment=_moment(release.embargo_until, zone, language))
     if kind == "notice_withdrawn":
         when = release.withdrawn_at or release.embargo_until
         if when is None:
-            return gettext(language, "Do not publish it, in whole or in part, and delete any "
+            return translate(language, "Do not publish it, in whole or in part, and delete any "
                                      "copy you hold.")
-        return gettext(language, "Withdrawn at %(moment)s. Do not publish it, in whole or in "
+        return translate(language, "Withdrawn at %(moment)s. Do not publish it, in whole or in "
                                  "part, and delete any copy you hold.",
                        moment=_moment(when, zone, language))
     if kind == "correction" and note.startswith("Changed: "):
         parts = note.removeprefix("Changed: ").rstrip(".").split("; ")
-        return gettext(language, "Changed: %(changes)s.",
-                       changes=gettext(language, "; ").join(_change(p, language) for p in parts))
+        return translate(language, "Changed: %(changes)s.",
+                       changes=translate(language, "; ").join(_change(p, language) for p in parts))
     return note
 
 
@@ -52,21 +52,21 @@ def _change(part: str, language: str) -> str:
         span, what = match["span"], match["what"]
         one = "–" not in span
         if what == "added":
-            text = (gettext(language, "paragraph %(n)s added", n=span) if one
-                    else gettext(language, "paragraphs %(n)s added", n=span))
+            text = (translate(language, "paragraph %(n)s added", n=span) if one
+                    else translate(language, "paragraphs %(n)s added", n=span))
         elif what == "removed":
-            text = (gettext(language, "paragraph %(n)s removed", n=span) if one
-                    else gettext(language, "paragraphs %(n)s removed", n=span))
+            text = (translate(language, "paragraph %(n)s removed", n=span) if one
+                    else translate(language, "paragraphs %(n)s removed", n=span))
         else:
-            text = (gettext(language, "paragraph %(n)s", n=span) if one
-                    else gettext(language, "paragraphs %(n)s", n=span))
+            text = (translate(language, "paragraph %(n)s", n=span) if one
+                    else translate(language, "paragraphs %(n)s", n=span))
         return text
     if match := _SECTION.fullmatch(part):
-        return gettext(language, "the “%(heading)s” section", heading=match["heading"])
-    words = {"headline": gettext(language, "headline"),
-             "subheadline": gettext(language, "subheadline"),
-             "dateline": gettext(language, "dateline"),
-             "media contact": gettext(language, "media contact"),
-             "media contacts": gettext(language, "media contacts"),
-             "boilerplate": gettext(language, "boilerplate")}
+        return translate(language, "the “%(heading)s” section", heading=match["heading"])
+    words = {"headline": translate(language, "headline"),
+             "subheadline": translate(language, "subheadline"),
+             "dateline": translate(language, "dateline"),
+             "media contact": translate(language, "media contact"),
+             "media contacts": translate(language, "media contacts"),
+             "boilerplate": translate(language, "boilerplate")}
     return words.get(part, part)

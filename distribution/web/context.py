@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from config import Settings
+from distribution.locales import N_
 from distribution.web.pages import Pages
 from distribution.web.security import CSRF_FIELD, Csrf, RateLimiter
 
@@ -31,8 +32,8 @@ class Web:
     confirm_max_age_seconds: int
 
     def page(self, name: str, context: dict[str, Any], status: int = 200,
-             public: bool = False) -> HTMLResponse:
-        return self.pages.page(name, context, status, public)
+             public: bool = False, language: str | None = None) -> HTMLResponse:
+        return self.pages.page(name, context, status, public, language)
 
     def form_page(self, request: Request, name: str, context: dict[str, Any],
                   status: int = 200) -> HTMLResponse:
@@ -44,8 +45,8 @@ class Web:
 
     def check_csrf(self, request: Request, form: FormData) -> None:
         if not self.csrf.valid(request, form.get(CSRF_FIELD)):
-            raise HTTPException(403, "This form has expired or was not sent from our site. "
-                                     "Please reload the page and try again.")
+            raise HTTPException(403, N_("This form has expired or was not sent from our "
+                                        "site. Please reload the page and try again."))
 
 
 def web(request: Request) -> Web:
@@ -53,6 +54,6 @@ def web(request: Request) -> Web:
 
 
 def bad_link() -> HTTPException:
-    return HTTPException(400, "This link is not valid. Please use the link from your email "
-                              "exactly as it was sent.")
+    return HTTPException(400, N_("This link is not valid. Please use the link from your "
+                                 "email exactly as it was sent."))
 

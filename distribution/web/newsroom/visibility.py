@@ -51,10 +51,19 @@ def public_release(session: Session, release_id: int, now: datetime) -> PublicRe
     return None if release is None else public_view(release, now)
 
 
+def public_versions(session: Session, original: Release, now: datetime) -> list[PublicRelease]:
+    """The language versions of a public original the public may see, original first."""
+    rows = session.scalars(select(Release).where(Release.version_of_id == original.id)
+                           .order_by(Release.id))
+    return [view for release in [original, *rows] if (view := public_view(release, now))]
+
+
 def public_releases(session: Session, now: datetime) -> list[PublicRelease]:
-    """Every release the public may see at `now`, newest first."""
+    """Every release the public may see at `now`, newest first; one entry per release,
+    its language versions being reached from it."""
     # Only narrows the rows read (drafts cannot be visible); public_view decides.
     candidates = session.scalars(select(Release).where(
+        Release.version_of_id.is_(None),
         or_(Release.status.in_([ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN]),
             Release.first_sent_at.is_not(None))))
     views = [view for release in candidates if (view := public_view(release, now))]

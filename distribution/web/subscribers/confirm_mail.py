@@ -9,8 +9,10 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from config import Settings
+from distribution import locales
 from distribution.mail import tokens
 from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
+from distribution.web.language import current as page_language
 from distribution.web.pages import Pages
 from distribution.web.subscribers.forms import consent_text
 
@@ -18,28 +20,38 @@ log = logging.getLogger("pressroom.web")
 
 
 def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str,
-                       confirm_url: str, now: datetime, max_age_days: int) -> bytes:
-    """A multipart/alternative message (text, then HTML) asking to confirm a sign-up."""
+                       confirm_url: str, now: datetime, max_age_days: int,
+                       language: str | None = None) -> bytes:
+    """A multipart/alternative message (text, then HTML) asking to confirm a sign-up, in the
+    language the subscriber chose (else the page's)."""
+    code = locales.catalog_language(language or page_language())
     context = {"list_name": list_name, "confirm_url": confirm_url, "days": max_age_days,
-               "consent": consent_text(settings.org_name, list_name)}
+               "consent": consent_text(settings.org_name, list_name, code)}
     message = EmailMessage(policy=SMTP)  # CRLF line endings, as transports expect
     message["From"] = settings.from_addr
     message["To"] = to
-    message["Subject"] = _one_line(f"Please confirm your subscription: {list_name}")
+    message["Subject"] = _one_line(locales.translate(
+        code, "Please confirm your subscription: %(list)s", list=list_name))
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid("confirm", domain=settings.sender_domain)
     # Tells autoresponders not to answer, and mail providers that no person sent it.
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(pages.text("confirm_email.txt.j2", context))
-    message.add_alternative(pages.text("confirm_email.html.j2", context), subtype="html")
+    message.set_content(pages.text("confirm_email.txt.j2", context, code))
+    message.add_alternative(pages.text("confirm_email.html.j2", context, code), subtype="html")
+    message["Content-Language"] = code  # after the content: setting it clears the header
     return message.as_bytes()
 
 
 def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,
-                      contact_id: int, list_id: int, now: datetime, max_age_days: int) -> bool:
+                      contact_id: int, list_id: int, now: datetime, max_age_days: int,
+                      language: str | None = None) -> bool:
     """Send it now; False when the transport could not take it (the visitor may retry)."""
+    # The page it opens speaks the language of the mail, whatever the browser prefers.
     url = tokens.confirm_url(settings, contact_id, list_id)
-    data = confirmation_email(settings, pages, to, list_name, url, now, max_age_days)
+    if language:
+        url += f"?lang={locales.catalog_language(language)}"
+    data = confirmation_email(settings, pages, to, list_name, url, now, max_age_days,
+                              language)
     try:
         with open_transport(settings.smtp_url or None, settings.outbox) as transport:
             outcome = transport.send([Envelope(settings.envelope_sender, to, data)])[0]

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from distribution.audience import membership
+from distribution.locales import N_
 from distribution.store.models import MailingList
 from distribution.web.context import Web, web
 from distribution.web.security import client_ip
@@ -87,9 +88,9 @@ async def submit(request: Request) -> Response:
     ip = client_ip(request)
     if not w.signup_limiter.allow(ip):
         response = w.page("error.html.j2", {
-            "title": "Too many attempts",
-            "message": "Too many sign-ups from your network. Please wait a minute and try "
-                       "again."}, status=429)
+            "title": N_("Too many attempts"),
+            "message": N_("Too many sign-ups from your network. Please wait a minute and "
+                          "try again.")}, status=429)
         response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
         return response
     form = await read_form(request)
@@ -105,11 +106,12 @@ async def submit(request: Request) -> Response:
         now = w.clock()
         if not await run_in_threadpool(
                 send_confirmation, w.settings, w.pages, signup.email, open_list.name,
-                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400):
+                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400,
+                signup.language):
             return w.page("error.html.j2", {
-                "title": "Please try again later",
-                "message": "We could not send the confirmation email just now. Please try "
-                           "again in a few minutes."}, status=503)
+                "title": N_("Please try again later"),
+                "message": N_("We could not send the confirmation email just now. Please "
+                              "try again in a few minutes.")}, status=503)
         await run_in_threadpool(_sent, w, pending.contact_id, open_list.id, now)
     # The same page whether or not an email went: it tells no one what the list holds.
     return w.page("subscribe_sent.html.j2", {"list": open_list})

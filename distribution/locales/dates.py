@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from babel.dates import format_date, format_time
 
 from distribution import zones
-from distribution.locales import babel_locale, translate
+from distribution.locales import babel_locale, direction, translate
 from distribution.times import label, to_zone
 
 
@@ -19,7 +19,8 @@ def date_text(moment: datetime | date, language: str | None) -> str:
 def moment(utc: datetime, zone: str, language: str | None) -> str:
     """ "09:00 CEST, 16 April 2025": the instant as a wall time in `zone`."""
     local = to_zone(utc, zone)
-    return f"{_clock(local, language)} {label(local)}, {date_text(local, language)}"
+    clock = _isolated(f"{_clock(local, language)} {label(local)}", language)
+    return f"{clock}{translate(language, ', ')}{date_text(local, language)}"
 
 
 def moment_with_utc(utc: datetime, zone: str, language: str | None,
@@ -30,8 +31,8 @@ def moment_with_utc(utc: datetime, zone: str, language: str | None,
     notes = []
     if local.utcoffset():
         same_day = utc.date() == local.date()
-        day = "" if same_day else f", {date_text(utc, language)}"
-        notes.append(f"{_clock(utc, language)} UTC{day}")
+        day = "" if same_day else translate(language, ", ") + date_text(utc, language)
+        notes.append(_isolated(f"{_clock(utc, language)} UTC", language) + day)
     if recipient_zone:
         theirs = to_zone(utc, recipient_zone)
         if theirs.utcoffset() not in (local.utcoffset(), timedelta(0)):
@@ -41,13 +42,18 @@ def moment_with_utc(utc: datetime, zone: str, language: str | None,
                                 zone=recipient_zone)
             notes.append(shown)
     text = moment(utc, zone, language)
-    return f"{text} ({'; '.join(notes)})" if notes else text
+    return f"{text} ({translate(language, '; ').join(notes)})" if notes else text
 
 
 def embargo_line(utc: datetime, zone: str, language: str | None,
                  recipient_zone: str | None = None) -> str:
     return translate(language, "STRICTLY EMBARGOED UNTIL %(moment)s",
                    moment=moment_with_utc(utc, zone, language, recipient_zone))
+
+
+def _isolated(text: str, language: str | None) -> str:
+    """A clock and its zone ("10:00 UTC+03:00") kept in order inside right-to-left text."""
+    return f"\u2068{text}\u2069" if direction(language) == "rtl" else text
 
 
 def _clock(moment: datetime, language: str | None) -> str:

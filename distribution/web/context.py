@@ -36,10 +36,11 @@ class Web:
         return self.pages.page(name, context, status, public, language)
 
     def form_page(self, request: Request, name: str, context: dict[str, Any],
-                  status: int = 200) -> HTMLResponse:
+                  status: int = 200, language: str | None = None) -> HTMLResponse:
         """A page holding a form: it carries a CSRF token, and the cookie it pairs with."""
         token, new_cookie = self.csrf.issue(request)
-        response = self.page(name, {**context, "csrf_token": token}, status)
+        response = self.page(name, {**context, "csrf_token": token}, status,
+                             language=language)
         self.csrf.set_cookie(response, new_cookie, request)
         return response
 

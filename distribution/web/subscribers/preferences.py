@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution import locales
 from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, Subscription, SubscriptionStatus
@@ -101,9 +102,12 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
 
 
 def _page(w: Web, request: Request, prefs: Preferences, saved: bool) -> Response:
+    # The page speaks the language the contact chose, unless the address asks for another.
+    chosen = prefs.language if prefs.language in locales.LANGUAGES else None
     return w.form_page(request, "preferences.html.j2", {
         "prefs": prefs, "languages": LANGUAGES, "saved": saved, "action": request.url.path,
-        "consent": PREFERENCES_CONSENT_TEXT})
+        "consent": PREFERENCES_CONSENT_TEXT},
+        language=None if "lang" in request.query_params else chosen)
 
 
 async def show(request: Request) -> Response:

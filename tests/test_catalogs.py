@@ -70,6 +70,23 @@ def test_every_string_of_the_code_and_templates_is_in_each_catalog(code):
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
+def test_each_translation_keeps_the_placeholders_of_its_source(code):
+    for message in _catalog(code):
+        if message.id:
+            assert sorted(re.findall(r"%\(\w+\)s", message.string)) == sorted(
+                re.findall(r"%\(\w+\)s", message.id)), message.id
+
+
+def test_a_message_handed_to_a_template_is_escaped_not_trusted(tmp_path):
+    from distribution.web.pages import Pages
+
+    pages = Pages(make_settings(tmp_path, "sqlite://"))
+    html = pages.text("error.html.j2", {"title": "<b>x</b>", "message": "<script>1</script>"},
+                      "fr")
+    assert "<script>" not in html and "&lt;script&gt;1&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
 def test_the_compiled_catalog_matches_its_source(code):
     folder = CATALOGS / code / "LC_MESSAGES"
     with (folder / "pressroom.mo").open("rb") as f:

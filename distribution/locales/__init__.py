@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from babel import Locale
 from babel.support import NullTranslations, Translations
-from markupsafe import Markup
+from markupsafe import escape
 
 import templates
 
@@ -82,8 +82,10 @@ def template_callables(code: str | None) -> dict[str, Any]:
 
 
 def _format(context: jinja2.runtime.Context, text: str, values: dict[str, Any]) -> str:
+    # Escaped, not trusted: `_(message)` may be handed a variable, and catalogs hold plain
+    # text. Markup's % then escapes each value that is not already markup.
     if context.eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - the catalog is ours, as trusted as a template; values are escaped by %
+        text = escape(text)
     return text % values if values else text
 
 

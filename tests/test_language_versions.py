@@ -117,3 +117,21 @@ def test_an_embargo_change_applies_to_every_version_and_notices_go_in_each_langu
     assert "IIIM Head Concludes" in got["sam@example.org"]["Subject"]
     assert cli("release", "embargo", str(original), "--withdraw", "--yes").exit_code == 0
     assert cli.json("release", "show", str(arabic))["status"] == "withdrawn"
+
+
+def test_after_a_correction_a_withdrawal_still_reaches_each_reader_in_their_language(
+        cli, tmp_path):
+    _media(cli, tmp_path, "rania@example.com,Rania,ar\nsam@example.org,Sam,en\n")
+    original = _add(cli, DAMASCUS, "--embargo", "2099-04-16 09:00 Europe/Zurich")["id"]
+    _add(cli, ARABIC, "--version-of", str(original))
+    assert cli("send", str(original), "--list", "media", "--yes").exit_code == 0
+    corrected = tmp_path / "corrected.txt"
+    corrected.write_text(DAMASCUS.read_text(encoding="utf-8").replace(
+        "Damascus", "Damascus (corrected)", 1), encoding="utf-8")
+    assert cli("release", "correct", str(original), str(corrected), "--yes").exit_code == 0
+    for path in (tmp_path / "outbox").glob("*.eml"):
+        path.unlink()
+    assert cli("release", "embargo", str(original), "--withdraw", "--yes").exit_code == 0
+    got = _received(tmp_path)
+    assert got["rania@example.com"]["Subject"].startswith("يُمنع النشر – سُحب البيان: ")
+    assert got["sam@example.org"]["Subject"].startswith("DO NOT PUBLISH")

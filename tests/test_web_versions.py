@@ -115,3 +115,17 @@ def test_a_phone_number_is_isolated_from_the_right_to_left_text(newsroom, releas
     page = newsroom.get(f"/releases/{ids['en']}?lang=ar").text
     assert '<bdi class="phone" dir="ltr">+41 22 917 00 00</bdi>' in page
     assert '<a href="mailto:media@example.org" dir="ltr">' in page
+
+
+def test_hostile_language_requests_change_nothing_but_the_language(newsroom, release):
+    ids = release()
+    path = f"/releases/{ids['en']}"
+    huge = newsroom.get(path, headers={"Accept-Language": "ar;q=0.9, " + "x-" * 20_000})
+    assert huge.status_code == 200 and HEADLINES["ar"] in huge.text
+    for lang in ('"><script>alert(1)</script>', "ar\r\nSet-Cookie: x=1", "../../etc", "*"):
+        page = newsroom.get(path, params={"lang": lang})
+        assert page.status_code == 200 and "<script>alert" not in page.text
+        assert "set-cookie" not in {k.lower() for k in page.headers if k.lower() != "vary"}
+    assert newsroom.get("/feed/..%2Fsecret.atom").status_code == 404
+    assert newsroom.get("/releases", headers={"Accept-Language": "q=;;,,;q=x"}).status_code \
+        == 200

@@ -28,6 +28,20 @@ from distribution.store.models import (
     Release,
 )
 
+# A notice about a corrected release speaks of the whole release: its recipients may hold
+# a language version of any text it corrected.
+_WHOLE_RELEASE = frozenset({DistributionKind.NOTICE_MOVED, DistributionKind.NOTICE_LIFTED,
+                            DistributionKind.NOTICE_WITHDRAWN})
+
+
+def _originals(session: Session, distribution: Distribution) -> list[int]:
+    """The releases whose language versions this distribution may render."""
+    ids, release = [distribution.release.id], distribution.release
+    while DistributionKind(distribution.kind) in _WHOLE_RELEASE and release.corrects_id:
+        release = session.get_one(Release, release.corrects_id)
+        ids.append(release.id)
+    return ids
+
 
 @dataclass(frozen=True)
 class Built:
@@ -127,7 +141,7 @@ class MessageFactory:
             select(MailingList.id, MailingList.name))}
         release = distribution.release
         versions = list(session.scalars(
-            select(Release).where(Release.version_of_id == release.id)))
+            select(Release).where(Release.version_of_id.in_(_originals(session, distribution)))))
         for item in (release, *versions):
             session.expunge(item)
         return cls(settings, distribution, release, contacts, lists, versions)

@@ -51,6 +51,10 @@ def test_every_member_lists_all_versions(cli):
                 {"id": french, "language": "fr"}]
     for member in (original, arabic, french):
         assert cli.json("release", "show", str(member))["versions"] == expected
+    shown = cli("release", "show", str(arabic)).stdout
+    assert (f"language versions: en (release {original}), ar (release {arabic}), "
+            f"fr (release {french})") in shown
+    assert f"language version of release: {original}" in shown
 
 
 @pytest.mark.parametrize(("flags", "message"), [

@@ -119,6 +119,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
     for key, value in info.items():
         if key in _NOT_LISTED or value in (None, "", []):
             continue
+        if key == "versions":
+            value = ", ".join(f"{v['language']} (release {v['id']})" for v in value)
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
     click.echo("")
     click.echo(info["body"])
@@ -126,7 +128,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
 
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
 _NOT_LISTED = {"body", "boilerplate", "embargo_until"}
-_LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
+_LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in",
+           "version_of": "language version of release", "versions": "language versions"}
 
 
 @release.command("preview")

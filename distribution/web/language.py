@@ -78,6 +78,13 @@ class PageLanguage:
             _PAGE_LANGUAGE.reset(token)
 
 
+def keeping_language(path: str, query_lang: str | None) -> str:
+    """A form's action that keeps the page's ?lang= (only a language we have a catalog for),
+    so the answer to the form speaks as the form did."""
+    code = choose([query_lang], LANGUAGES) if query_lang else None
+    return f"{path}?lang={code}" if code else path
+
+
 def preferred(scope_state: dict[str, object]) -> list[str]:
     value = scope_state.get("preferred_languages")
     return list(value) if isinstance(value, list) else []

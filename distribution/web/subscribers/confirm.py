@@ -21,6 +21,7 @@ from distribution.locales import N_
 from distribution.mail import tokens
 from distribution.store.models import MailingList, Subscription, SubscriptionStatus
 from distribution.web.context import Web, bad_link, web
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import read_form
 
@@ -85,8 +86,9 @@ async def show(request: Request) -> Response:
     pending = await run_in_threadpool(_load, w, *_ids(request))
     if pending.state is not None:
         return _refusal(w, pending.state)
+    action = keeping_language(request.url.path, request.query_params.get("lang"))
     return w.form_page(request, "confirm.html.j2",
-                       {"list_name": pending.list_name, "action": request.url.path})
+                       {"list_name": pending.list_name, "action": action})
 
 
 async def submit(request: Request) -> Response:

@@ -22,6 +22,7 @@ from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, Subscription, SubscriptionStatus
 from distribution.web.context import Web, bad_link, web
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import (
     LANGUAGES,
@@ -105,7 +106,8 @@ def _page(w: Web, request: Request, prefs: Preferences, saved: bool) -> Response
     # The page speaks the language the contact chose, unless the address asks for another.
     chosen = prefs.language if prefs.language in locales.LANGUAGES else None
     return w.form_page(request, "preferences.html.j2", {
-        "prefs": prefs, "languages": LANGUAGES, "saved": saved, "action": request.url.path,
+        "prefs": prefs, "languages": LANGUAGES, "saved": saved,
+        "action": keeping_language(request.url.path, request.query_params.get("lang")),
         "consent": PREFERENCES_CONSENT_TEXT},
         language=None if "lang" in request.query_params else chosen)
 

@@ -24,6 +24,8 @@ from distribution.audience import membership
 from distribution.locales import N_
 from distribution.store.models import MailingList
 from distribution.web.context import Web, web
+from distribution.web.language import current as page_language
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.confirm_mail import send_confirmation
 from distribution.web.subscribers.forms import (
@@ -73,7 +75,8 @@ def _context(w: Web, open_list: OpenList, values: dict[str, str] | None = None,
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"list": open_list, "languages": LANGUAGES, "values": values or {},
             "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.name),
-            "action": "/subscribe/" + quote(open_list.name, safe="")}
+            "action": keeping_language("/subscribe/" + quote(open_list.name, safe=""),
+                                       page_language())}
 
 
 async def show(request: Request) -> Response:

@@ -100,3 +100,34 @@ def test_a_token_for_no_particular_list_leaves_every_list(cli, tmp_path, sqlite_
         SubscriptionStatus.UNSUBSCRIBED}
     with sqlite_store.Session() as session:
         assert session.scalar(select(Suppression.email)) == "ana@example.com"
+
+
+def test_a_hostile_subject_is_read_in_linear_time(tmp_path):
+    import time
+
+    from distribution.audience.mailed_unsubscribe import read_request
+
+    settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path),
+                                      "PRESSROOM_SECRET_KEY": "k"})
+    hostile = b"Subject: " + b"unsubscribe-" * 20_000 + b"\n\nbody\n"
+    started = time.perf_counter()
+    assert read_request(settings, hostile) is None
+    assert time.perf_counter() - started < 1  # matched from every "unsubscribe-": minutes
+
+
+def test_an_oversized_mail_is_reported_and_skipped_unread(cli, tmp_path):
+    huge = "Subject: unsubscribe-x.y\n\n" + "x" * 2_000_000
+    result = cli("unsubscribe-mail", input=huge)
+    assert result.exit_code == 0
+    assert "larger than an unsubscribe request may be" in result.stdout
+
+
+def test_a_mailed_request_is_in_the_audit_log_as_the_subscriber(cli, tmp_path):
+    delivered = {str(m["To"].addresses[0].addr_spec): m
+                 for m in _send_to_two_lists(cli, tmp_path)}
+    assert cli("unsubscribe-mail", input=_reply_to_mailto(delivered["ana@example.com"])
+               ).exit_code == 0
+    entry = cli.json("log")[-1]
+    assert (entry["actor_kind"], entry["action"], entry["object"], entry["summary"]) == (
+        "subscriber", "subscription.leave", "list public", "unsubscribed by a mailed request")
+    assert entry["actor"].startswith("contact ") and entry["origin"].startswith("mailed request")

@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import embargo
 from distribution.engine.claims import Claimed
+from distribution.errors import InvalidInput
 from distribution.mail import tokens
+from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
+from distribution.media.mailing import message_media
 from distribution.releases import languages
 from distribution.store.db import one_of
 from distribution.store.models import (
@@ -43,6 +46,15 @@ def _originals(session: Session, distribution: Distribution) -> list[int]:
     return ids
 
 
+class MessageError(InvalidInput):
+    """The message cannot be made for anyone (templates, headers): waiting will not mend it."""
+
+
+# What making a message can raise for reasons in the release, the settings or the site's
+# templates, never in one recipient.
+_MAKING_ERRORS = (ValueError, jinja2.TemplateError, OSError)
+
+
 @dataclass(frozen=True)
 class Built:
     data: bytes
@@ -66,18 +78,30 @@ _PREPARED_KEEP = 16
 
 def prepared_message(release: Release, settings: Settings, *, marked: bool,
                      list_name: str | None, kind: DistributionKind,
-                     note: str | None) -> PreparedMessage:
+                     note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
     templates = _templates(settings)
-    key = (_fingerprint(release), settings, marked, list_name, kind, note,
+    key = (_fingerprint(release), settings, marked, list_name, kind, note, media,
            _loaded_templates(templates))
     found = _PREPARED.get(key)
     if found is None:
         found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
-                                         list_name=list_name, kind=kind.value, note=note)
+                                         list_name=list_name, kind=kind.value, note=note,
+                                         media=media)
         if len(_PREPARED) > _PREPARED_KEEP:
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
     return found
+
+
+def checked_message(release: Release, settings: Settings, *, marked: bool,
+                    list_name: str | None, kind: DistributionKind,
+                    note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+    """`prepared_message`, its failures as one MessageError saying why."""
+    try:
+        return prepared_message(release, settings, marked=marked, list_name=list_name,
+                                kind=kind, note=note, media=media)
+    except _MAKING_ERRORS as exc:
+        raise MessageError(f"cannot build the message: {exc}") from exc
 
 
 def load_templates_now(settings: Settings) -> None:
@@ -115,7 +139,9 @@ class MessageFactory:
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
                  contacts: dict[int, tuple[str | None, str | None, str | None]],
-                 list_names: dict[int, str], versions: list[Release] | None = None) -> None:
+                 list_names: dict[int, str],
+                 media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA),
+                 versions: list[Release] | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -129,6 +155,7 @@ class MessageFactory:
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
+        self._media = media  # (for unmarked copies, for marked ones: signed links)
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -140,11 +167,18 @@ class MessageFactory:
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
         release = distribution.release
+        media = (NO_MEDIA, NO_MEDIA)
+        if distribution.kind in RELEASE_KINDS:
+            media = (message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=False),
+                     message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=True))
+        # Language versions share the original's photos and files.
         versions = list(session.scalars(
             select(Release).where(Release.version_of_id.in_(_originals(session, distribution)))))
         for item in (release, *versions):
             session.expunge(item)
-        return cls(settings, distribution, release, contacts, lists, versions)
+        return cls(settings, distribution, release, contacts, lists, media, versions)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
@@ -186,7 +220,7 @@ class MessageFactory:
                  ) -> PreparedMessage:
         key = (release.id, marked, list_name)
         if key not in self._prepared:
-            self._prepared[key] = prepared_message(
+            self._prepared[key] = checked_message(
                 release, self.settings, marked=marked, list_name=list_name,
-                kind=self.kind, note=self.note)
+                kind=self.kind, note=self.note, media=self._media[marked])
         return self._prepared[key]

@@ -12,6 +12,7 @@ import jinja2
 from config import Settings
 from distribution.locales import dates, template_callables
 from distribution.mail import headers as h
+from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
 from distribution.mail.notes import localized_note
 from distribution.mail.templates import inline_css
 from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
@@ -31,6 +32,7 @@ class Draft:
     context: Mapping[str, Any]
     headers: Mapping[str, object]  # every header that is the same for all recipients
     embargo: tuple[datetime, str] | None  # (lift in UTC, zone it was given in) when marked
+    inline: tuple[InlineImage, ...] = ()  # photos embedded as related parts
     language: str = "en"  # of the version: its catalog and its way of writing dates
 
     def embargo_line(self, recipient_zone: str | None) -> str | None:
@@ -58,16 +60,20 @@ class Draft:
 
 
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
-              marked: bool, list_name: str | None, kind: str, note: str | None) -> Draft:
+              marked: bool, list_name: str | None, kind: str, note: str | None,
+              media: MessageMedia = NO_MEDIA) -> Draft:
     if kind not in RELEASE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
+    # Notices say what changed; the photos and the online copy go with the release.
+    shown = media if kind not in NOTICE_KINDS or kind == "correction" else NO_MEDIA
     context = {
         "kind": kind,
         "release": view,
         "org": organisation(settings),
         "note": parse_blocks(localized_note(kind, note, release, view.language)),
         "list_name": list_name,
+        "media": shown,
     }
     return Draft(
         templates=templates,
@@ -75,6 +81,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
+        inline=shown.inline,
         language=view.language,
     )
 
@@ -89,10 +96,10 @@ def _embargo(release: Release, marked: bool) -> tuple[datetime, str] | None:
 def _fixed_headers(view: ReleaseView, settings: Settings,
                    list_name: str | None) -> dict[str, object]:
     fixed: dict[str, object] = {
-        "From": h.clean_header_value(settings.from_addr),
+        "From": h.mailbox("From", *h.parse_mailbox(settings.from_addr)),
         "Reply-To": view.reply_to,
         "MIME-Version": "1.0",
-        "Content-Language": h.clean_header_value(view.language),
+        "Content-Language": h.text("Content-Language", view.language),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from distribution.accountability import Role, record
 from distribution.audience.contacts import ImportReport, Progress, all_contacts, import_contacts
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.audience.lists import print_table
@@ -40,8 +41,11 @@ def import_file(app: App, file: Path, list_name: str | None, check_deliverabilit
     make the exit code 1; the other rows are imported.
     """
     with app.transaction() as session, _progress(file) as progress:
+        actor = app.acting(session, Role.EDITOR, "contacts.import", f"file {file.name}")
         report = import_contacts(session, file, list_name=list_name, on_progress=progress,
                                  check_deliverability=check_deliverability)
+        record(session, actor, "contacts.import", f"list {list_name}" if list_name else
+               f"file {file.name}", _import_summary(report, file, list_name))
     _show_report(report, list_name, as_json)
     if report.rejected:
         click.get_current_context().exit(1)
@@ -63,6 +67,12 @@ def list_contacts(app: App, list_name: str | None, as_json: bool) -> None:
     else:
         print_table(["email", "name", "outlet", "lists"],
                     [[c.email, c.name or "", c.outlet or "", ",".join(c.lists)] for c in found])
+
+
+def _import_summary(report: ImportReport, file: Path, list_name: str | None) -> str:
+    onto = f", subscribed {report.subscribed} to {list_name}" if list_name else ""
+    return (f"{file.name}: {report.imported} new, {report.updated} updated, "
+            f"{len(report.rejected)} rejected{onto}")
 
 
 @contextmanager

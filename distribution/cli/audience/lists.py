@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import click
 
+from distribution.accountability import Role, record
+from distribution.accountability.operators import restrict_list
 from distribution.audience.lists import all_lists, create_list, list_summary
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 
@@ -27,10 +29,28 @@ def lists_group() -> None:
 def create(app: App, name: str, trusted: bool, open_signup: bool,
            description: str | None) -> None:
     """Create a mailing list named NAME (letters, digits, '-', '_', '.')."""
+    kind = "trusted" if trusted else "public"
     with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.create", f"list {name}")
         create_list(session, name, trusted=trusted, open_signup=open_signup,
                     description=description)
-    click.echo(f"Created {'trusted' if trusted else 'public'} list '{name}'.")
+        record(session, actor, "list.create", f"list {name}",
+               f"created {kind} list{' open to sign-up' if open_signup else ''}")
+    click.echo(f"Created {kind} list '{name}'.")
+
+
+@lists_group.command("restrict")
+@click.argument("name")
+@click.argument("operators", nargs=-1)
+@pass_app
+@user_errors
+def restrict(app: App, name: str, operators: tuple[str, ...]) -> None:
+    """Only OPERATORS may send to list NAME; none named: anyone may again."""
+    with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.restrict", f"list {name}")
+        allowed = restrict_list(session, actor, name, operators)
+    who = ", ".join(allowed) if allowed else "any operator"
+    click.echo(f"List '{name}': {who} may send to it.")
 
 
 @lists_group.command("list")

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import click
 
-from distribution.audience.mailed_unsubscribe import apply_request, read_request
+from distribution.accountability import process_origin, record, subscriber_actor
+from distribution.audience.mailed_unsubscribe import (
+    MAX_MAIL_BYTES,
+    apply_request,
+    read_request,
+)
 from distribution.cli.app import App, pass_app, user_errors
 
 
@@ -26,24 +31,34 @@ def unsubscribe_mail(app: App, files: tuple[Path, ...]) -> None:
     """
     messages, unreadable = _read(files)
     for name, raw in messages:
+        if len(raw) > MAX_MAIL_BYTES:
+            click.echo(f"{name}: larger than an unsubscribe request may be "
+                       f"({MAX_MAIL_BYTES:,} bytes); skipped")
+            continue
         request = read_request(app.settings, raw)
         if request is None:
             click.echo(f"{name}: no valid unsubscribe token; skipped")
             continue
         with app.transaction() as session:
-            done = apply_request(session, request, datetime.now(UTC))
-        click.echo(f"{name}: {done}")
+            left = apply_request(session, request, datetime.now(UTC))
+            record(session, subscriber_actor(request.contact_id,
+                                             f"mailed request, {process_origin()}"),
+                   "subscription.leave", left, "unsubscribed by a mailed request"
+                   + ("; address suppressed" if left == "every list" else ""))
+        click.echo(f"{name}: contact {request.contact_id} unsubscribed from "
+                   f"{left.removeprefix('list ')}")
     if unreadable:
         raise click.ClickException(f"cannot read {', '.join(unreadable)}")
 
 
 def _read(files: tuple[Path, ...]) -> tuple[list[tuple[str, bytes]], list[str]]:
     if not files:
-        return [("stdin", sys.stdin.buffer.read())], []
+        return [("stdin", sys.stdin.buffer.read(MAX_MAIL_BYTES + 1))], []
     messages, unreadable = [], []
     for path in files:
         try:
-            messages.append((str(path), path.read_bytes()))
+            with path.open("rb") as handle:
+                messages.append((str(path), handle.read(MAX_MAIL_BYTES + 1)))
         except OSError as exc:
             unreadable.append(f"{path} ({exc.strerror or exc})")
     return messages, unreadable

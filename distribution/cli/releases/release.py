@@ -7,18 +7,28 @@ from pathlib import Path
 
 import click
 
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution import embargo
+from distribution.accountability import Role, approval, release_added
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import preview_bytes
+from distribution.media import catalogue as media_catalogue
+from distribution.media.mailing import NO_DISTRIBUTION, message_media
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
-# Changes after copies went out need the delivery machinery: imported when they run.
+# Commands with heavier imports (the delivery machinery, Pillow): imported when they run.
 AFTER_SENDING = {
+    "attach": Lazy("distribution.cli.releases.media:attach",
+                   "Add a photo or document FILE to a release not yet sent."),
+    "detach": Lazy("distribution.cli.releases.media:detach",
+                   "Remove photo or file MEDIA_ID from a release not yet sent."),
+    "photos": Lazy("distribution.cli.releases.media:photos",
+                   "How the release's photos travel in email: linked (default) or embedded."),
     "correct": Lazy("distribution.cli.releases.embargo:correct",
                     "Send a corrected FILE to those who received the release."),
     "embargo": Lazy("distribution.cli.releases.embargo:embargo",
@@ -48,10 +58,12 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
     parsed = read_release_file(file)
     flag_contacts = catalogue.contacts_from_flags(contacts)
     language = catalogue.checked_language(language)
-    if version_of is not None and embargo:
-        raise InvalidInput("a language version shares its original's embargo; "
-                           "change it with `release embargo`")
+    if version_of is not None and (embargo or parsed.photos):
+        raise InvalidInput("a language version shares its original's embargo, photos and "
+                           "files; change them on the original release")
+    photos = media_catalogue.front_matter_uploads(parsed.photos, file.parent, app.settings)
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "release.add", f"file {file.name}")
         now = database_now(session)
         when = None
         if version_of is None:
@@ -60,9 +72,11 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
                                              now=now)
             item = catalogue.add_release(session, parsed, embargo=when, language=language,
                                          contacts=flag_contacts, source_name=file.name, now=now)
+            media_catalogue.attach_all(session, app.settings, item, photos)
         else:
             item = catalogue.add_version(session, parsed, version_of, language=language,
                                          contacts=flag_contacts, source_name=file.name, now=now)
+        release_added(session, actor, item, f"added from {file.name}: {item.headline[:120]}")
         info = catalogue.describe(item, app.settings)
     warnings = list(parsed.warnings)
     if flag_contacts:
@@ -98,7 +112,7 @@ def list_releases(app: App, as_json: bool) -> None:
 
 
 @release.command("show")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 @user_errors
@@ -111,6 +125,10 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
         info["corrects_id"] = item.corrects_id
         info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info["media"] = [media_catalogue.describe(m, app.settings)
+                         for m in media_catalogue.media_of(session, release_id)]
+        info["inline_photos"] = media_catalogue.inline_photos(session, release_id)
+        info["approval"] = approval.describe(item)
         info["versions"] = [{"id": v.id, "language": v.language}
                             for v in catalogue.versions(session, item)]
     if as_json:
@@ -122,18 +140,52 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         if key == "versions":
             value = ", ".join(f"{v['language']} (release {v['id']})" for v in value)
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
+    for media in info["media"]:
+        click.echo(f"{media['kind']} {media['id']}: {media['filename']} {media['public_url']}")
+    click.echo(f"approval: {_approval_line(info['approval'])}")
     click.echo("")
     click.echo(info["body"])
 
 
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
-_NOT_LISTED = {"body", "boilerplate", "embargo_until"}
+_NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos", "approval"}
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in",
            "version_of": "language version of release", "versions": "language versions"}
 
 
-@release.command("preview")
+def _approval_line(info: dict) -> str:
+    by = f"; last changed by {info['changed_by']}" if info["changed_by"] else ""
+    if info["approved"]:
+        return (f"revision {info['approved_revision']} approved by {info['approved_by']} at "
+                f"{info['approved_at']}{by}")
+    if info["approved_by"]:
+        return (f"none for revision {info['revision']} (revision {info['approved_revision']} "
+                f"was approved by {info['approved_by']} at {info['approved_at']}){by}")
+    return f"not approved (revision {info['revision']}){by}"
+
+
+@release.command("approve")
 @click.argument("release_id", type=int)
+@pass_app
+@user_errors
+def approve(app: App, release_id: int) -> None:
+    """Approve release RELEASE_ID for sending (an approver other than its author)."""
+    with app.transaction() as session:
+        actor = app.acting(session, Role.APPROVER, "release.approve", f"release {release_id}",
+                           release_id)
+        resumed = approval.approve(session, actor, release_id, database_now(session))
+        revision = dispatch.get_release(session, release_id).revision
+    click.echo(f"Release {release_id} revision {revision} approved by {actor.name}.")
+    if resumed:
+        from distribution.cli.sending.operate import kick  # delivery: only when needed
+
+    for distribution_id in resumed:
+        click.echo(f"Distribution {distribution_id}, which waited for this approval, goes on.")
+        kick(app, distribution_id)
+
+
+@release.command("preview")
+@click.argument("release_id", type=ROW_ID)
 @click.option("--text", "part", flag_value="text", default=True, help="The plain-text part.")
 @click.option("--html", "part", flag_value="html", help="The HTML part.")
 @click.option("--eml", "part", flag_value="eml", help="The whole message (.eml).")
@@ -144,9 +196,12 @@ def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
     """Show the email a recipient would receive."""
     with app.transaction() as session:
         item = dispatch.get_release(session, release_id)
-        session.expunge(item)
         now = database_now(session)
-    data = preview_bytes(app.settings, item, part, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=embargo.marked(item.embargo_until, now))
+        session.expunge(item)
+    data = preview_bytes(app.settings, item, part, now, media)
     if out:
         write_file(out, data)
         click.echo(f"Wrote {out}", err=True)

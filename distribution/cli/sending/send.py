@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from distribution import times
+from distribution.accountability import Actor, Role, check_approved, record
+from distribution.accountability.operators import check_may_send
 from distribution.audience.segments import Conditions, describe, get_segment, parse_where
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
@@ -25,7 +27,7 @@ PREVIEW_RECIPIENTS = 10
 
 
 @click.command()
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="A list to send to (repeatable).")
 @click.option("--where", "wheres", multiple=True, metavar="FIELD=VALUE[,VALUE]",
@@ -57,17 +59,20 @@ def send(app: App, release_id: int, lists: tuple[str, ...], wheres: tuple[str, .
             saved = get_segment(session, segment)
             names, where = list(saved.list_names), dict(saved.conditions)
         now = database_now(session)
-        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        when = (times.parse_when(at, app.settings.timezone or None, now=now)
+                if at is not None else None)  # --at "" is a mistake, not "now"
         # The audience is counted only to be shown (half a second at 100,000 contacts);
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes,
                              where=where)
+        _check_can_send(app, plan, now)
         if dry_run:
             _show_dry_run(session, plan, when, as_json)
             return
         _note_zone(when)
+        actor = _sender(app, session, plan)
         if yes:  # checked and recorded in one transaction: nothing to check again
-            dist, rows = _schedule(session, plan, now, when)
+            dist, rows = _schedule(session, plan, now, when, actor)
     if not yes:
         _confirm(plan, when)
         dist, rows = _schedule_confirmed(app, release_id, names, where, when)
@@ -82,10 +87,30 @@ def send(app: App, release_id: int, lists: tuple[str, ...], wheres: tuple[str, .
         sys.exit(result["exit_code"])
 
 
+def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
+    from distribution.engine import preflight  # renders: loaded only when sending
+
+    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
+
+
+def _sender(app: App, session: Session, plan: dispatch.Plan) -> Actor:
+    """Who sends: an editor, allowed on every list, the release approved if that is required."""
+    release_id = plan.release.id
+    actor = app.acting(session, Role.EDITOR, "send", f"release {release_id}", release_id)
+    check_may_send(session, actor, [m.id for m in plan.lists], release_id)
+    check_approved(plan.release, actor, app.settings.require_approval)
+    return actor
+
+
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
-              when: times.WhenParsed | None) -> tuple[Distribution, int]:
-    return dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
-                             send_zone=when.zone if when else None)
+              when: times.WhenParsed | None, actor: Actor) -> tuple[Distribution, int]:
+    dist, rows = dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
+                                   send_zone=when.zone if when else None)
+    moment = f"at {dist.send_at.isoformat()}" if when else "now"
+    record(session, actor, "send.scheduled", f"distribution {dist.id}",
+           f"release {plan.release.id} to {rows} recipients on "
+           f"{', '.join(m.name for m in plan.lists)}, {moment}", release_id=plan.release.id)
+    return dist, rows
 
 
 def _schedule_confirmed(app: App, release_id: int, names: list[str], where: Conditions,
@@ -94,8 +119,8 @@ def _schedule_confirmed(app: App, release_id: int, names: list[str], where: Cond
     checked again, cheaply (the INSERT finds the audience as it is now)."""
     with app.transaction() as session:
         now = database_now(session)
-        checked = dispatch.plan(session, release_id, names, count=False, where=where)
-        return _schedule(session, checked, now, when)
+        plan = dispatch.plan(session, release_id, names, count=False, where=where)
+        return _schedule(session, plan, now, when, _sender(app, session, plan))
 
 
 def _note_zone(when: times.WhenParsed | None) -> None:
@@ -139,14 +164,24 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
 
 
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
-    from distribution.engine import testsend  # renders and talks SMTP: not needed by a real send
+    # Renders and talks SMTP: not needed by a real send.
+    from distribution.embargo import marked
+    from distribution.engine import testsend
+    from distribution.media.mailing import NO_DISTRIBUTION, message_media
 
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "send.test", f"release {release_id}",
+                           release_id)
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)
-        session.expunge(release)
+        record(session, actor, "send.test", f"release {release_id}",
+               f"a test copy to {address}", release_id=release_id)
         now = database_now(session)
-    outcome = testsend.send_test_copy(app.settings, release, address, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=marked(release.embargo_until, now))
+        session.expunge(release)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

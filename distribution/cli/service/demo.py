@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 
 import click
 
+from config import Settings, data_dir
+from config.private import private_folder
+from distribution.accountability import Actor, Role, check_approved, record, release_added
 from distribution.audience import contacts, lists
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now
@@ -19,39 +24,68 @@ DEMO_LISTS = (("demo-media", True, "contacts.csv"), ("demo-subscribers", False, 
 
 
 @click.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the demo's own database and outbox [default: demo in the "
+                   "data directory].")
 @pass_app
 @user_errors
-def demo(app: App) -> None:
-    """Set up the database, load a sample release and lists, and send it."""
+def demo(app: App, home: Path | None) -> None:
+    """Load a sample release and lists into a demo database of their own, and send it.
+
+    Never the configured database or SMTP server: the release and its six recipients are
+    fictional, and they stay in the demo folder (.eml files)."""
+    app = _demo_app(app.settings, home or data_dir() / "demo")
+    try:
+        _run(app)
+    finally:
+        app.close()
+
+
+def _demo_app(settings: Settings, home: Path) -> App:
+    private_folder(home)
+    return App(_settings=replace(settings, database_url=f"sqlite:///{home / 'pressroom.db'}",
+                                 outbox=str(home / "outbox"), smtp_url="", broker_url=""))
+
+
+def _run(app: App) -> None:
     upgrade(app.engine)
     click.echo(f"Database: {app.engine.url.render_as_string(hide_password=True)}")
     data = resources.files("distribution.demo")
     with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "demo", "demo lists")
         for name, trusted, csv_name in DEMO_LISTS:
-            _ensure_list(session, name, trusted)
+            _ensure_list(session, actor, name, trusted)
             with resources.as_file(data / csv_name) as path:
                 report = contacts.import_contacts(session, path, list_name=name)
+            record(session, actor, "contacts.import", f"list {name}",
+                   f"demo: {report.imported} new, {report.updated} updated")
             click.echo(f"List {name} ({'trusted media' if trusted else 'public'}): "
                        f"{report.imported} new contacts, {report.updated} updated")
     with resources.as_file(data / "release.txt") as path:
         parsed = read_release_file(path)
     with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "demo", "demo release")
         now = database_now(session)
         item = catalogue.add_release(session, parsed, embargo=None, language=None, contacts=[],
                                      source_name="demo release", now=now)
+        release_added(session, actor, item, "demo release")
         plan = dispatch.plan(session, item.id, [name for name, _, _ in DEMO_LISTS])
+        check_approved(item, actor, app.settings.require_approval)
         dist, rows = dispatch.schedule(session, plan, now=now)
+        record(session, actor, "send.scheduled", f"distribution {dist.id}",
+               f"demo: release {item.id} to {rows} recipients", release_id=item.id)
     click.echo(f"Release {item.id}: {item.headline}")
     click.echo(f"Sending to {rows} recipients (each address once, across both lists)…")
     deliver_now(app, dist.id, quiet=False)
-    if not app.settings.smtp_url:
-        click.echo("Open any .eml file there with a mail client, or try "
-                   f"`pressroom release preview {item.id} --html`.")
+    click.echo(f"Messages are in {app.settings.outbox}. Open any .eml file there with a mail "
+               "client. The demo's database is its own: your newsroom is unchanged.")
 
 
-def _ensure_list(session, name: str, trusted: bool) -> None:  # type: ignore[no-untyped-def]
+def _ensure_list(session, actor: Actor, name: str,  # type: ignore[no-untyped-def]
+                 trusted: bool) -> None:
     try:
         lists.get_list(session, name)
     except NotFound:
         lists.create_list(session, name, trusted=trusted,
                           description="Created by `pressroom demo`")
+        record(session, actor, "list.create", f"list {name}", "demo list")

@@ -19,17 +19,22 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from config import Settings
-from distribution import locales, times
+from distribution import embargo, locales, times
 from distribution.locales.dates import date_text
+from distribution.mail import tokens
 from distribution.mail.view import ReleaseView, release_view
+from distribution.media.catalogue import media_of
 from distribution.store.models import Release
 from distribution.web.context import Web, web
 from distribution.web.language import choose, preferred
+from distribution.web.newsroom.gallery import NO_GALLERY, Gallery, gallery
+from distribution.web.newsroom.media import withdrawn
 from distribution.web.newsroom.visibility import (
     PublicRelease,
+    public_release,
     public_releases,
     public_versions,
-    public_view,
+    published_at,
 )
 
 PAGE_SIZE = 30
@@ -52,6 +57,8 @@ class ReleasePage:
     published: str
     withdrawn: bool
     view: ReleaseView | None  # the same view model the emails render; None when withdrawn
+    media: Gallery = NO_GALLERY  # photos and downloads; none when withdrawn
+    embargo_note: str | None = None  # on a trusted reader's signed page before the lift
     language: str = "en"
     direction: str = "ltr"
     versions: tuple[Version, ...] = ()  # every public language version, this one included
@@ -64,7 +71,8 @@ def local_date(settings: Settings, moment: datetime, language: str | None = None
 
 
 def release_page(settings: Settings, public: PublicRelease,
-                 versions: tuple[Version, ...] = (), page_id: int | None = None) -> ReleasePage:
+                 versions: tuple[Version, ...] = (), page_id: int | None = None,
+                 media: Gallery = NO_GALLERY) -> ReleasePage:
     release = public.release
     language = release.language or "en"
     return ReleasePage(
@@ -73,6 +81,7 @@ def release_page(settings: Settings, public: PublicRelease,
         withdrawn=public.withdrawn,
         view=None if public.withdrawn else release_view(release, settings),
         language=language, direction=locales.direction(language), versions=versions,
+        media=NO_GALLERY if public.withdrawn else media,
     )
 
 
@@ -111,19 +120,45 @@ def _one(w: Web, release_id: int, wanted: list[str]) -> ReleasePage | str | None
         if release is None:
             return None
         original = session.get_one(Release, release.original_id)
-        view = public_view(original, now)
-        if view is None or public_view(release, now) is None:
+        view = public_release(session, original.id, now)
+        if view is None:
             return None
         if release.version_of_id is not None:
             return f"/releases/{original.id}?lang={release.language}"
         chosen, versions = _chosen(session, view, wanted, now)
-        return release_page(w.settings, chosen, versions, original.id)
+        # Photos and files are the original's, shown with every version.
+        return release_page(w.settings, chosen, versions, original.id,
+                            gallery(w.settings, media_of(session, original.id)))
+
+
+def _trusted(w: Web, token: str) -> ReleasePage | None:
+    """The page behind a trusted copy's "View online": before the lift too, never withdrawn."""
+    try:
+        release_id, distribution_id = tokens.read_release_page_token(w.settings, token)
+    except tokens.BadToken:
+        return None
+    with w.sessions() as session:
+        release = session.get(Release, release_id)
+        if release is None or withdrawn(release):
+            return None
+        now = w.clock()
+        note = None
+        if release.embargo_until is not None and not embargo.lifted(release.embargo_until, now):
+            note = times.embargo_line(release.embargo_until, release.embargo_zone or "UTC")
+        rows = media_of(session, release_id)
+        return ReleasePage(
+            id=release.id, headline=release.headline,
+            published=local_date(w.settings, published_at(release), release.language),
+            withdrawn=False, view=release_view(release, w.settings),
+            media=gallery(w.settings, rows, distribution_id), embargo_note=note,
+            language=release.language, direction=locales.direction(release.language))
 
 
 async def index(request: Request) -> Response:
     w = web(request)
     number = request.query_params.get("page", "1")
-    page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 0
+    # ASCII digits only: str.isdigit() is also true of "²", which int() refuses.
+    page = int(number) if number.isascii() and number.isdigit() and 0 < int(number) < 10_000 else 0
     if not page:
         raise HTTPException(404)
     releases = await run_in_threadpool(_listing, w, preferred(request.scope["state"]))
@@ -151,10 +186,21 @@ async def show(request: Request) -> Response:
                   status=410 if page.withdrawn else 200, public=True, language=page.language)
 
 
+async def trusted(request: Request) -> Response:
+    w = web(request)
+    page = await run_in_threadpool(_trusted, w, request.path_params["token"])
+    if page is None:
+        raise HTTPException(404)
+    # For the reader the link was sent to: not kept by shared caches, never indexed.
+    return w.page("release.html.j2", {"release": page, "base_url": ""},
+                  language=page.language)
+
+
 async def home(request: Request) -> Response:
     return RedirectResponse("/releases", status_code=302)
 
 
 routes = [Route("/", home, methods=["GET"]),
           Route("/releases", index, methods=["GET"]),
-          Route("/releases/{release_id:int}", show, methods=["GET"])]
+          Route("/releases/{release_id:int}", show, methods=["GET"]),
+          Route("/releases/s/{token}", trusted, methods=["GET"])]

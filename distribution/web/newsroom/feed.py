@@ -22,7 +22,10 @@ from config import Settings
 from distribution.errors import InvalidInput
 from distribution.locales import N_, translate
 from distribution.mail.view import parse_blocks
+from distribution.media.catalogue import media_by_release
+from distribution.media.links import public_url
 from distribution.releases import languages
+from distribution.store.models import ReleaseMedia
 from distribution.web.context import Web, web
 from distribution.web.newsroom.visibility import PublicRelease, public_releases, public_versions
 
@@ -57,7 +60,7 @@ def _summary(view: PublicRelease) -> str:
 
 
 def _entry(feed: ET.Element, base: str, view: PublicRelease, original_id: int,
-           lang_in_url: bool) -> None:
+           lang_in_url: bool, media: list[ReleaseMedia], settings: Settings) -> None:
     release = view.release
     entry = _el(feed, "entry")
     entry.set(XML_LANG, release.language)
@@ -71,12 +74,18 @@ def _entry(feed: ET.Element, base: str, view: PublicRelease, original_id: int,
     _el(entry, "published", _stamp(view.published_at))
     _el(entry, "updated", _stamp(_updated(view)))
     _el(entry, "link", rel="alternate", type="text/html", href=url)
+    if not view.withdrawn:  # a withdrawn release's media are gone
+        for item in media:
+            _el(entry, "link", rel="enclosure", type=item.content_type, length=str(item.bytes),
+                title=item.caption or item.filename, href=public_url(settings, item))
     _el(entry, "summary", _summary(view))
 
 
 def atom_feed(settings: Settings, views: list[tuple[PublicRelease, int]], now: datetime,
-              language: str | None = None) -> bytes:
-    """`views`: (the version shown, its original's id); `language` for a one-language feed."""
+              language: str | None = None,
+              media: dict[int, list[ReleaseMedia]] | None = None) -> bytes:
+    """`views`: (the version shown, its original's id); `language` for a one-language feed;
+    `media` by original's id (every version shows its original's)."""
     base = settings.base_url.rstrip("/")
     path = f"/feed/{language}.atom" if language else "/feed.atom"
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -90,7 +99,8 @@ def atom_feed(settings: Settings, views: list[tuple[PublicRelease, int]], now: d
     author = _el(feed, "author")
     _el(author, "name", settings.org_name)
     for view, original_id in views[:FEED_SIZE]:
-        _entry(feed, base, view, original_id, lang_in_url=language is not None)
+        _entry(feed, base, view, original_id, language is not None,
+               (media or {}).get(original_id, []), settings)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -102,7 +112,9 @@ def _build(w: Web, language: str | None) -> bytes:
             views = [(version, original_id) for view, original_id in views
                      for version in public_versions(session, view.release, now)
                      if version.release.language.lower() == language.lower()]
-        return atom_feed(w.settings, views, now, language)
+        views = views[:FEED_SIZE]
+        media = media_by_release(session, [original_id for _, original_id in views])
+        return atom_feed(w.settings, views, now, language, media)
 
 
 async def show(request: Request) -> Response:

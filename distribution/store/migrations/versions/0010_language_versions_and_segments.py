@@ -6,7 +6,7 @@ embargo, distributions and public address stay the original's. Segments keep a n
 audience (lists and conditions on contact fields) to send to by name.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0013
 Create Date: 2026-12-07
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = '0006'
+down_revision: str | Sequence[str] | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

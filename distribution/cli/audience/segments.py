@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from distribution.accountability import Role, record
 from distribution.audience import segments
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.store.db import database_now
@@ -24,9 +25,12 @@ def segments_group() -> None:
 def create(app: App, name: str, lists: tuple[str, ...], wheres: tuple[str, ...]) -> None:
     """Save segment NAME: the members of the lists that match every --where."""
     conditions = segments.parse_where(wheres)
-    with app.transaction() as session:
-        segments.create_segment(session, name, list(lists), conditions, database_now(session))
     narrowed = f" whose {segments.describe(conditions)}" if conditions else ""
+    with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "segment.create", f"segment {name}")
+        segments.create_segment(session, name, list(lists), conditions, database_now(session))
+        record(session, actor, "segment.create", f"segment {name}",
+               f"members of {', '.join(lists)}{narrowed}"[:200])
     click.echo(f"Created segment '{name}': members of {', '.join(lists)}{narrowed}.")
 
 
@@ -56,5 +60,7 @@ def list_segments(app: App, as_json: bool) -> None:
 def delete(app: App, name: str) -> None:
     """Delete segment NAME (its lists and contacts stay)."""
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "segment.delete", f"segment {name}")
         segments.delete_segment(session, name)
+        record(session, actor, "segment.delete", f"segment {name}", "deleted")
     click.echo(f"Deleted segment '{name}'.")

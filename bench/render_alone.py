@@ -5,9 +5,12 @@
 `MessageFactory.build` (signed links, Message-ID, personalise), as a batch calls it.
 
     python -m bench.render_alone [-n 10000] [--release FILE] [--photos 3 [--inline]]
+                                 [--versions 3]
 
 With --photos, the release carries that many photos (resized at attach time, as
 `release attach` does): linked from each message, or embedded (CID) with --inline.
+With --versions K the release gets K-1 language versions and the recipients' languages
+cycle through all K: the factory picks a version per row and renders each once.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from distribution.engine.claims import Claimed
 from distribution.engine.messages import MessageFactory
 from distribution.mail.media import InlineImage, MessageMedia, Photo
 from distribution.mail.render import load_templates, prepare
-from distribution.store.models import Distribution, DistributionKind
+from distribution.store.models import Distribution, DistributionKind, Release
+
+VERSION_LANGUAGES = ("en", "fr", "es", "ar", "ru", "zh")
 
 
 def measure(release_file: Path, n: int, workdir: Path, photos: int = 0,
-            inline: bool = False) -> dict[str, Any]:
+            inline: bool = False, versions: int = 1) -> dict[str, Any]:
     env = fixture.environment(workdir, "sqlite://", "")
     settings = fixture.settings_for(env)
     release = fixture.sample_release(release_file)
@@ -44,8 +49,9 @@ def measure(release_file: Path, n: int, workdir: Path, photos: int = 0,
     started = time.perf_counter()
     size = sum(len(prepared.personalise(r, date=now)) for r in recipients)
     personalise_us = (time.perf_counter() - started) * 1e6 / n
-    build_us = _factory_build_us(settings, release, n, now, media)
+    build_us = _factory_build_us(settings, release, n, now, media, versions)
     return {"name": "render alone", "n": n, "photos": photos, "inline": inline,
+            "versions": versions,
             "prepare_ms": round(prepare_ms, 1),
             "personalise_us": round(personalise_us, 1), "build_us": round(build_us, 1),
             "message_bytes": size // n}
@@ -75,18 +81,28 @@ def _photos(settings, count: int, inline: bool) -> MessageMedia:  # type: ignore
 
 
 def _factory_build_us(settings, release, n: int, now: datetime,  # type: ignore[no-untyped-def]
-                      media: MessageMedia) -> float:
+                      media: MessageMedia, versions: int = 1) -> float:
     distribution = Distribution(id=1, kind=DistributionKind.RELEASE, note=None)
-    contacts = {i: (f"Reporter {i}", None) for i in range(n)}
+    languages = VERSION_LANGUAGES[:versions]
+    release.id, release.language = 1, languages[0]
+    others = [_version(release, i + 2, code) for i, code in enumerate(languages[1:])]
+    contacts = {i: (f"Reporter {i}", None, languages[i % versions]) for i in range(n)}
     factory = MessageFactory(settings, distribution, release, contacts, {1: "media"},
-                             (media, media))
+                             (media, media), others)
     batch = [Claimed(i, i, f"reporter{i}@outlet{i % 2000}.example.com", False, 1, 1)
              for i in range(n)]
-    factory.build(batch[0], now)  # the variant is prepared once per batch: not timed
+    for claimed in batch[:versions]:  # each version is prepared once per batch: not timed
+        factory.build(claimed, now)
     started = time.perf_counter()
     for claimed in batch:
         factory.build(claimed, now)
     return (time.perf_counter() - started) * 1e6 / n
+
+
+def _version(release, release_id: int, language: str):  # type: ignore[no-untyped-def]
+    columns = {a.key: getattr(release, a.key) for a in Release.__mapper__.column_attrs}
+    return Release(**{**columns, "id": release_id, "language": language,
+                      "version_of_id": release.id, "headline": f"{release.headline} ({language})"})
 
 
 def main() -> None:
@@ -95,9 +111,11 @@ def main() -> None:
     parser.add_argument("--release", type=Path, default=fixture.DEFAULT_RELEASE)
     parser.add_argument("--photos", type=int, default=0)
     parser.add_argument("--inline", action="store_true")
+    parser.add_argument("--versions", type=int, default=1, choices=range(1, 7))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(measure(args.release, args.n, Path(tmp), args.photos, args.inline)))
+        print(json.dumps(measure(args.release, args.n, Path(tmp), args.photos, args.inline,
+                                 args.versions)))
 
 
 if __name__ == "__main__":

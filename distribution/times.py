@@ -222,6 +222,12 @@ def _zone_token(token: str, text: str) -> tuple[str | None, timedelta | None]:
 
 # --- showing -------------------------------------------------------------------------------
 
+def label(local: datetime) -> str:
+    """The zone's label at that moment: "CEST", or "UTC+05:30" where an abbreviation is
+    ambiguous."""
+    return _label(local)
+
+
 def _label(local: datetime) -> str:
     # Only unambiguous abbreviations, so every label reads back the same; else "UTC+05:30".
     name, offset = local.tzname() or "", local.utcoffset()

@@ -176,6 +176,7 @@ def test_a_confirmation_mail_carries_only_the_headers_written(settings):
     data = confirmation_email(settings, Pages(settings), "jane@news.example.com",
                               f"media {ENCODED_INJECTION}", "https://x.example/c/t", NOW, 7)
     assert header_names(data) == ["From", "To", "Subject", "Date", "Message-ID",
-                                  "Auto-Submitted", "MIME-Version", "Content-Type"]
+                                  "Auto-Submitted", "MIME-Version", "Content-Type",
+                                  "Content-Language"]
     message = parse(data)
     assert ENCODED_INJECTION in message["Subject"] and message["Bcc"] is None

@@ -63,3 +63,12 @@ def test_installed_cli_errors_are_one_line(installed, tmp_path):
                             cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: no such file: nope.txt"
+
+
+@pytest.mark.slow
+def test_the_installed_package_carries_compiled_catalogs(installed, tmp_path):
+    code = ("from distribution.locales import translate as t; "
+            "print(t('fr', 'Unsubscribe'), t('es', 'Unsubscribe'), t('ar', 'Unsubscribe'))")
+    out = subprocess.run([str(installed / "python"), "-c", code], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "Se désabonner Darse de baja إلغاء الاشتراك"

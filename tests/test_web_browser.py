@@ -63,7 +63,8 @@ def test_subscribe_read_the_email_confirm_and_manage(page, live_server, screensh
     [message] = outbox_messages(live_server.settings)
     assert message["To"] == "reader@example.org"
     page.goto(link_in(message, "/confirm/"))
-    confirm = page.get_by_role("button", name="Confirm")
+    # The reader chose French: the pages from the mail's link on speak French.
+    confirm = page.get_by_role("button", name="Valider")
     assert confirm.is_visible()
     screenshot(page, "confirm-page")
     with store.Session() as session:
@@ -73,7 +74,7 @@ def test_subscribe_read_the_email_confirm_and_manage(page, live_server, screensh
     assert _status(store, contact_id, newsroom_id) is SubscriptionStatus.PENDING
 
     confirm.click()
-    page.get_by_role("heading", name="You are subscribed").wait_for()
+    page.get_by_role("heading", name="Vous êtes abonné").wait_for()
     screenshot(page, "confirm-done")
     with store.Session() as session:
         sub = subscription(session, contact_id, newsroom_id)
@@ -81,12 +82,12 @@ def test_subscribe_read_the_email_confirm_and_manage(page, live_server, screensh
         assert sub.consent_ip == "127.0.0.1" and sub.consent_at is not None
 
     # The preferences link on that page: untick the list and save.
-    page.get_by_role("link", name="Manage your subscriptions").click()
-    page.get_by_role("heading", name="Your subscriptions").wait_for()
+    page.get_by_role("link", name="Gérer vos abonnements").click()
+    page.get_by_role("heading", name="Vos abonnements").wait_for()
     page.get_by_role("checkbox", name="Newsroom").uncheck()
     screenshot(page, "preferences-page")
-    page.get_by_role("button", name="Save").click()
-    page.get_by_text("Your choices are saved").wait_for()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Vos choix sont enregistrés").wait_for()
     assert _status(store, contact_id, newsroom_id) is SubscriptionStatus.UNSUBSCRIBED
 
 

@@ -196,7 +196,7 @@ def test_the_stylesheet_is_served(newsroom) -> None:
 def test_a_right_to_left_release_is_marked_so(newsroom, add) -> None:
     release_id = add("بيان صحفي", language="ar")
     page = newsroom.get(f"/releases/{release_id}").text
-    assert '<html lang="ar">' in page and 'dir="rtl"' in page
+    assert '<html lang="ar" dir="rtl">' in page
 
 
 def test_a_corrected_release_is_listed_once_as_its_new_version(newsroom, add) -> None:

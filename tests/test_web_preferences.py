@@ -58,7 +58,8 @@ def test_saving_leaves_unticked_lists_and_joins_ticked_open_ones(
     path = _path(settings, jane["contact"])
     response = _save(web_client, path, [jane["newsroom"], jane["speeches"]], language="es")
     assert response.status_code == 200
-    assert "Your choices are saved" in response.text
+    # Saved in the language just chosen.
+    assert '<html lang="es"' in response.text and "Sus opciones se han guardado." in response.text
     contact = jane["contact"]
     assert _status(sqlite_store, contact, jane["media"]) is SubscriptionStatus.UNSUBSCRIBED
     assert _status(sqlite_store, contact, jane["newsroom"]) is SubscriptionStatus.SUBSCRIBED

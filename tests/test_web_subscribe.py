@@ -42,9 +42,12 @@ def _contact(store, email: str) -> Contact | None:
         return session.scalar(select(Contact).where(Contact.email == email))
 
 
-def _confirm_path(settings) -> str:
+def _confirm_path(settings, *, as_sent: bool = False) -> str:
+    """The confirm link; without the ?lang= of the sign-up's language unless `as_sent`
+    (the page then speaks the browser's language, English here)."""
     [message] = outbox_messages(settings)
-    return link_in(message, "/confirm/").removeprefix(settings.base_url.rstrip("/"))
+    path = link_in(message, "/confirm/").removeprefix(settings.base_url.rstrip("/"))
+    return path if as_sent else path.split("?")[0]
 
 
 def _press_confirm(client, path: str):
@@ -421,6 +424,21 @@ def test_an_oversized_body_is_refused_before_anything_happens(
     assert _contact(sqlite_store, "new@example.org") is None
 
 
+def test_the_confirmation_mail_and_page_speak_the_language_chosen_at_sign_up(
+        web_client, settings, lists) -> None:
+    assert _sign_up(web_client, language="ar").status_code == 200
+    [message] = outbox_messages(settings)
+    assert message["Content-Language"] == "ar"
+    assert message["Subject"] == "يرجى تأكيد اشتراكك: Newsroom"
+    text = message.get_body(("plain",)).get_content()
+    assert "يرجى تأكيد اشتراكك في «\u2068Newsroom\u2069»." in text
+    assert "Please" not in text and "confirm" not in text.lower().split("/confirm/")[0]
+    html = message.get_body(("html",)).get_content()
+    assert '<html lang="ar" dir="rtl">' in html
+    page = web_client.get(_confirm_path(settings, as_sent=True))
+    assert '<html lang="ar" dir="rtl">' in page.text and "أكّد اشتراكك" in page.text
+
+
 def test_one_mailbox_gets_one_confirmation_email_whatever_its_spelling(
         web_client, settings, lists, ticker) -> None:
     for address in ("victim@example.org", "victim+1@example.org", "Victim+2@Example.org",
@@ -491,7 +509,7 @@ def test_a_lists_title_is_what_the_public_reads(web_client, settings, sqlite_sto
     with sqlite_store.Session.begin() as session:
         session.get_one(MailingList, lists["open"]).title = "Médias <francophones>"
     page = web_client.get("/subscribe/Newsroom")
-    assert "Subscribe to Médias &lt;francophones&gt;" in page.text
+    assert "<h1>Subscribe to <bdi>Médias &lt;francophones&gt;</bdi></h1>" in page.text
     assert "Médias &lt;francophones&gt;" in web_client.get("/subscribe").text
     _sign_up(web_client)
     [message] = outbox_messages(settings)

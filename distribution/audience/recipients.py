@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import Select, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
+from distribution.audience import segments
+from distribution.audience.segments import Conditions
 from distribution.store.db import insert_from
 from distribution.store.models import (
     Contact,
@@ -19,8 +21,10 @@ from distribution.store.models import (
 )
 
 
-def audience_query(list_ids: list[int]) -> Select[int, str, int, int]:
-    """Subscribed contacts of the lists, once each, suppressed addresses left out.
+def audience_query(list_ids: list[int],
+                   where: Conditions | None = None) -> Select[int, str, int, int]:
+    """Subscribed contacts of the lists, once each, suppressed addresses left out, narrowed
+    by `where` (segments.parse_where).
 
     A contact on a trusted and a public list counts as trusted: the office vetted them.
     """
@@ -28,7 +32,7 @@ def audience_query(list_ids: list[int]) -> Select[int, str, int, int]:
     # Prefer a trusted list as the one named in List-Id and the unsubscribe link.
     list_pick = func.min(case((MailingList.trusted, -MailingList.id), else_=MailingList.id))
     suppressed = exists().where(Suppression.email == Contact.email)
-    return (
+    query = (
         select(Contact.id, Contact.email, trusted.label("trusted"), list_pick.label("list_pick"))
         .join(Subscription, Subscription.contact_id == Contact.id)
         .join(MailingList, MailingList.id == Subscription.list_id)
@@ -37,6 +41,8 @@ def audience_query(list_ids: list[int]) -> Select[int, str, int, int]:
         .where(~suppressed)
         .group_by(Contact.id, Contact.email)
     )
+    narrowed = segments.matches(where)
+    return query if narrowed is None else query.where(narrowed)
 
 
 # What a SELECT that makes delivery rows gives, in this order.
@@ -44,21 +50,34 @@ DELIVERY_COLUMNS = ("distribution_id", "contact_id", "email", "trusted", "list_i
                     "attempts")
 
 
-def count_audience(session: Session, list_ids: list[int]) -> int:
-    sub = audience_query(list_ids).subquery()
+def count_audience(session: Session, list_ids: list[int],
+                   where: Conditions | None = None) -> int:
+    sub = audience_query(list_ids, where).subquery()
     return session.execute(select(func.count()).select_from(sub)).scalar_one()
 
 
-def preview_audience(session: Session, list_ids: list[int], limit: int) -> list[str]:
-    sub = audience_query(list_ids).subquery()
+def count_by_language(session: Session, list_ids: list[int],
+                      where: Conditions | None = None) -> dict[str | None, int]:
+    """How many of the audience read each language (None: no language on record)."""
+    sub = audience_query(list_ids, where).subquery()
+    rows = session.execute(select(Contact.language, func.count())
+                           .select_from(sub).join(Contact, Contact.id == sub.c.id)
+                           .group_by(Contact.language))
+    return {language: n for language, n in rows}
+
+
+def preview_audience(session: Session, list_ids: list[int], limit: int,
+                     where: Conditions | None = None) -> list[str]:
+    sub = audience_query(list_ids, where).subquery()
     rows = session.execute(select(sub.c.email).order_by(sub.c.id).limit(limit))
     return [r[0] for r in rows]
 
 
 def create_deliveries(session: Session, distribution_id: int, list_ids: list[int],
-                      embargo_until: datetime | None, now: datetime) -> int:
+                      embargo_until: datetime | None, now: datetime,
+                      where: Conditions | None = None) -> int:
     """Insert every delivery row in one INSERT ... SELECT; returns how many."""
-    sub = audience_query(list_ids).subquery()
+    sub = audience_query(list_ids, where).subquery()
     embargoed = embargo_until is not None and embargo_until > now
     # Public recipients of an embargoed release wait, as rows, until the lift.
     status = case((sub.c.trusted == 1, DeliveryStatus.PENDING.value),

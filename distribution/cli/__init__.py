@@ -40,6 +40,9 @@ COMMANDS = {
                    "Resume a paused (or late) distribution."),
     "retry": Lazy("distribution.cli.sending.operate:retry",
                   "Send again to the recipients that failed."),
+    "segments": Lazy("distribution.cli.audience.segments:segments_group",
+                     "Saved audiences: lists narrowed by beat, country, language… sent to by "
+                     "name."),
     "send": Lazy("distribution.cli.sending.send:send",
                  "Send release RELEASE_ID to the subscribed members of the lists."),
     "status": Lazy("distribution.cli.sending.operate:show_status",

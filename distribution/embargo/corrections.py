@@ -47,7 +47,10 @@ def plan_correction(session: Session, release_id: int,
                     parsed: ParsedRelease) -> tuple[list[Release], str]:
     """Check a correction before it is recorded: the release's versions, and what changed."""
     versions = catalogue.family(session, release_id)
-    original = next(r for r in versions if r.id == release_id)
+    original = next((r for r in versions if r.id == release_id), None)
+    if original is None:
+        raise InvalidInput(f"release {release_id} is a language version; correct its original "
+                           f"release {versions[0].id}")
     if original.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be corrected")
     if versions[-1].id != release_id:

@@ -66,6 +66,13 @@ class ChangeReport:
     released_from: tuple[int, ...] = ()  # distributions whose held rows go out at a lift
 
 
+def with_language_versions(session: Session, releases: list[Release]) -> list[Release]:
+    """The releases and their versions in other languages: they share one embargo and fate."""
+    ids = [r.id for r in releases]
+    others = session.scalars(select(Release).where(Release.version_of_id.in_(ids)))
+    return sorted([*releases, *others], key=lambda r: r.id)
+
+
 def impact(session: Session, release_id: int) -> Impact:
     ids = [r.id for r in family(session, release_id)]
     rows = session.execute(
@@ -146,13 +153,14 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     if reason is not None and not withdraw:
         raise InvalidInput("a reason goes with --withdraw only")
     words = office_words(reason)
-    versions = _lock(session, family(session, release_id))
-    current = versions[-1]
+    chain = family(session, release_id)
+    versions = _lock(session, with_language_versions(session, chain))
+    current = next(v for v in versions if v.id == chain[-1].id)
     if current.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be changed again")
     held = impact(session, release_id).held
     if withdraw:
-        return _withdraw(session, release_id, versions, held, now, words)
+        return _withdraw(session, release_id, versions, current, held, now, words)
     zone: str | None
     if until is not None:
         _check_move(session, current, until, now)
@@ -250,8 +258,8 @@ def _holding(session: Session, versions: list[Release]) -> tuple[int, ...]:
     return tuple(sorted(session.scalars(stmt)))
 
 
-def _withdraw(session: Session, release_id: int, versions: list[Release], held: int,
-              now: datetime, words: str | None) -> ChangeReport:
+def _withdraw(session: Session, release_id: int, versions: list[Release], current: Release,
+              held: int, now: datetime, words: str | None) -> ChangeReport:
     """Nothing more of the release leaves; those who hold it are told not to publish."""
     ids = [r.id for r in versions]
     cancelled = rows_written(
@@ -272,7 +280,6 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
     for version in versions:
         version.status, version.withdrawn_at = ReleaseStatus.WITHDRAWN, now
     session.flush()
-    current = versions[-1]
     note = with_office_words(_withdrawn_note(current, now), words)
     notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, note, now)
     return ChangeReport(release_id, "withdrawn", current.embargo_until, current.embargo_zone,

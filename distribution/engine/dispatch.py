@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from distribution.audience import recipients as audience
+from distribution.audience import segments
+from distribution.audience.segments import Conditions
 from distribution.errors import InvalidInput, NotFound
+from distribution.releases import languages
 from distribution.store.models import (
     Distribution,
     DistributionKind,
@@ -28,6 +31,7 @@ class Plan:
     release: Release
     lists: list[MailingList]
     recipients: int | None  # None when not counted (see `plan`)
+    where: Conditions | None = None  # narrows the lists' members (audience.segments)
 
 
 def get_release(session: Session, release_id: int) -> Release:
@@ -59,25 +63,42 @@ def check_sendable(session: Session, release: Release) -> None:
 
 
 def plan(session: Session, release_id: int, list_names: list[str], *,
-         count: bool = True) -> Plan:
+         count: bool = True, where: Conditions | None = None) -> Plan:
     """Check a send before it is recorded: release, lists, and who would receive it.
 
     Counting takes a while on large lists (half a second at 100,000): without `count`,
     `recipients` is None, and `schedule` still refuses an empty audience.
     """
-    release = get_release(session, release_id)
+    # A language version is sent as its original: one distribution carries every version.
+    release = get_release(session, get_release(session, release_id).original_id)
     check_sendable(session, release)
     lists = get_lists(session, list_names)
     if not count:
-        return Plan(release, lists, None)
-    recipients = audience.count_audience(session, [m.id for m in lists])
+        return Plan(release, lists, None, where)
+    recipients = audience.count_audience(session, [m.id for m in lists], where)
     if recipients == 0:
-        raise _nobody(lists)
-    return Plan(release, lists, recipients)
+        raise _nobody(lists, where)
+    return Plan(release, lists, recipients, where)
 
 
-def _nobody(lists: list[MailingList]) -> InvalidInput:
+def count_by_version(session: Session, p: Plan) -> dict[str, int]:
+    """How many recipients get each language version: {language of the version: count}."""
+    original = p.release.language
+    codes = [v.language for v in session.scalars(
+        select(Release).where(Release.version_of_id == p.release.id))]
+    counts: dict[str, int] = {}
+    ids = [m.id for m in p.lists]
+    for language, n in audience.count_by_language(session, ids, p.where).items():
+        code = languages.pick(language, codes, fallback=original)
+        counts[code] = counts.get(code, 0) + n
+    return counts
+
+
+def _nobody(lists: list[MailingList], where: Conditions | None = None) -> InvalidInput:
     names = ", ".join(m.name for m in lists)
+    if where:
+        return InvalidInput(f"no one to send to: no subscribed, unsuppressed member of {names} "
+                            f"whose {segments.describe(where)}")
     return InvalidInput(f"no one to send to: {names} has no subscribed, unsuppressed members")
 
 
@@ -93,9 +114,14 @@ def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | No
     session.add(dist)
     session.flush()
     rows = audience.create_deliveries(session, dist.id, [m.id for m in p.lists],
-                                      p.release.embargo_until, now)
+                                      p.release.embargo_until, now, p.where)
     if rows == 0:  # the caller's transaction rolls the distribution back
-        raise _nobody(p.lists)
+        raise _nobody(p.lists, p.where)
     if p.release.status == ReleaseStatus.DRAFT:
-        p.release.status = ReleaseStatus.SCHEDULED
+        session.execute(
+            update(Release)
+            .where(or_(Release.id == p.release.id, Release.version_of_id == p.release.id),
+                   Release.status == ReleaseStatus.DRAFT.value)
+            .values(status=ReleaseStatus.SCHEDULED.value)
+            .execution_options(synchronize_session="fetch"))
     return dist, rows

@@ -223,7 +223,9 @@ def _anything_sent(session: Session, distribution_id: int) -> bool:
 def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
     session.execute(
         update(Release)
-        .where(Release.id == release_id, Release.status != ReleaseStatus.WITHDRAWN.value)
+        # Its language versions went out with it: one public fate for all.
+        .where(or_(Release.id == release_id, Release.version_of_id == release_id),
+               Release.status != ReleaseStatus.WITHDRAWN.value)
         .values(status=ReleaseStatus.SENT.value,
                 first_sent_at=func.coalesce(Release.first_sent_at, now))
         .execution_options(synchronize_session=False))

@@ -20,6 +20,7 @@ from distribution.mail import tokens
 from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.media.mailing import message_media
+from distribution.releases import languages
 from distribution.store.db import one_of
 from distribution.store.models import (
     CARRIES_RELEASE,
@@ -29,6 +30,20 @@ from distribution.store.models import (
     MailingList,
     Release,
 )
+
+# A notice about a corrected release speaks of the whole release: its recipients may hold
+# a language version of any text it corrected.
+_WHOLE_RELEASE = frozenset({DistributionKind.NOTICE_MOVED, DistributionKind.NOTICE_LIFTED,
+                            DistributionKind.NOTICE_WITHDRAWN})
+
+
+def _originals(session: Session, distribution: Distribution) -> list[int]:
+    """The releases whose language versions this distribution may render."""
+    ids, release = [distribution.release.id], distribution.release
+    while DistributionKind(distribution.kind) in _WHOLE_RELEASE and release.corrects_id:
+        release = session.get_one(Release, release.corrects_id)
+        ids.append(release.id)
+    return ids
 
 
 class MessageError(InvalidInput):
@@ -116,12 +131,17 @@ def _message_id(domain: str, distribution_id: int, delivery_id: int) -> str:
 
 
 class MessageFactory:
-    """Renders each (marked, list) variant once per batch, then personalises per row."""
+    """Renders each (version, marked, list) variant once per batch, then personalises per row.
+
+    A contact's language picks the release's version in it (the original when there is
+    none); the choice is a dictionary lookup per row, the render once per version.
+    """
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
-                 contacts: dict[int, tuple[str | None, str | None]],
+                 contacts: dict[int, tuple[str | None, str | None, str | None]],
                  list_names: dict[int, str],
-                 media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA)) -> None:
+                 media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA),
+                 versions: list[Release] | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -129,7 +149,9 @@ class MessageFactory:
         self.release = release
         self.contacts = contacts
         self.list_names = list_names
-        self._prepared: dict[tuple[bool, str | None], PreparedMessage] = {}
+        self._versions = {v.language: v for v in versions or ()}
+        self._by_language: dict[str | None, Release] = {}
+        self._prepared: dict[tuple[int, bool, str | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
@@ -139,8 +161,8 @@ class MessageFactory:
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
                   batch: list[Claimed]) -> MessageFactory:
         ids = [c.contact_id for c in batch]
-        contacts = {row.id: (row.name, row.timezone) for row in session.execute(
-            select(Contact.id, Contact.name, Contact.timezone)
+        contacts = {row.id: (row.name, row.timezone, row.language) for row in session.execute(
+            select(Contact.id, Contact.name, Contact.timezone, Contact.language)
             .where(one_of(session, Contact.id, ids)))}
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
@@ -151,14 +173,18 @@ class MessageFactory:
                                    distribution_id=distribution.id, signed=False),
                      message_media(session, settings, release.id,
                                    distribution_id=distribution.id, signed=True))
-        session.expunge(release)
-        return cls(settings, distribution, release, contacts, lists, media)
+        # Language versions share the original's photos and files.
+        versions = list(session.scalars(
+            select(Release).where(Release.version_of_id.in_(_originals(session, distribution)))))
+        for item in (release, *versions):
+            session.expunge(item)
+        return cls(settings, distribution, release, contacts, lists, media, versions)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
-        prepared = self._variant(marked, list_name)
-        name, zone = self.contacts.get(claimed.contact_id, (None, None))
+        name, zone, language = self.contacts.get(claimed.contact_id, (None, None, None))
+        prepared = self._variant(self._version(language), marked, list_name)
         mid = _message_id(self._domain, self.distribution_id, claimed.id)
         unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
             claimed.contact_id, claimed.list_id or 0)
@@ -183,10 +209,18 @@ class MessageFactory:
             self._marked_at = (now, marked)
         return marked
 
-    def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
-        key = (marked, list_name)
+    def _version(self, language: str | None) -> Release:
+        found = self._by_language.get(language)
+        if found is None:
+            code = languages.pick(language, self._versions, fallback="")
+            found = self._by_language[language] = self._versions.get(code, self.release)
+        return found
+
+    def _variant(self, release: Release, marked: bool, list_name: str | None,
+                 ) -> PreparedMessage:
+        key = (release.id, marked, list_name)
         if key not in self._prepared:
             self._prepared[key] = checked_message(
-                self.release, self.settings, marked=marked, list_name=list_name,
+                release, self.settings, marked=marked, list_name=list_name,
                 kind=self.kind, note=self.note, media=self._media[marked])
         return self._prepared[key]

@@ -10,13 +10,15 @@ from typing import Any
 import jinja2
 
 from config import Settings
+from distribution.locales import dates, template_callables
 from distribution.mail import headers as h
 from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
+from distribution.mail.notes import localized_note
 from distribution.mail.templates import inline_css
 from distribution.mail.view import ReleaseView, organisation, release_view
 from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import Release
-from distribution.times import TimeError, embargo_line
+from distribution.times import TimeError
 
 # Messages that are the release itself (a test send is one too), not a notice about it.
 RELEASE_MESSAGE_KINDS = frozenset({"release", "test"})
@@ -33,6 +35,7 @@ class Draft:
     headers: Mapping[str, object]  # every header that is the same for all recipients
     embargo: tuple[datetime, str] | None  # (lift in UTC, zone it was given in) when marked
     inline: tuple[InlineImage, ...] = ()  # photos embedded as related parts
+    language: str = "en"  # of the version: its catalog and its way of writing dates
 
     def embargo_line(self, recipient_zone: str | None) -> str | None:
         if self.embargo is None:
@@ -40,14 +43,15 @@ class Draft:
         utc, zone = self.embargo
         if recipient_zone and recipient_zone != zone:
             try:
-                return embargo_line(utc, zone, recipient_zone)
+                return dates.embargo_line(utc, zone, self.language, recipient_zone)
             except TimeError:
                 pass  # a zone we cannot read on a contact: show the release's own line
-        return embargo_line(utc, zone)
+        return dates.embargo_line(utc, zone, self.language)
 
     def render(self, embargo: str | None, links: Mapping[str, str]) -> tuple[str, str, str]:
         """Subject, plain text and HTML (CSS inlined) for one embargo line and link set."""
-        context = {**self.context, **links, "embargo_line": embargo}
+        context = {**self.context, **template_callables(self.language), **links,
+                   "embargo_line": embargo}
         subject = h.clean_header_value(self._template("subject").render(context))
         text = self._template("txt").render(context)
         html = inline_css(self._template("html").render({**context, "subject": subject}))
@@ -69,7 +73,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         "kind": kind,
         "release": view,
         "org": organisation(settings),
-        "note": read_blocks(note),
+        "note": read_blocks(localized_note(kind, note, release, view.language)),
         "list_name": list_name,
         "media": shown,
     }
@@ -80,6 +84,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
         inline=shown.inline,
+        language=view.language,
     )
 
 

@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from config import ConfigError, Settings
+from distribution import locales
 from distribution.mail.inline import inline_html, inline_text
 from distribution.releases.bodyformat import Block
 
@@ -42,9 +43,35 @@ def load_templates(settings: Settings) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink, bullet=bullet,
-                       rich=rich)
+    env.filters.update(wrap=wrap, text_block=_directed_text_block, autolink=autolink,
+                       isolate=isolate, bdi=bdi, bullet=bullet, rich=rich)
+    locales.install(env)
     return env
+
+
+@jinja2.pass_context
+def isolate(context: jinja2.runtime.Context, text: str) -> str:
+    """A left-to-right run (phone, address, list name) kept whole in a right-to-left text:
+    between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, as <bdi> does in HTML."""
+    release = context.get("release")
+    if getattr(release, "direction", "ltr") != "rtl" or not text:
+        return text
+    return f"\u2068{text}\u2069"
+
+
+@jinja2.pass_context
+def _directed_text_block(context: jinja2.runtime.Context, block: Block,
+                         width: int = TEXT_WIDTH) -> str:
+    """text_block; in a right-to-left copy, each URL kept whole between isolates."""
+    text = text_block(block, width)
+    if getattr(context.get("release"), "direction", "ltr") != "rtl":
+        return text
+    return _URL.sub(lambda m: f"\u2068{_trim_url(m.group())}\u2069"
+                    f"{m.group()[len(_trim_url(m.group())):]}", text)
+
+
+def bdi(text: str) -> Markup:
+    return Markup("<bdi>{}</bdi>").format(text)
 
 
 def inline_css(html: str) -> str:
@@ -110,7 +137,7 @@ def autolink(text: str) -> Markup:
     for match in _URL.finditer(text):
         url = _trim_url(match.group())
         out.append(escape(text[position:match.start()]))
-        out.append(Markup('<a href="{0}">{0}</a>').format(url))
+        out.append(Markup('<a href="{0}" dir="ltr">{0}</a>').format(url))
         position = match.start() + len(url)
     out.append(escape(text[position:]))
     return Markup("").join(out)

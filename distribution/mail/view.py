@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass
 
 from config import Settings
+from distribution import locales
 from distribution.mail import headers as h
 from distribution.releases.bodyformat import Block, read_blocks
-from distribution.releases.endmatter import DEFAULT_END_MARKER
 from distribution.releases.media_contacts import MediaContact
 from distribution.store.models import Release
 from distribution.times import MONTHS
 
-RTL_LANGUAGES = frozenset({"ar", "dv", "fa", "he", "ku", "ps", "ur", "yi"})
 _ORG_CONTACT = re.compile(r"\s*(?P<name>[^<]*?)\s*<(?P<email>[^<>\s]+)>\s*,?\s*(?P<phone>.*)")
 _DASHES = " \t-–—"
 
@@ -65,7 +64,8 @@ def release_view(release: Release, settings: Settings) -> ReleaseView:
         subheadline=" ".join((release.subheadline or "").split()) or None,
         dateline=dateline,
         blocks=_with_lead(read_blocks(release.body), dateline),
-        end_marker=(release.end_marker or "").strip() or DEFAULT_END_MARKER,
+        # Empty when the release has none: the template writes the language's house marker.
+        end_marker=(release.end_marker or "").strip(),
         contacts=_contacts(release.media_contacts) or ((org_contact,) if org_contact else ()),
         org_contact=org_contact,
         boilerplate_heading=(release.boilerplate_heading if own_boilerplate
@@ -73,7 +73,7 @@ def release_view(release: Release, settings: Settings) -> ReleaseView:
         boilerplate=read_blocks(release.boilerplate if own_boilerplate
                                  else settings.org_boilerplate),
         language=language,
-        direction="rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
+        direction=locales.direction(language),
     )
 
 

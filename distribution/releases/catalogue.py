@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -13,13 +12,18 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import times
 from distribution.errors import InvalidInput, NotFound
+from distribution.releases import languages
 from distribution.releases.conventions.embargo_lines import time_for_reading
 from distribution.releases.endmatter import house_end_marker
 from distribution.releases.media_contacts import MediaContact, parse_contact_spec
 from distribution.releases.parse import ParsedRelease
-from distribution.store.models import Delivery, DeliveryStatus, Distribution, Release
-
-LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
+from distribution.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Distribution,
+    Release,
+    ReleaseStatus,
+)
 
 
 def embargo_to_use(parsed: ParsedRelease, flag: str | None,
@@ -64,10 +68,18 @@ def _embargo_from_file(text: str, zone: str | None) -> times.WhenParsed:
 
 
 def checked_language(code: str | None) -> str | None:
-    """A language tag such as 'en', 'fr' or 'pt-BR' (it ends up in Content-Language)."""
-    if code is not None and not LANGUAGE.fullmatch(code):
-        raise InvalidInput(f"--language {code!r} is not a language code such as 'en' or 'pt-BR'")
-    return code
+    """A known language tag such as 'en', 'fr' or 'pt-BR' (it ends up in Content-Language)."""
+    return None if code is None else languages.checked(code, what="--language")
+
+
+def language_of(parsed: ParsedRelease, flag: str | None) -> str:
+    """The flag, else the front matter, else what the text is written in, else English."""
+    if flag:
+        return flag
+    if parsed.language:
+        return languages.checked(parsed.language, what="the front matter's language")
+    text = " ".join(filter(None, (parsed.headline, parsed.body)))
+    return languages.detect(text) or "en"
 
 
 def contacts_from_flags(specs: tuple[str, ...]) -> list[MediaContact]:
@@ -94,7 +106,7 @@ def add_release(session: Session, parsed: ParsedRelease, *, embargo: times.WhenP
 def fill_release(release: Release, parsed: ParsedRelease, *, embargo: times.WhenParsed | None,
                  language: str | None, contacts: list[MediaContact]) -> None:
     """Set every field a release file gives (a new draft, or a draft edited)."""
-    language = language or parsed.language or "en"
+    language = language_of(parsed, language)
     release.headline = parsed.headline
     release.subheadline = parsed.subheadline
     release.language = language
@@ -109,6 +121,48 @@ def fill_release(release: Release, parsed: ParsedRelease, *, embargo: times.When
     release.boilerplate = parsed.boilerplate
     release.embargo_until = embargo.utc if embargo else None
     release.embargo_zone = embargo.zone if embargo else None
+
+
+def add_version(session: Session, parsed: ParsedRelease, of_id: int, *,
+                language: str | None, contacts: list[MediaContact], source_name: str | None,
+                now: datetime) -> Release:
+    """Another language version of release `of_id`, sharing its embargo and its sends."""
+    original = _original(session, of_id)
+    code = language_of(parsed, language)
+    taken = {v.language: v.id for v in versions(session, original)}
+    for existing, release_id in taken.items():
+        if languages.primary(existing) == languages.primary(code) and (
+                existing.lower() == code.lower() or "-" not in existing + code):
+            raise InvalidInput(f"release {of_id} already has a version in {code} "
+                               f"(release {release_id})")
+    version = add_release(session, parsed, embargo=None, language=code, contacts=contacts,
+                          source_name=source_name, now=now)
+    version.version_of_id = original.id
+    version.embargo_until, version.embargo_zone = original.embargo_until, original.embargo_zone
+    version.status, version.first_sent_at = original.status, original.first_sent_at
+    session.flush()
+    return version
+
+
+def _original(session: Session, release_id: int) -> Release:
+    release = session.get(Release, release_id)
+    if release is None:
+        raise NotFound(f"no release with id {release_id}")
+    original = session.get_one(Release, release.original_id)
+    if original.status == ReleaseStatus.WITHDRAWN:
+        raise InvalidInput(f"release {release_id} was withdrawn; it cannot have a new version")
+    if session.scalar(select(Release.id).where(Release.corrects_id == original.id)):
+        raise InvalidInput(f"release {release_id} was corrected; add the version to the "
+                           "corrected release")
+    return original
+
+
+def versions(session: Session, release: Release) -> list[Release]:
+    """Every language version of the release, the original first."""
+    original_id = release.original_id
+    return list(session.scalars(
+        select(Release).where((Release.id == original_id) | (Release.version_of_id == original_id))
+        .order_by(Release.id)))
 
 
 def all_releases(session: Session) -> list[Release]:
@@ -130,6 +184,7 @@ def family(session: Session, release_id: int) -> list[Release]:
     release = session.get(Release, release_id)
     if release is None:
         raise NotFound(f"no release with id {release_id}")
+    release = session.get_one(Release, release.original_id)  # a language version's original
     while release.corrects_id is not None:
         release = session.get_one(Release, release.corrects_id)
     found, frontier = [release], [release.id]
@@ -148,6 +203,7 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
         "headline": release.headline,
         "subheadline": release.subheadline,
         "language": release.language,
+        "version_of": release.version_of_id,
         "dateline_place": release.dateline_place,
         "dateline_date": release.dateline_date.isoformat() if release.dateline_date else None,
         "dateline_text": release.dateline_text,

@@ -33,13 +33,28 @@ def add_parsed(session: Session, parsed: ParsedRelease, flags: Flags, settings: 
     when = catalogue.resolve_embargo(text, from_file=from_file, settings=settings, now=now)
     item = catalogue.add_release(session, parsed, embargo=when, language=flags.language,
                                  contacts=flags.contacts, source_name=source_name, now=now)
+    return _described(item, parsed, flags, settings), warnings_for(parsed, flags, when)
+
+
+def add_version(session: Session, parsed: ParsedRelease, of_id: int, flags: Flags,
+                settings: Settings, *, source_name: str | None) -> tuple[dict[str, Any],
+                                                                          list[str]]:
+    """Store another language version of release `of_id`; it shares the original's embargo."""
+    item = catalogue.add_version(session, parsed, of_id, language=flags.language,
+                                 contacts=flags.contacts, source_name=source_name,
+                                 now=database_now(session))
+    return _described(item, parsed, flags, settings), warnings_for(parsed, flags, None)
+
+
+def _described(item: Release, parsed: ParsedRelease, flags: Flags,
+               settings: Settings) -> dict[str, Any]:
     info = catalogue.describe(item, settings)
     read = summary(parsed)
     read["language"], read["end marker"] = info["language"], info["end_marker"]
     if flags.contacts:
         read["contacts"] = [", ".join(c.parts) for c in flags.contacts]
     info["read"] = read
-    return info, warnings_for(parsed, flags, when)
+    return info
 
 
 def warnings_for(parsed: ParsedRelease, flags: Flags, when: Any) -> list[str]:
@@ -57,7 +72,9 @@ def warnings_for(parsed: ParsedRelease, flags: Flags, when: Any) -> list[str]:
 
 def report(info: dict[str, Any]) -> str:
     """The lines `release add` prints: what was read (the warnings go to stderr)."""
-    lines = [f"Release {info['id']} added: {info['headline']}"]
+    of = (f" ({info['language']} version of release {info['version_of']})"
+          if info.get("version_of") else "")
+    lines = [f"Release {info['id']} added{of}: {info['headline']}"]
     read = dict(info["read"])
     read["embargo"] = info["embargo_display"]
     if info["end_marker_added"]:

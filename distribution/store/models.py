@@ -135,6 +135,9 @@ class Release(Base):
     status: Mapped[ReleaseStatus] = mapped_column(
         _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.DRAFT)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
+    # A language version names its original: they share embargo, distributions and address.
+    version_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("releases.id", name="fk_releases_version_of"), index=False)
     source_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -146,6 +149,13 @@ class Release(Base):
     approved_revision: Mapped[int | None] = mapped_column(Integer)
     approved_by: Mapped[str | None] = mapped_column(String(100))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_releases_version_of", "version_of_id"),)
+
+    @property
+    def original_id(self) -> int:
+        """The release whose distributions carry every language version."""
+        return self.version_of_id or self.id
 
 
 class Contact(Base):
@@ -207,6 +217,19 @@ class Subscription(Base):
         primaryjoin="foreign(Subscription.list_id) == MailingList.id")
 
     __table_args__ = (Index("ix_subscriptions_list_status", "list_id", "status"),)
+
+
+class Segment(Base):
+    """A named audience: lists, narrowed by conditions on contact fields."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    list_names: Mapped[list[str]] = mapped_column(JSON)
+    # {field: [values]}: a contact matches when every field holds one of its values.
+    conditions: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Suppression(Base):

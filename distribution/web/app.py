@@ -15,8 +15,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution.locales import N_
 from distribution.web.accesslog import AccessLog
 from distribution.web.context import Clock, Web, web
+from distribution.web.language import PageLanguage
 from distribution.web.newsroom import archive as newsroom
 from distribution.web.newsroom import feed
 from distribution.web.newsroom import media as newsroom_media
@@ -27,9 +29,10 @@ from distribution.web.subscribers import confirm, preferences, subscribe, unsubs
 SIGNUPS_PER_MINUTE = 5
 CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
 
-_TITLES = {400: "Link not valid", 403: "Form expired", 404: "Page not found",
-           405: "Not allowed", 410: "Link expired", 413: "Too large"}
-_DEFAULT_MESSAGE = "There is nothing here. Please check the address."
+# Marked for the catalogs; error.html.j2 shows them in the page's language.
+_TITLES = {400: N_("Link not valid"), 403: N_("Form expired"), 404: N_("Page not found"),
+           405: N_("Not allowed"), 410: N_("Link expired"), 413: N_("Too large")}
+_DEFAULT_MESSAGE = N_("There is nothing here. Please check the address.")
 
 
 def _utcnow() -> datetime:
@@ -49,7 +52,8 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AccessLog), Middleware(SecurityHeaders),
-                    Middleware(CanonicalSlashes, base_url=settings.base_url)],
+                    Middleware(CanonicalSlashes, base_url=settings.base_url),
+                    Middleware(PageLanguage)],
         exception_handlers={HTTPException: _error_page},
     )
     app.router.redirect_slashes = False  # CanonicalSlashes does it, at the public address
@@ -75,7 +79,7 @@ async def _error_page(request: Request, exc: Exception) -> Response:
     # Our own details are written for people; Starlette's default ("Not Found") is not.
     message = _DEFAULT_MESSAGE if exc.detail == HTTPStatus(status).phrase else exc.detail
     response = web(request).page("error.html.j2", {
-        "title": _TITLES.get(status, "Error"), "message": message}, status=status)
+        "title": _TITLES.get(status, N_("Error")), "message": message}, status=status)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from config import Settings
+from distribution.locales import N_
 from distribution.web.pages import Pages
 from distribution.web.security import CSRF_FIELD, Csrf, RequestLimiter
 
@@ -31,21 +32,22 @@ class Web:
     confirm_max_age_seconds: int
 
     def page(self, name: str, context: dict[str, Any], status: int = 200,
-             public: bool = False) -> HTMLResponse:
-        return self.pages.page(name, context, status, public)
+             public: bool = False, language: str | None = None) -> HTMLResponse:
+        return self.pages.page(name, context, status, public, language)
 
     def form_page(self, request: Request, name: str, context: dict[str, Any],
-                  status: int = 200) -> HTMLResponse:
+                  status: int = 200, language: str | None = None) -> HTMLResponse:
         """A page holding a form: it carries a CSRF token, and the cookie it pairs with."""
         token, new_cookie = self.csrf.issue(request)
-        response = self.page(name, {**context, "csrf_token": token}, status)
+        response = self.page(name, {**context, "csrf_token": token}, status,
+                             language=language)
         self.csrf.set_cookie(response, new_cookie, request)
         return response
 
     def check_csrf(self, request: Request, form: FormData) -> None:
         if not self.csrf.valid(request, form.get(CSRF_FIELD)):
-            raise HTTPException(403, "This form has expired or was not sent from our site. "
-                                     "Please reload the page and try again.")
+            raise HTTPException(403, N_("This form has expired or was not sent from our "
+                                        "site. Please reload the page and try again."))
 
 
 def web(request: Request) -> Web:
@@ -54,6 +56,6 @@ def web(request: Request) -> Web:
 
 
 def bad_link() -> HTTPException:
-    return HTTPException(400, "This link is not valid. Please use the link from your email "
-                              "exactly as it was sent.")
+    return HTTPException(400, N_("This link is not valid. Please use the link from your "
+                                 "email exactly as it was sent."))
 

@@ -55,20 +55,30 @@ def release() -> None:
 @click.option("--language", metavar="CODE", help="Language of the release (en, fr, ar…).")
 @click.option("--contact", "contacts", multiple=True, metavar='"Name <email> phone"',
               help="Media contact (repeatable); replaces the file's.")
+@click.option("--version-of", "version_of", type=int, metavar="ID",
+              help="Add FILE as another language version of release ID.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
 def add(app: App, file: Path, embargo: str | None, no_embargo: bool, language: str | None,
-        contacts: tuple[str, ...], as_json: bool) -> None:
-    """Load a release FILE (text, Markdown or Word) as a draft, and say what was read."""
+        contacts: tuple[str, ...], version_of: int | None, as_json: bool) -> None:
+    """Load a release FILE (text, Markdown or Word) as a draft, or as a language version of
+    another, and say what was read."""
     parsed = read_release_file(file)
+    if version_of is not None and (embargo or no_embargo or parsed.photos):
+        raise InvalidInput("a language version shares its original's embargo, photos and "
+                           "files; change them on the original release")
     flags = intake.Flags(embargo, no_embargo, catalogue.checked_language(language),
                          catalogue.contacts_from_flags(contacts))
     photos = media_catalogue.front_matter_uploads(parsed.photos, file.parent, app.settings)
     with app.transaction() as session:
         actor = app.acting(session, Role.EDITOR, "release.add", f"file {file.name}")
-        info, warnings = intake.add_parsed(session, parsed, flags, app.settings,
-                                           source_name=file.name)
+        if version_of is None:
+            info, warnings = intake.add_parsed(session, parsed, flags, app.settings,
+                                               source_name=file.name)
+        else:
+            info, warnings = intake.add_version(session, parsed, version_of, flags,
+                                                app.settings, source_name=file.name)
         item = session.get_one(Release, info["id"])
         media_catalogue.attach_all(session, app.settings, item, photos)
         release_added(session, actor, item, f"added from {file.name}: {item.headline[:120]}")
@@ -111,6 +121,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
                          for m in media_catalogue.media_of(session, release_id)]
         info["inline_photos"] = media_catalogue.inline_photos(session, release_id)
         info["approval"] = approval.describe(item)
+        info["versions"] = [{"id": v.id, "language": v.language}
+                            for v in catalogue.versions(session, item)]
     if as_json:
         emit_json(info)
         return
@@ -119,6 +131,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
     for key, value in info.items():
         if key in _NOT_LISTED or value in (None, "", [], False):
             continue
+        if key == "versions":
+            value = ", ".join(f"{v['language']} (release {v['id']})" for v in value)
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
     for media in info["media"]:
         click.echo(f"{media['kind']} {media['id']}: {media['filename']} {media['public_url']}")
@@ -130,7 +144,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
 _NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos", "approval",
                "end_marker_added"}
-_LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
+_LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in",
+           "version_of": "language version of release", "versions": "language versions"}
 
 
 def _approval_line(info: dict[str, Any]) -> str:

@@ -1,5 +1,8 @@
 """`/feed.atom`: the newsroom as an Atom feed (RFC 4287), through the same visibility rule.
 
+Every entry carries its `xml:lang`. `/feed.atom` has each release once, in its original
+language; `/feed/{lang}.atom` has the releases that have a version in that language.
+
 Built with ElementTree, so every text is escaped and the XML is well formed whatever a
 headline contains.
 """
@@ -10,22 +13,27 @@ from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution.errors import InvalidInput
+from distribution.locales import N_, translate
 from distribution.mail.inline import inline_text
 from distribution.media.catalogue import media_by_release
 from distribution.media.links import public_url
+from distribution.releases import languages
 from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import ReleaseMedia
 from distribution.web.context import Web, web
-from distribution.web.newsroom.visibility import PublicRelease, public_releases
+from distribution.web.newsroom.visibility import PublicRelease, public_releases, public_versions
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
-WITHDRAWN_SUMMARY = "This release has been withdrawn."
+WITHDRAWN_SUMMARY = N_("This release has been withdrawn.")
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 ET.register_namespace("", ATOM)
 
@@ -47,18 +55,23 @@ def _updated(view: PublicRelease) -> datetime:
 
 def _summary(view: PublicRelease) -> str:
     if view.withdrawn:
-        return WITHDRAWN_SUMMARY
+        return translate(view.release.language, WITHDRAWN_SUMMARY)
     first = next((b for b in read_blocks(view.release.body) if b.kind == "p"), None)
     return inline_text(first.text) if first else view.release.headline
 
 
-def _entry(feed: ET.Element, base: str, view: PublicRelease,
-           media: list[ReleaseMedia], settings: Settings) -> None:
+def _entry(feed: ET.Element, base: str, view: PublicRelease, original_id: int,
+           lang_in_url: bool, media: list[ReleaseMedia], settings: Settings) -> None:
     release = view.release
     entry = _el(feed, "entry")
-    url = f"{base}/releases/{release.id}"
+    entry.set(XML_LANG, release.language)
+    url = f"{base}/releases/{original_id}"
+    if lang_in_url:
+        url += f"?lang={release.language}"
     _el(entry, "id", url)
-    _el(entry, "title", f"Withdrawn: {release.headline}" if view.withdrawn else release.headline)
+    title = (translate(release.language, "Withdrawn: %(headline)s", headline=release.headline)
+             if view.withdrawn else release.headline)
+    _el(entry, "title", title)
     _el(entry, "published", _stamp(view.published_at))
     _el(entry, "updated", _stamp(_updated(view)))
     _el(entry, "link", rel="alternate", type="text/html", href=url)
@@ -69,34 +82,58 @@ def _entry(feed: ET.Element, base: str, view: PublicRelease,
     _el(entry, "summary", _summary(view))
 
 
-def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime,
+def atom_feed(settings: Settings, views: list[tuple[PublicRelease, int]], now: datetime,
+              language: str | None = None,
               media: dict[int, list[ReleaseMedia]] | None = None) -> bytes:
+    """`views`: (the version shown, its original's id); `language` for a one-language feed;
+    `media` by original's id (every version shows its original's)."""
     base = settings.base_url.rstrip("/")
+    path = f"/feed/{language}.atom" if language else "/feed.atom"
     feed = ET.Element(f"{{{ATOM}}}feed")
-    _el(feed, "id", f"{base}/feed.atom")
-    _el(feed, "title", f"{settings.org_name}: press releases")
-    _el(feed, "updated", _stamp(max((_updated(v) for v in views), default=now)))
-    _el(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/feed.atom")
+    if language:
+        feed.set(XML_LANG, language)
+    _el(feed, "id", f"{base}{path}")
+    _el(feed, "title", translate(language, "%(org)s: press releases", org=settings.org_name))
+    _el(feed, "updated", _stamp(max((_updated(v) for v, _ in views), default=now)))
+    _el(feed, "link", rel="self", type="application/atom+xml", href=f"{base}{path}")
     _el(feed, "link", rel="alternate", type="text/html", href=f"{base}/releases")
     author = _el(feed, "author")
     _el(author, "name", settings.org_name)
-    for view in views[:FEED_SIZE]:
-        _entry(feed, base, view, (media or {}).get(view.release.id, []), settings)
+    for view, original_id in views[:FEED_SIZE]:
+        _entry(feed, base, view, original_id, language is not None,
+               (media or {}).get(original_id, []), settings)
     document: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return document
 
 
-def _build(w: Web) -> bytes:
+def _build(w: Web, language: str | None) -> bytes:
     now = w.clock()
     with w.sessions() as session:
-        views = public_releases(session, now)[:FEED_SIZE]
-        media = media_by_release(session, [v.release.id for v in views])
-        return atom_feed(w.settings, views, now, media)
+        views = [(v, v.release.id) for v in public_releases(session, now)]
+        if language:
+            views = [(version, original_id) for view, original_id in views
+                     for version in public_versions(session, view.release, now)
+                     if version.release.language.lower() == language.lower()]
+        views = views[:FEED_SIZE]
+        media = media_by_release(session, [original_id for _, original_id in views])
+        return atom_feed(w.settings, views, now, language, media)
 
 
 async def show(request: Request) -> Response:
-    body = await run_in_threadpool(_build, web(request))
+    body = await run_in_threadpool(_build, web(request), None)
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
-routes = [Route("/feed.atom", show, methods=["GET"])]
+async def show_language(request: Request) -> Response:
+    code = request.path_params["language"]
+    try:
+        language = languages.checked(code)
+    except InvalidInput:
+        raise HTTPException(404) from None
+    body = await run_in_threadpool(_build, web(request), language)
+    return Response(body, media_type="application/atom+xml; charset=utf-8",
+                    headers={"Content-Language": language})
+
+
+routes = [Route("/feed.atom", show, methods=["GET"]),
+          Route("/feed/{language}.atom", show_language, methods=["GET"])]

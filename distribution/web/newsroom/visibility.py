@@ -78,10 +78,25 @@ def copies_delivered(session: Session, release_id: int) -> bool:
         Delivery.status == DeliveryStatus.SENT.value))))
 
 
+def public_versions(session: Session, original: Release, now: datetime) -> list[PublicRelease]:
+    """The language versions of a public original the public may see, original first: a
+    version is public when its original is (they go out in one distribution)."""
+    shown = public_release(session, original.id, now)
+    if shown is None:
+        return []
+    copies_out = original.first_sent_at is None  # shown from its first delivered copy
+    rows = session.scalars(select(Release).where(Release.version_of_id == original.id)
+                           .order_by(Release.id))
+    return [shown, *(view for release in rows
+                     if (view := public_view(release, now, copies_out=copies_out)))]
+
+
 def public_releases(session: Session, now: datetime) -> list[PublicRelease]:
-    """Every release the public may see at `now`, newest first."""
+    """Every release the public may see at `now`, newest first; one entry per release,
+    its language versions being reached from it."""
     # Only narrows the rows read (drafts cannot be visible); public_view decides.
     candidates = session.scalars(select(Release).where(
+        Release.version_of_id.is_(None),
         or_(Release.status.in_([ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN]),
             Release.first_sent_at.is_not(None))))
     views = [view for release in candidates if (view := public_view(release, now))]

@@ -18,27 +18,29 @@ from starlette.routing import Route
 from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.audience.membership import Confirmed
+from distribution.locales import N_
 from distribution.mail import tokens
 from distribution.store.models import MailingList
 from distribution.web.context import Web, bad_link, web
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import read_form
 
 # Status and message of each outcome other than a first confirmation.
 _REFUSALS: dict[Confirmed, tuple[int, str, str]] = {
-    Confirmed.ALREADY: (200, "Already confirmed",
-                        "This subscription was already confirmed. Nothing more to do."),
-    Confirmed.USED_UP: (410, "Link already used",
-                        "This confirmation link has already been used. To subscribe again, "
-                        "please use the sign-up form."),
-    Confirmed.BLOCKED: (409, "We cannot send to this address",
-                        "Mail to this address has been stopped (for example after a bounce). "
-                        "Please contact the press office."),
-    Confirmed.GONE: (410, "Request no longer exists",
-                     "This subscription request no longer exists. Please sign up again."),
-    Confirmed.REPLACED: (410, "Link replaced",
-                         "A newer confirmation email was sent since this one. Please use "
-                         "the link in the newest email, or sign up again."),
+    Confirmed.ALREADY: (200, N_("Already confirmed"),
+                        N_("This subscription was already confirmed. Nothing more to do.")),
+    Confirmed.USED_UP: (410, N_("Link already used"),
+                        N_("This confirmation link has already been used. To subscribe "
+                           "again, please use the sign-up form.")),
+    Confirmed.BLOCKED: (409, N_("We cannot send to this address"),
+                        N_("Mail to this address has been stopped (for example after a "
+                           "bounce). Please contact the press office.")),
+    Confirmed.GONE: (410, N_("Request no longer exists"),
+                     N_("This subscription request no longer exists. Please sign up again.")),
+    Confirmed.REPLACED: (410, N_("Link replaced"),
+                         N_("A newer confirmation email was sent since this one. Please use "
+                            "the link in the newest email, or sign up again.")),
 }
 
 
@@ -56,8 +58,8 @@ def _signup(request: Request) -> tokens.SignupRequest:
         return tokens.read_signup_request(w.settings, request.path_params["token"],
                                           w.confirm_max_age_seconds, now=w.clock())
     except tokens.ExpiredToken:
-        raise HTTPException(410, "This confirmation link has expired. Please sign up "
-                                 "again to receive a new one.") from None
+        raise HTTPException(410, N_("This confirmation link has expired. Please sign "
+                                    "up again to receive a new one.")) from None
     except tokens.BadToken:
         raise bad_link() from None
 
@@ -95,8 +97,9 @@ async def show(request: Request) -> Response:
     pending = await run_in_threadpool(_load, w, _signup(request))
     if pending.state is not None:
         return _refusal(w, pending.state)
+    action = keeping_language(request.url.path, request.query_params.get("lang"))
     return w.form_page(request, "confirm.html.j2",
-                       {"list_name": pending.list_name, "action": request.url.path})
+                       {"list_name": pending.list_name, "action": action})
 
 
 async def submit(request: Request) -> Response:

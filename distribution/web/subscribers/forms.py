@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from distribution.audience.rows import mailable_address
+from distribution.locales import N_, translate
+from distribution.web.language import current as page_language
 
 MAX_BODY_BYTES = 16 * 1024  # our forms are a few short fields
 MAX_FIELDS = 50
@@ -24,15 +26,16 @@ LANGUAGES: dict[str, str] = {
 # The consent text shown next to the checkbox. Its version is what a Subscription records
 # (consent_wording), so change CONSENT_VERSION whenever the text changes.
 CONSENT_VERSION = "2025-06-v1"
-CONSENT_TEXT = (
-    "I agree that {org} may send me press releases from the list “{list}” by email, and "
+# Shown in the page's language: each catalog's translation is this version's wording.
+CONSENT_TEXT = N_(
+    "I agree that %(org)s may send me press releases from the list “%(list)s” by email, and "
     "keeps a record of this consent (when, from which IP address, and this wording). I can "
     "unsubscribe at any time with the link in every email."
 )
 
 # What the preferences page says next to its list checkboxes, recorded the same way.
 PREFERENCES_CONSENT_VERSION = "2025-06-prefs-v1"
-PREFERENCES_CONSENT_TEXT = (
+PREFERENCES_CONSENT_TEXT = N_(
     "Ticking a list means you agree to receive its emails; we keep a record of this consent "
     "(when, from which IP address, and that you used this page). You can untick it at any "
     "time."
@@ -53,7 +56,7 @@ async def read_form(request: Request) -> FormData:
     length = request.headers.get("content-length")
     if length is not None and (not (length.isascii() and length.isdigit())
                                or int(length) > MAX_BODY_BYTES):
-        raise HTTPException(413, "That request is too large.")
+        raise HTTPException(413, N_("That request is too large."))
     return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
 
 
@@ -70,8 +73,8 @@ def language(form: FormData) -> str | None:
     return value if value in LANGUAGES else None
 
 
-def consent_text(org_name: str, list_name: str) -> str:
-    return CONSENT_TEXT.format(org=org_name, list=list_name)
+def consent_text(org_name: str, list_name: str, language: str | None = None) -> str:
+    return translate(language or page_language(), CONSENT_TEXT, org=org_name, list=list_name)
 
 
 def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
@@ -81,9 +84,9 @@ def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
     try:
         email = mailable_address(field(form, "email", 320))
     except EmailNotValidError:
-        errors["email"] = "Please enter a valid email address."
+        errors["email"] = N_("Please enter a valid email address.")
     if form.get("consent") != "yes":
-        errors["consent"] = "Please tick the box to agree to receive our emails."
+        errors["consent"] = N_("Please tick the box to agree to receive our emails.")
     if errors:
         return None, errors
     return Signup(email, field(form, "name") or None, language(form)), {}

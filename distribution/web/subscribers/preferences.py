@@ -17,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution import locales
 from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, Subscription, SubscriptionStatus
 from distribution.web.context import Web, bad_link, web
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import (
     LANGUAGES,
@@ -108,9 +110,13 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
 
 
 def _page(w: Web, request: Request, prefs: Preferences, saved: bool) -> Response:
+    # The page speaks the language the contact chose, unless the address asks for another.
+    chosen = prefs.language if prefs.language in locales.LANGUAGES else None
     return w.form_page(request, "preferences.html.j2", {
-        "prefs": prefs, "languages": LANGUAGES, "saved": saved, "action": request.url.path,
-        "consent": PREFERENCES_CONSENT_TEXT})
+        "prefs": prefs, "languages": LANGUAGES, "saved": saved,
+        "action": keeping_language(request.url.path, request.query_params.get("lang")),
+        "consent": PREFERENCES_CONSENT_TEXT},
+        language=None if "lang" in request.query_params else chosen)
 
 
 async def show(request: Request) -> Response:

@@ -24,9 +24,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from distribution.audience import membership
+from distribution.locales import N_
 from distribution.mail import tokens
 from distribution.store.models import MailingList
 from distribution.web.context import Web, web
+from distribution.web.language import current as page_language
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.confirm_mail import send_confirmation
 from distribution.web.subscribers.forms import (
@@ -100,7 +103,8 @@ def _context(w: Web, open_list: OpenList, values: dict[str, str] | None = None,
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"list": open_list, "languages": LANGUAGES, "values": values or {},
             "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.shown),
-            "action": "/subscribe/" + quote(open_list.name, safe="")}
+            "action": keeping_language("/subscribe/" + quote(open_list.name, safe=""),
+                                       page_language())}
 
 
 async def show(request: Request) -> Response:
@@ -124,9 +128,9 @@ async def submit(request: Request) -> Response:
     ip = client_ip(request)
     if not w.signup_limiter.allow(ip):
         response = w.page("error.html.j2", {
-            "title": "Too many attempts",
-            "message": "Too many sign-ups from your network. Please wait a minute and try "
-                       "again."}, status=429)
+            "title": N_("Too many attempts"),
+            "message": N_("Too many sign-ups from your network. Please wait a minute and "
+                          "try again.")}, status=429)
         response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
         return response
     pending = await run_in_threadpool(_record, w, open_list, signup)

@@ -21,6 +21,7 @@ from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import MailingList, Subscription
 from distribution.web.context import Web, bad_link, web
+from distribution.web.language import keeping_language
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import read_form
 
@@ -63,7 +64,8 @@ def _apply(w: Web, target: Target, everything: bool, how: str, ip: str) -> None:
 async def show(request: Request) -> Response:
     w = web(request)
     target = await run_in_threadpool(_load, w, *_target(request))
-    return w.page("unsubscribe.html.j2", {"target": target, "action": request.url.path})
+    return w.page("unsubscribe.html.j2", {"target": target, "action": keeping_language(
+        request.url.path, request.query_params.get("lang"))})
 
 
 async def submit(request: Request) -> Response:

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from distribution.engine import claims, dispatch, lifecycle
 from distribution.engine.batch import run_batch
+from distribution.engine.recovery.journal import NoJournal
 from distribution.engine.runner import deliver_due
 from distribution.errors import InvalidInput
 from distribution.store.models import (
@@ -202,7 +203,7 @@ def test_stale_claims_return_to_pending(store):
         lifecycle.activate_due(session, now_utc(), 3600)
         claims.claim(session, distribution_id, 10, "dead-worker", now_utc() - timedelta(hours=1))
     with store.Session() as session, session.begin():
-        assert claims.return_stale(session, now_utc(), 600) == 3
+        assert claims.return_stale(session, now_utc(), 600, NoJournal())[0] == 3
     assert set(_statuses(store, distribution_id).values()) == {"pending"}
 
 
@@ -393,7 +394,7 @@ def test_a_batch_whose_claims_were_reaped_cannot_overwrite_the_new_claimant(stor
         lifecycle.activate_due(session, now_utc(), 3600)
         (first,) = claims.claim(session, distribution_id, 10, "slow", now_utc()
                                 - timedelta(hours=1))
-        claims.return_stale(session, now_utc(), 600)
+        claims.return_stale(session, now_utc(), 600, NoJournal())
         claims.claim(session, distribution_id, 10, "fresh", now_utc())
     failed = Result(first.id, first.email, first.attempts, "<m@x>",
                     Outcome(OutcomeKind.PERMANENT, None, "slow worker's late answer"))

@@ -10,7 +10,7 @@ import click
 
 from distribution import times
 from distribution.cli.app import App, emit_json, pass_app, user_errors
-from distribution.cli.sending.delivery import deliver_now, hand_to_workers
+from distribution.cli.sending.delivery import start_delivery
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
@@ -58,10 +58,7 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
         _confirm(plan, when)
         dist, rows = _schedule_confirmed(app, release_id, names, when)
     result = {"distribution_id": dist.id, "recipients": rows, "send_at": dist.send_at.isoformat()}
-    if app.settings.broker_url:
-        result.update(hand_to_workers(app, dist.id, wait=wait, quiet=as_json))
-    else:
-        result.update(deliver_now(app, dist.id, quiet=as_json))
+    result.update(start_delivery(app, dist.id, wait=wait, quiet=as_json))
     if as_json:
         emit_json(result)
     if result.get("exit_code"):

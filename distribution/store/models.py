@@ -256,9 +256,15 @@ class Delivery(Base):
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_reply: Mapped[str | None] = mapped_column(Text)  # the server's words, e.g. a queue id
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The release, on rows of release distributions only (notices and corrections go to
+    # the same people on purpose), and which copy of it this person gets: the unique index
+    # lets two sends at once not both schedule someone; `send --again` makes copy 2.
+    release_id: Mapped[int | None] = mapped_column(Integer)
+    copy: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
+        Index("uq_delivery_release_copy", "release_id", "contact_id", "copy", unique=True),
         # The claim, the reaper and "anything in flight?" go by distribution and status.
         Index("ix_deliveries_claim", "distribution_id", "status", "id"),
         # For the lift. Partial: a row is in it only while held, so writing pending rows

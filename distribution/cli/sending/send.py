@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 import click
 
 from distribution import times
+from distribution.audience.recipients import split_audience
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import start_delivery
-from distribution.engine import dispatch
+from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
 
@@ -30,55 +31,90 @@ PREVIEW_RECIPIENTS = 10
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
 @click.option("--test-to", metavar="ADDR", help="Send one copy to this address only.")
 @click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
+@click.option("--again", is_flag=True,
+              help="Also send to who already received it (or has it on its way).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True, help="With workers: follow progress until done.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
 def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
-         test_to: str | None, dry_run: bool, yes: bool, wait: bool, as_json: bool) -> None:
-    """Send release RELEASE_ID to the subscribed members of the lists."""
+         test_to: str | None, dry_run: bool, again: bool, yes: bool, wait: bool,
+         as_json: bool) -> None:
+    """Send release RELEASE_ID to the subscribed members of the lists.
+
+    Who already received it, or has it on its way or held for the lift, is skipped unless
+    --again; re-running an interrupted send finishes the distribution it started."""
     if test_to:
         _send_test(app, release_id, test_to, as_json)
         return
-    names = list(lists)
-    with app.transaction() as session:
-        now = database_now(session)
-        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
-        # The audience is counted only to be shown (half a second at 100,000 contacts);
-        # `schedule` refuses an empty one by itself.
-        plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
-        if dry_run:
-            _show_dry_run(session, plan, when, as_json)
-            return
-        _note_zone(when)
-        if yes:  # checked and recorded in one transaction: nothing to check again
-            dist, rows = _schedule(session, plan, now, when)
-    if not yes:
-        _confirm(plan, when)
-        dist, rows = _schedule_confirmed(app, release_id, names, when)
-    result = {"distribution_id": dist.id, "recipients": rows, "send_at": dist.send_at.isoformat()}
-    result.update(start_delivery(app, dist.id, wait=wait, quiet=as_json))
+    try:
+        dist_id, rows, send_at = _record(app, release_id, list(lists), at, dry_run, again,
+                                         yes, as_json)
+    except dispatch.EveryoneHasIt as exc:
+        if exc.unfinished is None:
+            raise
+        dist_id, rows, send_at = _resume(app, exc.unfinished, as_json)
+    if dist_id is None:
+        return
+    result = {"distribution_id": dist_id, "recipients": rows, "send_at": send_at}
+    result.update(start_delivery(app, dist_id, wait=wait, quiet=as_json))
     if as_json:
         emit_json(result)
     if result.get("exit_code"):
         sys.exit(result["exit_code"])
 
 
+def _record(app: App, release_id: int, names: list[str], at: str | None, dry_run: bool,
+            again: bool, yes: bool, as_json: bool) -> tuple[int | None, int, str | None]:
+    """The distribution recorded (after the question), or None after a dry run."""
+    with app.transaction() as session:
+        now = database_now(session)
+        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        # The audience is counted only to be shown (half a second at 100,000 contacts);
+        # `schedule` refuses an empty one by itself.
+        plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
+        split = (split_audience(session, [m.id for m in plan.lists], release_id)
+                 if dry_run or not yes else None)
+        if dry_run:
+            _show_dry_run(session, plan, split, when, as_json)
+            return None, 0, None
+        _note_zone(when)
+        if yes:  # checked and recorded in one transaction: nothing to check again
+            dist, rows = _schedule(session, plan, now, when, again)
+            return dist.id, rows, dist.send_at.isoformat()
+    assert split is not None
+    _confirm(plan, split, when, again)
+    dist, rows = _schedule_confirmed(app, release_id, names, when, again)
+    return dist.id, rows, dist.send_at.isoformat()
+
+
+def _resume(app: App, distribution_id: int, as_json: bool) -> tuple[int, int, str]:
+    """Everyone has it already, and a distribution of it is unfinished: finish that one."""
+    with app.transaction() as session:
+        info = status.describe(session, distribution_id)
+    if not as_json:
+        click.echo(f"Everyone on these lists already has this release; distribution "
+                   f"{distribution_id} of it is {info['status']} with "
+                   f"{info['pending'] + info['in_flight']} not yet sent: continuing it.",
+                   err=True)
+    return distribution_id, info["total"], str(info["send_at"])
+
+
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
-              when: times.WhenParsed | None) -> tuple[Distribution, int]:
+              when: times.WhenParsed | None, again: bool) -> tuple[Distribution, int]:
     return dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
-                             send_zone=when.zone if when else None)
+                             send_zone=when.zone if when else None, again=again)
 
 
 def _schedule_confirmed(app: App, release_id: int, names: list[str],
-                        when: times.WhenParsed | None) -> tuple[Distribution, int]:
+                        when: times.WhenParsed | None, again: bool) -> tuple[Distribution, int]:
     """After the question, which may have stayed open for long: the release and lists are
     checked again, cheaply (the INSERT finds the audience as it is now)."""
     with app.transaction() as session:
         now = database_now(session)
         return _schedule(session, dispatch.plan(session, release_id, names, count=False), now,
-                         when)
+                         when, again)
 
 
 def _note_zone(when: times.WhenParsed | None) -> None:
@@ -86,28 +122,44 @@ def _note_zone(when: times.WhenParsed | None) -> None:
         click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
 
 
-def _show_dry_run(session, plan, when, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _show_dry_run(session, plan, split, when, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     from distribution.audience.recipients import preview_audience
 
     first = preview_audience(session, [m.id for m in plan.lists], PREVIEW_RECIPIENTS)
     if as_json:
         emit_json({"dry_run": True, "release_id": plan.release.id, "recipients": plan.recipients,
-                   "first_recipients": first,
+                   "first_recipients": first, "split": split,
                    "send_at": when.utc.isoformat() if when else None})
         return
-    click.echo(f"Dry run: '{plan.release.headline}' would go to {plan.recipients} recipients "
-               f"on {', '.join(m.name for m in plan.lists)}. Nothing was sent.")
+    click.echo(f"Dry run: '{plan.release.headline}' would go to {split['new']} "
+               f"recipients on {', '.join(m.name for m in plan.lists)}{_skipped(split)}. "
+               "Nothing was sent.")
     for address in first:
         click.echo(f"  {address}")
     if plan.recipients > len(first):
         click.echo(f"  … and {plan.recipients - len(first)} more")
 
 
-def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
+def _skipped(split: dict[str, int]) -> str:
+    parts = [f"{split['received']} already received it" if split["received"] else "",
+             f"{split['on_its_way']} have it on its way" if split["on_its_way"] else "",
+             f"{split['held']} are held until the lift" if split["held"] else ""]
+    said = "; ".join(p for p in parts if p)
+    return f" (skipping: {said})" if said else ""
+
+
+def _confirm(plan: dispatch.Plan, split: dict[str, int], when: times.WhenParsed | None,
+             again: bool) -> None:
     moment = f"at {times.format_in_zone(when.utc, when.zone)}" if when else "now"
     lists = ", ".join(m.name for m in plan.lists)
-    if not click.confirm(f"Send '{plan.release.headline}' to {plan.recipients} recipients "
-                         f"on {lists} {moment}?", err=True):
+    if again:
+        question = (f"Send '{plan.release.headline}' to all {plan.recipients} recipients on "
+                    f"{lists} {moment}, AGAIN to {plan.recipients - split['new']} who already "
+                    "have it?")
+    else:
+        question = (f"Send '{plan.release.headline}' to {split['new']} recipients on "
+                    f"{lists} {moment}{_skipped(split)}?")
+    if not click.confirm(question, err=True):
         raise click.ClickException("nothing sent")
 
 

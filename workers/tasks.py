@@ -10,6 +10,7 @@ from functools import lru_cache
 import redis
 from celery.signals import task_postrun, worker_process_init
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
@@ -30,6 +31,7 @@ MAX_COUNTDOWN = 300
 # Batches running side by side for one distribution.
 MAX_PARALLEL_BATCHES = 8
 FANOUT_GUARD_SECONDS = 30
+DATABASE_RETRY_SECONDS = 3
 
 
 @lru_cache(maxsize=1)
@@ -99,8 +101,18 @@ def start_task(distribution_id: int) -> None:
 @app.task(name="pressroom.batch")
 def batch_task(distribution_id: int) -> dict[str, int]:
     """One batch; while work remains, the chain goes on."""
-    report = run_batch(factory(), _settings(), distribution_id, worker=worker_name(),
-                       limiter=_limiter())
+    try:
+        report = run_batch(factory(), _settings(), distribution_id, worker=worker_name(),
+                           limiter=_limiter())
+    except DBAPIError as exc:
+        # The database went away mid-batch (a restart, a failover): the rows it held come
+        # back through its journal once its lease lapses. The chain waits a moment and goes
+        # on, rather than end and leave the rest to the sweep once the guard lapses.
+        log.warning("batch of distribution %s stopped: %s; next batch in %d s",
+                    distribution_id, str(exc).splitlines()[0], DATABASE_RETRY_SECONDS)
+        _refresh_guard(distribution_id)
+        batch_task.apply_async((distribution_id,), countdown=DATABASE_RETRY_SECONDS)
+        return {"claimed": 0, "sent": 0, "failed": 0, "retried": 0}
     if report.more_may_remain:
         _refresh_guard(distribution_id)
         batch_task.delay(distribution_id)

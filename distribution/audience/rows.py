@@ -149,11 +149,13 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
         except RowRejected as exc:
             report.rejected.append((line, str(exc)))
             continue
-        earlier = contacts.setdefault(contact[0], contact)
+        # One person, one address: Bob@Example.org and bob@example.org are merged.
+        key = contact[0].lower()
+        earlier = contacts.setdefault(key, contact)
         if earlier is not contact:
             report.duplicates_merged += 1
-            # The first row wins; later rows fill its gaps (the address is the same).
-            contacts[contact[0]] = tuple(
+            # The first row wins, its spelling too; later rows fill its gaps.
+            contacts[key] = tuple(
                 old or new for old, new in zip(earlier, contact, strict=True))
     return list(contacts.values())
 

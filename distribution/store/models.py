@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -137,6 +138,10 @@ class Contact(Base):
     country: Mapped[str | None] = mapped_column(String(64))
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # One person, one address: Reporter@News.example.com is reporter@news.example.com.
+    # `email` keeps the first spelling seen, for display and for sending.
+    __table_args__ = (Index("uq_contacts_email_folded", func.lower(email), unique=True),)
 
 
 class MailingList(Base):

@@ -18,7 +18,7 @@ from distribution.embargo import may_send
 from distribution.engine import claims, lifecycle
 from distribution.engine.claims import Claimed
 from distribution.engine.ledger import Result, RetryPolicy, Tally, record
-from distribution.engine.messages import MessageFactory
+from distribution.engine.messages import MessageError, MessageFactory
 from distribution.engine.ratelimit import RateLimiter
 from distribution.engine.recovery.journal import Entry, Journal, Writer, journal_for
 from distribution.engine.recovery.lease import Lease
@@ -178,6 +178,12 @@ class Batch:
         try:
             with lease, opener() as transport:
                 self._send_all(transport, writer, lease)
+        except MessageError as exc:
+            # Every message of the distribution would fail the same way: pause, with why.
+            with self.factory() as session, session.begin():
+                lifecycle.pause_for_message(session, self.distribution_id, str(exc))
+            self.report.stopped = f"paused: {exc}"
+            log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
         except TransportError as exc:
             self.report.stopped = self._server_trouble(exc)
             self.report.server_down = not exc.lasting

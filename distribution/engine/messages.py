@@ -15,8 +15,11 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import embargo
 from distribution.engine.claims import Claimed
+from distribution.errors import InvalidInput
 from distribution.mail import tokens
+from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
+from distribution.media.mailing import message_media
 from distribution.store.db import one_of
 from distribution.store.models import (
     RELEASE_KINDS,
@@ -26,6 +29,15 @@ from distribution.store.models import (
     MailingList,
     Release,
 )
+
+
+class MessageError(InvalidInput):
+    """The message cannot be made for anyone (templates, headers): waiting will not mend it."""
+
+
+# What making a message can raise for reasons in the release, the settings or the site's
+# templates, never in one recipient.
+_MAKING_ERRORS = (ValueError, jinja2.TemplateError, OSError)
 
 
 @dataclass(frozen=True)
@@ -51,18 +63,30 @@ _PREPARED_KEEP = 16
 
 def prepared_message(release: Release, settings: Settings, *, marked: bool,
                      list_name: str | None, kind: DistributionKind,
-                     note: str | None) -> PreparedMessage:
+                     note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
     templates = _templates(settings)
-    key = (_fingerprint(release), settings, marked, list_name, kind, note,
+    key = (_fingerprint(release), settings, marked, list_name, kind, note, media,
            _loaded_templates(templates))
     found = _PREPARED.get(key)
     if found is None:
         found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
-                                         list_name=list_name, kind=kind.value, note=note)
+                                         list_name=list_name, kind=kind.value, note=note,
+                                         media=media)
         if len(_PREPARED) > _PREPARED_KEEP:
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
     return found
+
+
+def checked_message(release: Release, settings: Settings, *, marked: bool,
+                    list_name: str | None, kind: DistributionKind,
+                    note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+    """`prepared_message`, its failures as one MessageError saying why."""
+    try:
+        return prepared_message(release, settings, marked=marked, list_name=list_name,
+                                kind=kind, note=note, media=media)
+    except _MAKING_ERRORS as exc:
+        raise MessageError(f"cannot build the message: {exc}") from exc
 
 
 def load_templates_now(settings: Settings) -> None:
@@ -96,7 +120,8 @@ class MessageFactory:
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
                  contacts: dict[int, tuple[str | None, str | None]],
-                 list_names: dict[int, str]) -> None:
+                 list_names: dict[int, str],
+                 media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA)) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -108,6 +133,7 @@ class MessageFactory:
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
+        self._media = media  # (for unmarked copies, for marked ones: signed links)
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -119,8 +145,14 @@ class MessageFactory:
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
         release = distribution.release
+        media = (NO_MEDIA, NO_MEDIA)
+        if distribution.kind in RELEASE_KINDS:
+            media = (message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=False),
+                     message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=True))
         session.expunge(release)
-        return cls(settings, distribution, release, contacts, lists)
+        return cls(settings, distribution, release, contacts, lists, media)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
@@ -154,7 +186,7 @@ class MessageFactory:
     def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
         key = (marked, list_name)
         if key not in self._prepared:
-            self._prepared[key] = prepared_message(
+            self._prepared[key] = checked_message(
                 self.release, self.settings, marked=marked, list_name=list_name,
-                kind=self.kind, note=self.note)
+                kind=self.kind, note=self.note, media=self._media[marked])
         return self._prepared[key]

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from config import Settings
 from distribution import embargo
+from distribution.audience.rows import mailable_address
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
+from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import Recipient, load_templates, prepare
 from distribution.store.models import Release
 from distribution.transport import Envelope, Outcome, open_transport
 
 
 def send_test_copy(settings: Settings, release: Release, address: str,
-                   now: datetime) -> Outcome:
+                   now: datetime, media: MessageMedia = NO_MEDIA) -> Outcome:
     try:
-        email = validate_email(address, check_deliverability=False).normalized
+        email = mailable_address(address)
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     prepared = prepare(release, settings, load_templates(settings),
-                       marked=embargo.marked(release.embargo_until, now), kind="test")
+                       marked=embargo.marked(release.embargo_until, now), kind="test",
+                       media=media)
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     recipient = Recipient(
         email=email, name=None, timezone=None,

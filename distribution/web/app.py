@@ -19,8 +19,9 @@ from distribution.web.accesslog import AccessLog
 from distribution.web.context import Clock, Web, web
 from distribution.web.newsroom import archive as newsroom
 from distribution.web.newsroom import feed
+from distribution.web.newsroom import media as newsroom_media
 from distribution.web.pages import Pages, static_file
-from distribution.web.security import Csrf, RateLimiter, SecurityHeaders
+from distribution.web.security import CanonicalSlashes, Csrf, RateLimiter, SecurityHeaders
 from distribution.web.subscribers import confirm, preferences, subscribe, unsubscribe
 
 SIGNUPS_PER_MINUTE = 5
@@ -39,16 +40,19 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
                clock: Clock = _utcnow, *, signup_limiter: RateLimiter | None = None,
                confirm_max_age_seconds: int = CONFIRM_MAX_AGE_SECONDS) -> Starlette:
     """The web app. `clock` decides what the newsroom shows and when links expire."""
-    routes = [*newsroom.routes, *feed.routes, *unsubscribe.routes, *subscribe.routes,
+    routes = [*newsroom.routes, *feed.routes, *newsroom_media.routes, *unsubscribe.routes,
+              *subscribe.routes,
               *confirm.routes, *preferences.routes,
               Route("/static/style.css", _static("style.css", "text/css"), methods=["GET"]),
               Route("/static/icon.svg", _static("icon.svg", "image/svg+xml"), methods=["GET"]),
               Route("/favicon.ico", _static("icon.svg", "image/svg+xml"), methods=["GET"])]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
+        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders),
+                    Middleware(CanonicalSlashes, base_url=settings.base_url)],
         exception_handlers={HTTPException: _error_page},
     )
+    app.router.redirect_slashes = False  # CanonicalSlashes does it, at the public address
     app.state.web = Web(
         settings=settings, sessions=session_factory, clock=clock, pages=Pages(settings),
         csrf=Csrf(settings),

@@ -9,18 +9,20 @@ from typing import Any
 import click
 
 from distribution import times
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import start_delivery
 from distribution.embargo import corrections, notices
 from distribution.engine import status
 from distribution.engine.dispatch import get_release
+from distribution.media import catalogue as media_catalogue
+from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
 
 @click.command("embargo")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--until", metavar="WHEN", help="Move it: '2025-04-17 10:00 Europe/Zurich'.")
 @click.option("--lift", is_flag=True, help="Lift it now: everyone may publish.")
 @click.option("--withdraw", is_flag=True, help="Withdraw the release: 'do not publish'.")
@@ -40,7 +42,7 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(until, from_file=False, settings=app.settings,
-                                         now=now) if until else None
+                                         now=now) if until is not None else None
         headline = get_release(session, release_id).headline
         impact = notices.impact(session, release_id)
     if when and when.assumed_zone:
@@ -61,7 +63,7 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
 
 
 @click.command("correct")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -74,6 +76,8 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
     as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
     """
     parsed = read_release_file(file)
+    photos = MediaUploads(app.settings, media_catalogue.front_matter_uploads(
+        parsed.photos, file.parent, app.settings))
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
     if parsed.embargo_text:
@@ -90,7 +94,7 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
     with app.transaction() as session:
         new, dist = corrections.correct_release(session, release_id, parsed,
                                                 now=database_now(session),
-                                                source_name=file.name)
+                                                source_name=file.name, photos=photos)
         carried = corrections.carried_over(session, new.id)
         result = {"release_id": new.id, "corrects_id": release_id,
                   "distribution_id": dist.id if dist else None,

@@ -10,7 +10,7 @@ import click
 
 from distribution import times
 from distribution.audience.recipients import split_audience
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import start_delivery
 from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
@@ -25,7 +25,7 @@ PREVIEW_RECIPIENTS = 10
 
 
 @click.command()
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
@@ -70,10 +70,12 @@ def _record(app: App, release_id: int, names: list[str], at: str | None, dry_run
     """The distribution recorded (after the question), or None after a dry run."""
     with app.transaction() as session:
         now = database_now(session)
-        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        when = (times.parse_when(at, app.settings.timezone or None, now=now)
+                if at is not None else None)  # --at "" is a mistake, not "now"
         # The audience is counted only to be shown (half a second at 100,000 contacts);
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
+        _check_can_send(app, plan, now)
         split = (split_audience(session, [m.id for m in plan.lists], release_id)
                  if dry_run or not yes else None)
         if dry_run:
@@ -99,6 +101,12 @@ def _resume(app: App, distribution_id: int, as_json: bool) -> tuple[int, int, st
                    f"{info['pending'] + info['in_flight']} not yet sent: continuing it.",
                    err=True)
     return distribution_id, info["total"], str(info["send_at"])
+
+
+def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
+    from distribution.engine import preflight  # renders: loaded only when sending
+
+    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
@@ -164,14 +172,20 @@ def _confirm(plan: dispatch.Plan, split: dict[str, int], when: times.WhenParsed 
 
 
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
-    from distribution.engine import testsend  # renders and talks SMTP: not needed by a real send
+    # Renders and talks SMTP: not needed by a real send.
+    from distribution.embargo import marked
+    from distribution.engine import testsend
+    from distribution.media.mailing import NO_DISTRIBUTION, message_media
 
     with app.transaction() as session:
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)
-        session.expunge(release)
         now = database_now(session)
-    outcome = testsend.send_test_copy(app.settings, release, address, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=marked(release.embargo_until, now))
+        session.expunge(release)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

@@ -31,6 +31,7 @@ from typing import Protocol
 import redis
 
 from config import Settings
+from config.private import private_folder
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class FileJournal:
         return self.folder / (_UNSAFE.sub("_", owner) + ".journal")
 
     def writer(self, owner: str) -> FileWriter:
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(self.folder)
         return FileWriter(self._path(owner))
 
     def read(self, owners: Iterable[str]) -> dict[int, Entry]:

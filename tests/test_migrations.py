@@ -87,7 +87,7 @@ def test_contacts_of_one_address_in_two_spellings_merge_into_the_first(store):
     unsubscription in either spelling stands; a suppression stays."""
     from sqlalchemy import text
 
-    command.downgrade(_alembic_config(store.engine), "0006")
+    command.downgrade(_alembic_config(store.engine), "0008")
     with store.engine.begin() as conn:
         run = conn.exec_driver_sql
         run("INSERT INTO contacts (id, email, created_at) VALUES "
@@ -129,3 +129,23 @@ def test_contacts_of_one_address_in_two_spellings_merge_into_the_first(store):
     with pytest.raises(Exception, match="(?i)unique"), store.engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO contacts (email, created_at) VALUES "
                              "('REPORTER@news.example.com', '2026-02-01')")
+
+
+def test_addresses_stored_with_a_unicode_domain_are_rewritten_as_idna(store):
+    from sqlalchemy import select
+
+    from distribution.store.models import Contact, Suppression
+
+    command.downgrade(_alembic_config(store.engine), "0006")
+    with store.engine.begin() as conn:
+        conn.execute(Contact.__table__.insert(), [
+            {"email": "user@exämple.org"}, {"email": "redaktion@bücher.de"},
+            {"email": "redaktion@xn--bcher-kva.de"}, {"email": "plain@example.org"}])
+        conn.execute(Suppression.__table__.insert(), [
+            {"email": "gone@exämple.org", "reason": "550"}])
+    upgrade(store.engine)
+    with store.Session() as session:
+        assert set(session.scalars(select(Contact.email))) == {
+            "user@xn--exmple-cua.org", "redaktion@bücher.de", "redaktion@xn--bcher-kva.de",
+            "plain@example.org"}  # the one already stored in IDNA keeps its place
+        assert list(session.scalars(select(Suppression.email))) == ["gone@xn--exmple-cua.org"]

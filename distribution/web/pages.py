@@ -7,9 +7,11 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import escape
 from starlette.responses import HTMLResponse
 
 from config import Settings
+from distribution.mail.inline import inline_html
 
 # Pages about one person (token pages) must not be kept by shared caches or indexed.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -17,7 +19,7 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("templates", "web"),
         # Escape everything except the plain-text email body.
         autoescape=jinja2.select_autoescape(enabled_extensions=(),
@@ -26,6 +28,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # Release text may carry **bold**, *italic* and [links](...): shown, escaped, as HTML.
+    env.filters["rich"] = lambda text: inline_html(text, escape)
+    return env
 
 
 @lru_cache(maxsize=4)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import click
 
 from distribution import times
+from distribution.accountability import Actor, Role, check_approved, record
+from distribution.accountability.operators import check_may_send
 from distribution.audience.recipients import split_audience
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import start_delivery
@@ -30,6 +32,8 @@ PREVIEW_RECIPIENTS = 10
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
 @click.option("--test-to", metavar="ADDR", help="Send one copy to this address only.")
+@click.option("--as", "as_address", metavar="ADDRESS",
+              help="With --test-to: the copy this contact would get.")
 @click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
 @click.option("--again", is_flag=True,
               help="Also send to who already received it (or has it on its way).")
@@ -39,14 +43,16 @@ PREVIEW_RECIPIENTS = 10
 @pass_app
 @user_errors
 def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
-         test_to: str | None, dry_run: bool, again: bool, yes: bool, wait: bool,
-         as_json: bool) -> None:
+         test_to: str | None, as_address: str | None, dry_run: bool, again: bool, yes: bool,
+         wait: bool, as_json: bool) -> None:
     """Send release RELEASE_ID to the subscribed members of the lists.
 
     Who already received it, or has it on its way or held for the lift, is skipped unless
     --again; re-running an interrupted send finishes the distribution it started."""
+    if as_address and not test_to:
+        raise InvalidInput("--as goes with --test-to: it chooses whose copy the test shows")
     if test_to:
-        _send_test(app, release_id, test_to, as_json)
+        _send_test(app, release_id, test_to, as_address, as_json)
         return
     try:
         dist_id, rows, send_at = _record(app, release_id, list(lists), at, dry_run, again,
@@ -82,8 +88,9 @@ def _record(app: App, release_id: int, names: list[str], at: str | None, dry_run
             _show_dry_run(session, plan, split, when, as_json)
             return None, 0, None
         _note_zone(when)
+        actor = _sender(app, session, plan)
         if yes:  # checked and recorded in one transaction: nothing to check again
-            dist, rows = _schedule(session, plan, now, when, again)
+            dist, rows = _schedule(session, plan, now, when, actor, again)
             return dist.id, rows, dist.send_at.isoformat()
     assert split is not None
     _confirm(plan, split, when, again)
@@ -109,10 +116,26 @@ def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
     preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
+def _sender(app: App, session: Session, plan: dispatch.Plan) -> Actor:
+    """Who sends: an editor, allowed on every list, the release approved if that is required."""
+    release_id = plan.release.id
+    actor = app.acting(session, Role.EDITOR, "send", f"release {release_id}", release_id)
+    check_may_send(session, actor, [m.id for m in plan.lists], release_id)
+    check_approved(plan.release, actor, app.settings.require_approval)
+    return actor
+
+
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
-              when: times.WhenParsed | None, again: bool) -> tuple[Distribution, int]:
-    return dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
-                             send_zone=when.zone if when else None, again=again)
+              when: times.WhenParsed | None, actor: Actor,
+              again: bool) -> tuple[Distribution, int]:
+    dist, rows = dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
+                                   send_zone=when.zone if when else None, again=again)
+    moment = f"at {dist.send_at.isoformat()}" if when else "now"
+    record(session, actor, "send.scheduled", f"distribution {dist.id}",
+           f"release {plan.release.id} to {rows} recipients on "
+           f"{', '.join(m.name for m in plan.lists)}, {moment}"
+           + (" (again)" if again else ""), release_id=plan.release.id)
+    return dist, rows
 
 
 def _schedule_confirmed(app: App, release_id: int, names: list[str],
@@ -121,8 +144,8 @@ def _schedule_confirmed(app: App, release_id: int, names: list[str],
     checked again, cheaply (the INSERT finds the audience as it is now)."""
     with app.transaction() as session:
         now = database_now(session)
-        return _schedule(session, dispatch.plan(session, release_id, names, count=False), now,
-                         when, again)
+        plan = dispatch.plan(session, release_id, names, count=False)
+        return _schedule(session, plan, now, when, _sender(app, session, plan), again)
 
 
 def _note_zone(when: times.WhenParsed | None) -> None:
@@ -171,21 +194,29 @@ def _confirm(plan: dispatch.Plan, split: dict[str, int], when: times.WhenParsed 
         raise click.ClickException("nothing sent")
 
 
-def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
+def _send_test(app: App, release_id: int, address: str, as_address: str | None,
+               as_json: bool) -> None:
     # Renders and talks SMTP: not needed by a real send.
+    from distribution.audience.viewer import viewer_for
     from distribution.embargo import marked
     from distribution.engine import testsend
     from distribution.media.mailing import NO_DISTRIBUTION, message_media
 
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "send.test", f"release {release_id}",
+                           release_id)
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)
+        record(session, actor, "send.test", f"release {release_id}",
+               f"a test copy to {address}", release_id=release_id)
         now = database_now(session)
+        viewer = viewer_for(session, as_address) if as_address else None
+        trusted = viewer is None or viewer.trusted
         media = message_media(session, app.settings, release_id,
                               distribution_id=NO_DISTRIBUTION,
-                              signed=marked(release.embargo_until, now))
+                              signed=trusted and marked(release.embargo_until, now))
         session.expunge(release)
-    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, viewer, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

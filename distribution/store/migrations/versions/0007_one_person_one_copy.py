@@ -18,7 +18,7 @@ Existing rows of release distributions get their release, and copies numbered in
 order they were made (a person sent a release twice before this has copies 1 and 2).
 
 Revision ID: 0007
-Revises: 0011
+Revises: 0008
 Create Date: 2026-12-07
 
 """
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = '0011'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -34,6 +34,7 @@ class Settings:
     broker_url: str
     smtp_url: str
     outbox: str
+    journal_dir: str
     from_addr: str
     bounce_address: str
     base_url: str
@@ -164,6 +165,8 @@ def _fill_computed(values: dict[str, Any], home: Path) -> Settings:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:
         values["outbox"] = str(home / "outbox")
+    if not values["journal_dir"]:
+        values["journal_dir"] = str(home / "journal")
     if not values["media_dir"]:
         values["media_dir"] = str(home / "media")
     if not values["secret_key"]:

@@ -192,8 +192,7 @@ def site(sqlite_store, settings, clock):  # type: ignore[no-untyped-def]
 def test_no_english_fixed_string_on_any_page_of_another_language(site, settings, code):
     client, (release_id, contact_id, list_id) = site
     unsubscribe = "/u/" + tokens.unsubscribe_token(settings, contact_id, list_id)
-    preferences = tokens.preferences_url(settings, contact_id).split(
-        settings.base_url.rstrip("/"))[1]
+    preferences = "/preferences/" + tokens.preferences_token(settings, contact_id)
     pages = {
         "listing": client.get(f"/releases?lang={code}"),
         "release": client.get(f"/releases/{release_id}?lang={code}"),

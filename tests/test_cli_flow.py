@@ -271,6 +271,36 @@ def test_unusable_settings_get_one_line_errors(cli, env, message):
     assert "pa/ss" not in result.stderr
 
 
+def _outbox(tmp_path) -> int:
+    return len(list((tmp_path / "outbox").glob("*.eml")))
+
+
+def test_sending_a_release_again_skips_who_has_it_and_again_sends_anyway(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    assert cli("send", str(release_id), "--list", "media", "--yes").exit_code == 0
+    assert _outbox(tmp_path) == 2
+    # Sent twice by mistake: refused, nothing goes out, and the way to insist is named.
+    twice = cli("send", str(release_id), "--list", "media", "--yes")
+    assert twice.exit_code == 1
+    assert "already has release" in twice.stderr and "--again" in twice.stderr
+    assert "Traceback" not in twice.stderr
+    # The list grew: only the newcomer gets it; the dry run and the question say so.
+    dry = cli("send", str(release_id), "--list", "media", "--list", "public", "--dry-run")
+    assert "would go to 1 recipients" in dry.stdout
+    assert "skipping: 2 already received it" in dry.stdout
+    asked = cli("send", str(release_id), "--list", "media", "--list", "public", input="y\n")
+    assert asked.exit_code == 0, asked.stderr
+    assert "to 1 recipients on media, public now (skipping: 2 already received it)?" in (
+        asked.stderr)
+    assert _outbox(tmp_path) == 3
+    # --again, confirmed: everyone once more.
+    again = cli("send", str(release_id), "--list", "media", "--again", input="y\n")
+    assert again.exit_code == 0, again.stderr
+    assert "AGAIN to 2 who already have it?" in again.stderr
+    assert _outbox(tmp_path) == 5
+
+
 def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded(cli, tmp_path):
     _setup_lists(cli, tmp_path)
     release_id = _add(cli, DAMASCUS)

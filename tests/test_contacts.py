@@ -134,17 +134,26 @@ def test_a_file_that_is_not_utf8_names_the_line_and_writes_nothing(store):
     assert saved(store) == {}
 
 
-def test_duplicates_merge_on_the_normalised_address_first_value_wins(store):
+def test_duplicates_merge_on_the_case_folded_address_first_value_wins(store):
     report = run_import(store, "email,name,outlet,beat\n"
                                "Bob@Example.ORG,Bob,,\n"
                                "Bob@example.org,Robert,Courier,\n"
                                "bob@example.org,bob,,\n"
                                "Bob@EXAMPLE.org,,,Courts\n")
-    # email_validator lowercases the domain only: the local part "bob" is a different address.
-    assert (report.imported, report.duplicates_merged) == (2, 2)
+    # One person, one address: the first spelling is kept for display.
+    assert (report.imported, report.duplicates_merged) == (1, 3)
     bob = saved(store)["Bob@example.org"]
     assert (bob.name, bob.outlet, bob.beat) == ("Bob", "Courier", "Courts")
-    assert set(saved(store)) == {"Bob@example.org", "bob@example.org"}
+    assert set(saved(store)) == {"Bob@example.org"}
+
+
+def test_a_known_contact_in_another_spelling_is_updated_not_doubled(store):
+    run_import(store, "email,name\nReporter@News.example.com,Rita\n")
+    report = run_import(store, "email,outlet\nreporter@news.example.com,Daily\n")
+    assert (report.imported, report.updated) == (0, 1)
+    rita = saved(store)["Reporter@news.example.com"]
+    assert (rita.name, rita.outlet) == ("Rita", "Daily")
+    assert set(saved(store)) == {"Reporter@news.example.com"}
 
 
 def test_an_international_domain_is_stored_as_sent_in_idna_and_merges_with_it(store):

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from distribution.accountability.log import entries
 from distribution.engine import claims, dispatch, lifecycle
 from distribution.engine.batch import run_batch
+from distribution.engine.recovery.journal import NoJournal
 from distribution.engine.runner import deliver_due
 from distribution.errors import InvalidInput
 from distribution.store.models import (
@@ -138,8 +139,8 @@ def test_permanent_failure_fails_and_suppresses_the_address(store, smtp_server, 
         suppression = session.scalars(select(Suppression)).one()
         assert suppression.email == "nobody@example.org"
         assert "No such user" in suppression.reason
-    # The next distribution skips the suppressed address.
-    _, rows = _send(store, release.id, ["media"])
+    # The next distribution skips the suppressed address, even sent --again.
+    _, rows = _send(store, release.id, ["media"], again=True)
     assert rows == 1
 
 
@@ -206,7 +207,7 @@ def test_stale_claims_return_to_pending(store):
         lifecycle.activate_due(session, now_utc(), 3600)
         claims.claim(session, distribution_id, 10, "dead-worker", now_utc() - timedelta(hours=1))
     with store.Session() as session, session.begin():
-        assert claims.return_stale(session, now_utc(), 600) == 3
+        assert claims.return_stale(session, now_utc(), 600, NoJournal())[0] == 3
     assert set(_statuses(store, distribution_id).values()) == {"pending"}
 
 
@@ -418,7 +419,7 @@ def test_a_batch_whose_claims_were_reaped_cannot_overwrite_the_new_claimant(stor
         lifecycle.activate_due(session, now_utc(), 3600)
         (first,) = claims.claim(session, distribution_id, 10, "slow", now_utc()
                                 - timedelta(hours=1))
-        claims.return_stale(session, now_utc(), 600)
+        claims.return_stale(session, now_utc(), 600, NoJournal())
         claims.claim(session, distribution_id, 10, "fresh", now_utc())
     failed = Result(first.id, first.email, first.attempts, "<m@x>",
                     Outcome(OutcomeKind.PERMANENT, None, "slow worker's late answer"))
@@ -429,3 +430,44 @@ def test_a_batch_whose_claims_were_reaped_cannot_overwrite_the_new_claimant(stor
     with store.Session() as session:
         row = session.get(Delivery, first.id)
         assert (row.status, row.claimed_by) == (DeliveryStatus.SENDING, "fresh")
+
+
+def test_two_sends_of_one_release_at_once_schedule_each_person_once(store):
+    """The second waits for the first's rows (a unique index, not a check) and finds that
+    everyone has the release: it records nothing, and names the distribution to finish."""
+    import threading
+
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", addresses("m", 20))
+    first_in = threading.Event()
+    errors: list[Exception] = []
+
+    def first() -> None:
+        with store.Session() as session, session.begin():
+            dispatch.schedule(session, dispatch.plan(session, release.id, ["media"]),
+                              now=now_utc())
+            first_in.set()
+            time_to_race = threading.Event()
+            time_to_race.wait(0.5)
+
+    def second() -> None:
+        first_in.wait(10)
+        try:
+            with store.Session() as session, session.begin():
+                dispatch.schedule(session, dispatch.plan(session, release.id, ["media"]),
+                                  now=now_utc())
+        except dispatch.EveryoneHasIt as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with store.Session() as session:
+        per_person = session.execute(select(Delivery.contact_id, func.count())
+                                     .group_by(Delivery.contact_id)).all()
+        (only,) = session.scalars(select(Distribution.id)).all()
+    assert len(per_person) == 20 and {n for _, n in per_person} == {1}
+    assert len(errors) == 1 and errors[0].unfinished == only

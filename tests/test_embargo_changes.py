@@ -238,8 +238,8 @@ def test_withdrawing_cancels_scheduled_and_paused_sends(store, sent):
     later = now_utc() + timedelta(hours=1)
     with store.Session() as session, session.begin():
         plan = dispatch.plan(session, release_id, ["media"])
-        scheduled, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later)
-        paused, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later)
+        scheduled, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later, again=True)
+        paused, _ = dispatch.schedule(session, plan, now=now_utc(), send_at=later, again=True)
         paused.status = DistributionStatus.PAUSED
     report = _change(store, release_id, withdraw=True)
     assert {scheduled.id, paused.id} <= set(report.cancelled_distributions)

@@ -18,7 +18,8 @@ from distribution.store.db import (
     make_engine,
     upgrade,
 )
-from distribution.store.models import Base
+from distribution.store.models import Base, Distribution, DistributionKind, DistributionStatus
+from tests.fixtures.builders import make_release, now_utc
 
 
 def test_migrations_produce_exactly_the_models(store):
@@ -78,6 +79,56 @@ def test_a_migration_that_fails_says_where_in_one_line(cli, sqlite_store):
         f"Error: upgrading the schema from 0003 to {SCHEMA_REVISION} failed: "
         "no such index: ix_deliveries_sending"]
     assert current_revision(sqlite_store.engine) == "0003"
+
+
+def test_contacts_of_one_address_in_two_spellings_merge_into_the_first(store):
+    """Before 0007, Reporter@News.example.com and reporter@news.example.com were two
+    contacts. The first spelling stays; subscriptions and deliveries move to it; an
+    unsubscription in either spelling stands; a suppression stays."""
+    from sqlalchemy import text
+
+    command.downgrade(_alembic_config(store.engine), "0010")
+    with store.engine.begin() as conn:
+        run = conn.exec_driver_sql
+        run("INSERT INTO contacts (id, email, created_at) VALUES "
+            "(1, 'Reporter@News.example.com', '2026-01-01'), "
+            "(2, 'reporter@news.example.com', '2026-01-02'), (3, 'other@example.org', "
+            "'2026-01-03')")
+        run("INSERT INTO lists (id, name, trusted, open_signup, created_at) VALUES "
+            "(1, 'media', false, false, '2026-01-01'), (2, 'public', false, false, "
+            "'2026-01-01')")
+        run("INSERT INTO subscriptions (contact_id, list_id, status, created_at) VALUES "
+            "(1, 1, 'subscribed', '2026-01-01'), (2, 1, 'unsubscribed', '2026-01-02'), "
+            "(2, 2, 'subscribed', '2026-01-02'), (3, 1, 'subscribed', '2026-01-03')")
+        run("INSERT INTO suppressions (email, reason, created_at) VALUES "
+            "('reporter@news.example.com', '550 5.1.1', '2026-01-05')")
+    with store.Session() as session, session.begin():  # tables 0007 leaves as they were
+        release = make_release(session)
+        session.add(Distribution(id=1, release_id=release.id, kind=DistributionKind.RELEASE,
+                                 status=DistributionStatus.DONE, list_names=["media"],
+                                 send_at=now_utc(), created_at=now_utc()))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO deliveries (distribution_id, contact_id, email, trusted, status, "
+            "attempts) VALUES (1, 1, 'Reporter@News.example.com', false, 'sent', 1), "
+            "(1, 2, 'reporter@news.example.com', false, 'sent', 1)")
+    upgrade(store.engine)
+    with store.engine.connect() as conn:
+        contacts = conn.execute(text("SELECT id, email FROM contacts ORDER BY id")).all()
+        subscriptions = conn.execute(text(
+            "SELECT contact_id, list_id, status FROM subscriptions ORDER BY 1, 2")).all()
+        deliveries = conn.execute(text(
+            "SELECT contact_id, release_id, copy FROM deliveries ORDER BY id")).all()
+        suppressed = conn.execute(text("SELECT email FROM suppressions")).scalars().all()
+    assert contacts == [(1, "Reporter@News.example.com"), (3, "other@example.org")]
+    assert subscriptions == [(1, 1, "unsubscribed"), (1, 2, "subscribed"),
+                             (3, 1, "subscribed")]
+    # Both copies went out in one distribution: the second stays on the old id.
+    assert deliveries == [(1, release.id, 1), (2, release.id, 1)]
+    assert suppressed == ["reporter@news.example.com"]
+    with pytest.raises(Exception, match="(?i)unique"), store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO contacts (email, created_at) VALUES "
+                             "('REPORTER@news.example.com', '2026-02-01')")
 
 
 def test_addresses_stored_with_a_unicode_domain_are_rewritten_as_idna(store):

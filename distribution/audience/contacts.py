@@ -49,11 +49,13 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
                     on_progress: Progress | None = None) -> ImportReport:
     """Import a CSV file of contacts (a path or a binary/text stream); the caller commits.
 
-    Good rows are imported even when others are rejected. Rows are merged on the address as
-    email_validator normalises it, which lowercases the domain only: Bob@Example.ORG and
-    Bob@example.org are one contact, bob@example.org another (the standard lets a server
-    treat local parts case-sensitively). An existing contact takes the file's non-empty
-    details and keeps the others. With a list, every good row is subscribed, except contacts
+    Good rows are imported even when others are rejected. Rows are merged on the case-folded
+    address, as every mailing list manager does (the standard lets a server treat local
+    parts case-sensitively; none that matters does, and two contacts for one person meant
+    two copies, and an unsubscription that left the other subscribed): Bob@Example.ORG and
+    bob@example.org are one contact, under the spelling seen first (in the database, else
+    in the file). An existing contact takes the file's non-empty details and keeps the
+    others. With a list, every good row is subscribed, except contacts
     who unsubscribed from it. on_progress gets the bytes read since its last call.
     """
     target = get_list(session, list_name) if list_name is not None else None
@@ -64,6 +66,7 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
         kept = [c for c in contacts if forgotten_key(str(c[0])) not in forgotten]
         report.forgotten = len(contacts) - len(kept)
         contacts = kept
+    contacts = _as_stored(session, contacts)
     new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.
@@ -173,6 +176,20 @@ def _insert(session: Session, contacts: list[Row], now: datetime) -> SQLiteInser
     rows = json_rows(session, dict.fromkeys(FIELDS, String()), contacts)
     return dialect_insert(session, table_of(Contact)).from_select(
         [*FIELDS, "created_at"], rows.add_columns(literal(now, UTCDateTime())))
+
+
+def _as_stored(session: Session, contacts: list[Row]) -> list[Row]:
+    """Rows of a contact stored under another spelling of the address take that spelling:
+    the import then finds it as it is (the unique index is on the folded address)."""
+    stored: dict[str, str] = {}
+    for start in range(0, len(contacts), CHUNK):
+        wanted = json_rows(session, {"email": String()},
+                           [[str(c[0]).lower()] for c in contacts[start:start + CHUNK]])
+        query = select(Contact.email).where(func.lower(Contact.email).in_(wanted))
+        stored.update((email.lower(), email) for email in session.scalars(query))
+    if not stored:
+        return contacts
+    return [(stored.get(str(c[0]).lower(), c[0]), *c[1:]) for c in contacts]
 
 
 def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, case, exists, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Exists, Select, case, exists, func, literal, select, true
+from sqlalchemy.orm import Session, aliased
 
 from distribution.audience import segments
 from distribution.audience.segments import Conditions
-from distribution.store.db import insert_from
+from distribution.store.db import dialect_insert, rows_written, table_of
 from distribution.store.models import (
     Contact,
     Delivery,
@@ -73,10 +73,21 @@ def preview_audience(session: Session, list_ids: list[int], limit: int,
     return [r[0] for r in rows]
 
 
+# A person "has" a release while a copy is sent, on its way or held for the lift: a new
+# send skips them (failed and cancelled copies do not count).
+HAS_IT = [DeliveryStatus.SENT.value, DeliveryStatus.PENDING.value,
+          DeliveryStatus.SENDING.value, DeliveryStatus.HELD.value]
+
+
 def create_deliveries(session: Session, distribution_id: int, list_ids: list[int],
                       embargo_until: datetime | None, now: datetime,
-                      where: Conditions | None = None) -> int:
-    """Insert every delivery row in one INSERT ... SELECT; returns how many."""
+                      where: Conditions | None = None, *, release_id: int,
+                      again: bool = False) -> int:
+    """Insert the delivery rows in one INSERT ... SELECT; returns how many.
+
+    Who has the release already is skipped (unless `again`); the unique index on (release,
+    contact, copy) skips whom a concurrent send of the same release took first.
+    """
     sub = audience_query(list_ids, where).subquery()
     embargoed = embargo_until is not None and embargo_until > now
     # Public recipients of an embargoed release wait, as rows, until the lift.
@@ -84,8 +95,44 @@ def create_deliveries(session: Session, distribution_id: int, list_ids: list[int
                   else_=DeliveryStatus.HELD.value) if embargoed else literal(
                       DeliveryStatus.PENDING.value)
     list_id = case((sub.c.list_pick < 0, -sub.c.list_pick), else_=sub.c.list_pick)
+    earlier = aliased(Delivery)
+    mine = (earlier.release_id == release_id, earlier.contact_id == sub.c.id)
+    copy: ColumnElement[int]
+    if _sent_before(session, release_id):
+        copy = select(func.coalesce(func.max(earlier.copy), 0) + 1).where(
+            *mine).scalar_subquery()
+        keep = true() if again else ~exists().where(*mine, earlier.status.in_(HAS_IT))
+    else:  # the usual first send: no look-ups per row
+        copy, keep = literal(1), true()
     source = select(
         literal(distribution_id), sub.c.id, sub.c.email, sub.c.trusted == 1, list_id,
-        status, literal(0),
-    )
-    return insert_from(session, Delivery, DELIVERY_COLUMNS, source)
+        status, literal(0), literal(release_id), copy,
+    ).where(keep)  # a WHERE, so that SQLite reads ON CONFLICT as the upsert clause
+    stmt = dialect_insert(session, table_of(Delivery)).from_select(
+        [*DELIVERY_COLUMNS, "release_id", "copy"], source,
+    ).on_conflict_do_nothing(index_elements=["release_id", "contact_id", "copy"])
+    return rows_written(session, stmt)
+
+
+def _sent_before(session: Session, release_id: int) -> bool:
+    return session.scalar(select(exists().where(Delivery.release_id == release_id))) or False
+
+
+def split_audience(session: Session, list_ids: list[int], release_id: int,
+                   where: Conditions | None = None) -> dict[str, int]:
+    """The audience by what it has of the release: new, received, on its way, held."""
+    sub = audience_query(list_ids, where).subquery()
+    earlier = aliased(Delivery)
+
+    def having(*statuses: DeliveryStatus) -> Exists:
+        return exists().where(earlier.release_id == release_id,
+                              earlier.contact_id == sub.c.id,
+                              earlier.status.in_([s.value for s in statuses]))
+
+    kind = case((having(DeliveryStatus.SENT), "received"),
+                (having(DeliveryStatus.PENDING, DeliveryStatus.SENDING), "on_its_way"),
+                (having(DeliveryStatus.HELD), "held"), else_="new")
+    kinds = select(kind.label("kind")).select_from(sub).subquery()
+    found: dict[str, int] = {kind: n for kind, n in session.execute(
+        select(kinds.c.kind, func.count()).group_by(kinds.c.kind))}
+    return {k: found.get(k, 0) for k in ("new", "received", "on_its_way", "held")}

@@ -176,12 +176,13 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
             report.rejected.append((line, str(exc)))
             continue
         report.warnings += [f"line {line}: {warning}" for warning in warnings]
-        email = cast(str, contact[0])  # _clean rejects a row without one
-        earlier = contacts.setdefault(email, contact)
+        # One person, one address: Bob@Example.org and bob@example.org are merged.
+        key = cast(str, contact[0]).lower()  # _clean rejects a row without one
+        earlier = contacts.setdefault(key, contact)
         if earlier is not contact:
             report.duplicates_merged += 1
-            # The first row wins; later rows fill its gaps (the address is the same).
-            contacts[email] = tuple(
+            # The first row wins, its spelling too; later rows fill its gaps.
+            contacts[key] = tuple(
                 old or new for old, new in zip(earlier, contact, strict=True))
     return list(contacts.values())
 

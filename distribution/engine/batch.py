@@ -20,6 +20,8 @@ from distribution.engine.claims import Claimed
 from distribution.engine.ledger import Result, RetryPolicy, Tally, record
 from distribution.engine.messages import MessageError, MessageFactory
 from distribution.engine.ratelimit import RateLimiter
+from distribution.engine.recovery.journal import Entry, Journal, Writer, journal_for
+from distribution.engine.recovery.lease import Lease
 from distribution.store.db import database_now
 from distribution.store.models import (
     CARRIES_RELEASE,
@@ -79,7 +81,8 @@ class BatchClock:
 def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_id: int, *,
               worker: str, opener: TransportOpener | None = None,
               limit: int | None = None, on_sent: Callable[[int], None] | None = None,
-              limiter: RateLimiter | None = None) -> BatchReport:
+              limiter: RateLimiter | None = None, journal: Journal | None = None
+              ) -> BatchReport:
     """Deliver up to one batch of a distribution; safe to run anywhere, any number of times."""
     report = BatchReport(distribution_id)
     with factory() as session, session.begin():
@@ -89,19 +92,18 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         if dist.kind in CARRIES_RELEASE:
             _share_release(session, dist.release_id)
         now = database_now(session)
-        clock = BatchClock(now)
         # Unique per batch: only this batch may record or give back what it claimed.
         report.owner = f"{worker}/{secrets.token_hex(4)}"
-        batch = claims.claim(session, distribution_id, limit or settings.batch_size,
-                             report.owner, now)
-        report.claimed = len(batch)
-        batch = _hold_public_before_lift(session, dist, batch, now, report)
-        factory_ = MessageFactory.for_batch(session, settings, dist, batch)
-    if not batch:
+        claimed = claims.claim(session, distribution_id, limit or settings.batch_size,
+                               report.owner, now)
+        report.claimed = len(claimed)
+        claimed = _hold_public_before_lift(session, dist, claimed, now, report)
+        messages = MessageFactory.for_batch(session, settings, dist, claimed)
+    if not claimed:
         return report
-    opener = opener or _default_opener(settings)
-    _send(factory, settings, distribution_id, batch, factory_, opener, report, on_sent, limiter,
-          clock)
+    batch = Batch(factory, settings, report, messages, BatchClock(now),
+                  journal or journal_for(settings), on_sent, limiter)
+    batch.send(claimed, opener or _default_opener(settings))
     return report
 
 
@@ -138,108 +140,148 @@ def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[C
     return [c for c in batch if c.id not in early]
 
 
-def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
-          batch: list[Claimed], messages: MessageFactory,
-          opener: TransportOpener, report: BatchReport,
-          on_sent: Callable[[int], None] | None, limiter: RateLimiter | None,
-          clock: BatchClock) -> None:
-    policy = RetryPolicy(settings.max_attempts, settings.retry_base_seconds,
-                         settings.retry_max_seconds)
-    step = max(1, settings.commit_every)
-    unsent = list(batch)  # claimed by this batch and not yet recorded, in order
-    retry_in = 0
-    renewed = time.monotonic()
-    try:
-        with opener() as transport:
-            while unsent:
-                if limiter is not None:
-                    limiter.acquire([c.email for c in unsent[:step]])
-                if time.monotonic() - renewed > settings.claim_timeout_seconds / 4:
-                    # Also after a long wait for the limiter: rows the reaper gave to
-                    # another worker meanwhile are theirs now, and must not go out twice.
-                    unsent = _renew(factory, unsent, report.owner)
-                    renewed = time.monotonic()
-                group = unsent[:step]
-                if not group:
-                    break
-                report.stopped = _send_group(factory, settings, distribution_id, group,
-                                             messages, transport, policy, report, clock)
-                unsent = unsent[len(group):]
-                if on_sent:
-                    on_sent(len(group))
-                if report.stopped:
-                    break
-    except MessageError as exc:
-        # Every message of the distribution would fail the same way: pause, with the reason.
-        with factory() as session, session.begin():
-            lifecycle.pause_for_message(session, distribution_id, str(exc))
-        report.stopped = f"paused: {exc}"
-        log.warning("distribution %s: %s", distribution_id, report.stopped)
-    except TransportError as exc:
-        report.stopped = _server_trouble(factory, distribution_id, exc)
-        report.server_down = not exc.lasting
-        # Only a server that cannot be reached is given time; after a pause the rows
-        # must be ready the moment the operator resumes.
-        retry_in = 0 if exc.lasting else 30
-        log.warning("distribution %s: %s", distribution_id, report.stopped)
-    finally:
-        if unsent:
-            _give_back(factory, [c.id for c in unsent], report.owner, retry_in)
+@dataclass
+class Batch:
+    """One batch at work: what every step of sending it needs, in one place."""
 
+    factory: sessionmaker[Session]
+    settings: Settings
+    report: BatchReport
+    messages: MessageFactory
+    clock: BatchClock
+    journal: Journal
+    on_sent: Callable[[int], None] | None = None
+    limiter: RateLimiter | None = None
+    # Accepted by the server and not yet recorded: what the journal holds, in memory.
+    accepted: dict[int, Entry] = field(default_factory=dict)
+    unsent: list[Claimed] = field(default_factory=list)  # claimed, not recorded, in order
 
-def _server_trouble(factory: sessionmaker[Session], distribution_id: int,
-                    exc: TransportError) -> str:
-    """Say on the distribution why it stopped: paused if waiting will not mend it."""
-    with factory() as session, session.begin():
-        if exc.lasting:
-            lifecycle.pause_for_server(session, distribution_id, str(exc))
-            return f"paused: {exc}"
-        reason = f"SMTP server unreachable: {exc}"
-        lifecycle.note_waiting(session, distribution_id, reason, database_now(session))
-        return reason
+    @property
+    def owner(self) -> str:
+        return self.report.owner
 
+    @property
+    def distribution_id(self) -> int:
+        return self.report.distribution_id
 
-def _send_group(factory: sessionmaker[Session], settings: Settings, distribution_id: int,
-                group: list[Claimed], messages: MessageFactory,
-                transport: Transport, policy: RetryPolicy, report: BatchReport,
-                clock: BatchClock) -> str | None:
-    now = clock.now()
-    built = [messages.build(c, now) for c in group]
-    sendable = [i for i, b in enumerate(built) if b.error is None]
-    sender = settings.envelope_sender  # parses the From address: once, not per envelope
-    sent = transport.send([Envelope(sender, group[i].email, built[i].data, built[i].data_block)
-                           for i in sendable])
-    if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
-        # No reply at all: the server is down, not the recipients at fault. Stop the batch
-        # and give the group back, rather than burn attempts and pause the distribution.
-        raise TransportError(sent[0].text)
-    replies = iter(sent)  # one per sendable message, in their order
-    outcomes = [next(replies) if b.error is None else Outcome(OutcomeKind.PERMANENT, None, b.error)
-                for b in built]
-    results = [Result(c.id, c.email, c.attempts, b.message_id, o)
-               for c, b, o in zip(group, built, outcomes, strict=True)]
-    marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
-    with factory() as session, session.begin():
-        tally = record(session, results, policy, now, marked, report.owner)
-        report.tally.add(tally)
-        rejected = [r for r in results if r.outcome.kind is OutcomeKind.SENDER_REJECTED]
-        if rejected:
-            claims.unclaim(session, [r.delivery_id for r in rejected], owner=report.owner)
-        return lifecycle.after_group(session, distribution_id, tally, rejected, settings, now)
+    def send(self, claimed: list[Claimed], opener: TransportOpener) -> None:
+        self.unsent = list(claimed)
+        retry_in = 0
+        try:
+            writer = self.journal.writer(self.owner)
+        except OSError:
+            self._give_back(0)  # no journal (a full disk): send nothing rather than blind
+            raise
+        lease = Lease(self.factory, self.distribution_id, self.owner,
+                      self.settings.claim_timeout_seconds, {c.id for c in claimed},
+                      writer.persist)
+        try:
+            with lease, opener() as transport:
+                self._send_all(transport, writer, lease)
+        except MessageError as exc:
+            # Every message of the distribution would fail the same way: pause, with why.
+            with self.factory() as session, session.begin():
+                lifecycle.pause_for_message(session, self.distribution_id, str(exc))
+            self.report.stopped = f"paused: {exc}"
+            log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
+        except TransportError as exc:
+            self.report.stopped = self._server_trouble(exc)
+            self.report.server_down = not exc.lasting
+            # Only a server that cannot be reached is given time; after a pause the rows
+            # must be ready the moment the operator resumes.
+            retry_in = 0 if exc.lasting else 30
+            log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
+        finally:
+            writer.close()
+            self._give_back(retry_in)
 
+    def _send_all(self, transport: Transport, writer: Writer, lease: Lease) -> None:
+        """Group after group while the lease holds; `unsent` keeps what is left."""
+        step = max(1, self.settings.commit_every)
+        while self.unsent:
+            if self.limiter is not None:
+                self.limiter.acquire([c.email for c in self.unsent[:step]])
+            # Rows the sweep took back (the lease lapsed) may be another worker's now.
+            held = lease.current()
+            self.unsent = [c for c in self.unsent if c.id in held]
+            if not lease.fresh:
+                self.report.stopped = "its lease lapsed: the database could not be reached"
+                break
+            group = self.unsent[:step]
+            if not group:
+                break
+            self.report.stopped = self._send_group(group, transport, writer)
+            self.unsent = self.unsent[len(group):]
+            if self.on_sent:
+                self.on_sent(len(group))
+            if self.report.stopped:
+                break
 
-def _renew(factory: sessionmaker[Session], unsent: list[Claimed], owner: str) -> list[Claimed]:
-    """Keep this batch's claims from the reaper; the rows still ours, in order."""
-    with factory() as session, session.begin():
-        kept = claims.renew(session, [c.id for c in unsent], database_now(session), owner)
-    if len(kept) < len(unsent):
-        log.warning("%d claims of batch %s were reaped while it waited; another worker "
-                    "sends them", len(unsent) - len(kept), owner)
-    return [c for c in unsent if c.id in kept]
+    def _server_trouble(self, exc: TransportError) -> str:
+        """Say on the distribution why it stopped: paused if waiting will not mend it."""
+        with self.factory() as session, session.begin():
+            if exc.lasting:
+                lifecycle.pause_for_server(session, self.distribution_id, str(exc))
+                return f"paused: {exc}"
+            reason = f"SMTP server unreachable: {exc}"
+            lifecycle.note_waiting(session, self.distribution_id, reason,
+                                   database_now(session))
+            return reason
 
+    def _send_group(self, group: list[Claimed], transport: Transport,
+                    writer: Writer) -> str | None:
+        now = self.clock.now()
+        built = [self.messages.build(c, now) for c in group]
+        sendable = [i for i, b in enumerate(built) if b.error is None]
+        sender = self.settings.envelope_sender  # parses From: once, not per envelope
 
-def _give_back(factory: sessionmaker[Session], ids: list[int], owner: str,
-               retry_in: int) -> None:
-    with factory() as session, session.begin():
-        not_before = database_now(session) + timedelta(seconds=retry_in) if retry_in else None
-        claims.unclaim(session, ids, owner=owner, not_before=not_before)
+        def accepted(index: int) -> None:
+            claimed, message = group[sendable[index]], built[sendable[index]]
+            entry = Entry(claimed.id, message.message_id, message.marked, time.time())
+            writer.accepted(entry)
+            self.accepted[claimed.id] = entry
+
+        sent = transport.send([Envelope(sender, group[i].email, built[i].data,
+                                        built[i].data_block) for i in sendable], accepted)
+        if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
+            # No reply at all: the server is down, not the recipients at fault. Stop the
+            # batch and give the group back, rather than burn attempts and pause.
+            raise TransportError(sent[0].text)
+        replies = iter(sent)  # one per sendable message, in their order
+        outcomes = [next(replies) if b.error is None
+                    else Outcome(OutcomeKind.PERMANENT, None, b.error) for b in built]
+        results = [Result(c.id, c.email, c.attempts, b.message_id, o)
+                   for c, b, o in zip(group, built, outcomes, strict=True)]
+        marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
+        writer.sync()  # the journal durable before the results it stands in for
+        with self.factory() as session, session.begin():
+            tally = record(session, results, self.policy, now, marked, self.owner)
+            self.report.tally.add(tally)
+            rejected = [r for r in results if r.outcome.kind is OutcomeKind.SENDER_REJECTED]
+            if rejected:
+                claims.unclaim(session, [r.delivery_id for r in rejected], owner=self.owner)
+            stopped = lifecycle.after_group(session, self.distribution_id, tally, rejected,
+                                            self.settings, now)
+        for c in group:
+            self.accepted.pop(c.id, None)
+        return stopped
+
+    @property
+    def policy(self) -> RetryPolicy:
+        s = self.settings
+        return RetryPolicy(s.max_attempts, s.retry_base_seconds, s.retry_max_seconds)
+
+    def _give_back(self, retry_in: int) -> None:
+        """Hand back what this batch did not record: sent if the server accepted it (Ctrl-C
+        or a database error mid-group), else pending. If the database cannot be reached
+        either, the rows stay claimed, the journal stays, and the sweep does this later."""
+        accepted = list(self.accepted.values())
+        others = [c.id for c in self.unsent if c.id not in self.accepted]
+        if accepted or others:
+            with self.factory() as session, session.begin():
+                claims.mark_journaled(session, accepted,
+                                      {e.delivery_id: self.owner for e in accepted})
+                not_before = (database_now(session) + timedelta(seconds=retry_in)
+                              if retry_in else None)
+                claims.unclaim(session, others, owner=self.owner, not_before=not_before)
+        self.journal.discard([self.owner])

@@ -8,16 +8,20 @@ so its single UPDATE is atomic on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from distribution.engine.recovery.journal import Entry, Journal
 from distribution.store.db import by_primary_key, one_of, rows_written
 from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 
 PENDING = DeliveryStatus.PENDING.value
 SENDING = DeliveryStatus.SENDING.value
+# The reply of a row marked sent from its batch's journal: the batch died before it wrote
+# the server's own words.
+JOURNALED = "accepted by the SMTP server (recorded from the batch journal)"
 
 
 @dataclass(frozen=True)
@@ -85,24 +89,43 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     return rows_written(session, stmt)
 
 
-def renew(session: Session, ids: list[int], now: datetime, owner: str) -> set[int]:
-    """A batch still at work (a slow server, a rate limit) keeps its claims from the reaper.
+def renew(session: Session, distribution_id: int, owner: str, now: datetime) -> set[int]:
+    """The heartbeat of a live batch (a slow server, a rate limit): its lease goes on.
 
-    Returns the ids still claimed by `owner`: the others were reaped and may be another
-    worker's by now.
+    Returns the ids still claimed by `owner`: the others were recorded, or taken back by
+    the sweep and may be another worker's by now.
     """
-    if not ids:
-        return set()
-    by_primary_key(session)
     stmt = (
         update(Delivery)
-        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+        .where(Delivery.distribution_id == distribution_id, Delivery.status == SENDING,
                Delivery.claimed_by == owner)
         .values(claimed_at=now)
         .returning(Delivery.id)
         .execution_options(synchronize_session=False)
     )
     return set(session.execute(stmt).scalars())
+
+
+def mark_journaled(session: Session, entries: list[Entry], owners: dict[int, str]) -> int:
+    """Rows whose message the server accepted, by the journal, are sent: never again."""
+    if not entries:
+        return 0
+    rows = [{"b_id": e.delivery_id, "b_owner": owners[e.delivery_id],
+             "b_message_id": e.message_id, "b_marked": e.marked,
+             "b_sent_at": datetime.fromtimestamp(e.at, UTC)} for e in entries]
+    return session.connection().execute(_MARK_JOURNALED, rows).rowcount
+
+
+_MARK_JOURNALED = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("b_id"), Delivery.status == SENDING,
+           Delivery.claimed_by == bindparam("b_owner"))
+    .values(status=DeliveryStatus.SENT.value, sent_at=bindparam("b_sent_at"),
+            message_id=bindparam("b_message_id"), embargo_marked=bindparam("b_marked"),
+            smtp_reply=JOURNALED, last_error=None, next_attempt_at=None,
+            claimed_at=None, claimed_by=None)
+    .execution_options(synchronize_session=False)
+)
 
 
 def in_flight(session: Session, distribution_id: int) -> bool:
@@ -112,10 +135,13 @@ def in_flight(session: Session, distribution_id: int) -> bool:
     return found is not None
 
 
-def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
-    """Claims older than the timeout belong to a dead worker: make them pending again.
+def return_stale(session: Session, now: datetime, lease_seconds: int,
+                 journal: Journal) -> tuple[int, list[str]]:
+    """Leases older than this belong to dead batches: take their rows back.
 
-    The attempt stays counted: the message may have left before the worker died.
+    What the batch's journal says the server accepted is sent; the rest is pending again
+    (the attempt stays counted: the message in flight may have left). Returns how many
+    rows were taken back, and the batches whose journals may go once this commits.
     """
     # By distribution: the rows of those not done are found through the claim index,
     # however large the table (a finished distribution has no claims left). Their ids as
@@ -123,12 +149,20 @@ def return_stale(session: Session, now: datetime, timeout_seconds: int) -> int:
     unfinished = session.scalars(select(Distribution.id).where(
         Distribution.status != DistributionStatus.DONE.value)).all()
     if not unfinished:
-        return 0
+        return 0, []
+    lapsed = and_(Delivery.distribution_id.in_(unfinished), Delivery.status == SENDING,
+                  Delivery.claimed_at < now - timedelta(seconds=lease_seconds))
+    stale = session.execute(select(Delivery.id, Delivery.claimed_by).where(lapsed)).all()
+    if not stale:
+        return 0, []
+    owners = {row.id: row.claimed_by or "" for row in stale}
+    batches = sorted(set(owners.values()))
+    journaled = [e for e in journal.read(batches).values() if e.delivery_id in owners]
+    sent = mark_journaled(session, journaled, owners)
     stmt = (
         update(Delivery)
-        .where(Delivery.distribution_id.in_(unfinished), Delivery.status == SENDING,
-               Delivery.claimed_at < now - timedelta(seconds=timeout_seconds))
+        .where(lapsed)
         .values(status=PENDING, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )
-    return rows_written(session, stmt)
+    return sent + rows_written(session, stmt), batches

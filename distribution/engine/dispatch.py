@@ -102,9 +102,31 @@ def _nobody(lists: list[MailingList], where: Conditions | None = None) -> Invali
     return InvalidInput(f"no one to send to: {names} has no subscribed, unsuppressed members")
 
 
+class EveryoneHasIt(InvalidInput):
+    """Everyone on the lists has the release already (sent, on its way, or held)."""
+
+    def __init__(self, message: str, unfinished: int | None) -> None:
+        super().__init__(message)
+        self.unfinished = unfinished  # a distribution of it still to finish, if any
+
+
+def unfinished_distribution(session: Session, release_id: int, *,
+                            besides: int | None = None) -> int | None:
+    """The latest distribution of the release that is not over (an interrupted send)."""
+    return session.scalar(
+        select(Distribution.id)
+        .where(Distribution.release_id == release_id, Distribution.id != (besides or 0),
+               Distribution.kind == DistributionKind.RELEASE.value,
+               Distribution.status.in_([DistributionStatus.SCHEDULED.value,
+                                        DistributionStatus.SENDING.value,
+                                        DistributionStatus.PAUSED.value]))
+        .order_by(Distribution.id.desc()).limit(1))
+
+
 def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | None = None,
-             send_zone: str | None = None) -> tuple[Distribution, int]:
-    """Record the distribution and every delivery row; the caller commits, then enqueues."""
+             send_zone: str | None = None, again: bool = False) -> tuple[Distribution, int]:
+    """Record the distribution and a delivery row for everyone who does not have the
+    release yet (everyone, with `again`); the caller commits, then enqueues."""
     when = send_at or now
     if when < now - PAST_TOLERANCE:
         raise InvalidInput(f"the send time {when.isoformat()} is in the past")
@@ -113,10 +135,17 @@ def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | No
                         send_at=when, send_zone=send_zone, created_at=now)
     session.add(dist)
     session.flush()
-    rows = audience.create_deliveries(session, dist.id, [m.id for m in p.lists],
-                                      p.release.embargo_until, now, p.where)
+    list_ids = [m.id for m in p.lists]
+    rows = audience.create_deliveries(session, dist.id, list_ids, p.release.embargo_until,
+                                      now, p.where, release_id=p.release.id, again=again)
     if rows == 0:  # the caller's transaction rolls the distribution back
-        raise _nobody(p.lists, p.where)
+        if audience.count_audience(session, list_ids, p.where) == 0:
+            raise _nobody(p.lists, p.where)
+        unfinished = unfinished_distribution(session, p.release.id, besides=dist.id)
+        raise EveryoneHasIt(
+            f"everyone on {', '.join(m.name for m in p.lists)} already has release "
+            f"{p.release.id} (received, on its way or held); --again sends it to them "
+            "anyway", unfinished)
     if p.release.status == ReleaseStatus.DRAFT:
         session.execute(
             update(Release)

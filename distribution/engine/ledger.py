@@ -45,12 +45,16 @@ class Tally:
     failed: int = 0
     retried: int = 0
     sender_rejected: int = 0
+    # Failures of the sending itself (the connection lost, the server busy, our message
+    # refused by policy), not of one recipient: only these may pause a distribution.
+    sending_errors: int = 0
 
     def add(self, other: Tally) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retried += other.retried
         self.sender_rejected += other.sender_rejected
+        self.sending_errors += other.sending_errors
 
     @property
     def errors(self) -> int:
@@ -142,6 +146,8 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
         "b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
         "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
         "b_marked": None}
+    if _of_the_sending(outcome):
+        tally.sending_errors += 1
     if outcome.kind is OutcomeKind.SENT:
         tally.sent += 1
         row.update(b_status=DeliveryStatus.SENT.value, b_sent_at=stamp, b_marked=marked)
@@ -161,6 +167,14 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
         row.update(b_status=DeliveryStatus.PENDING.value, b_error=outcome.text,
                    b_next=policy.next_attempt(result.attempts, now))
     return row
+
+
+def _of_the_sending(outcome: Outcome) -> bool:
+    """A deferral of one recipient (452 mailbox full, 451 greylisted) is that recipient's
+    retry schedule; a lost connection, a 421 or a policy refusal of the copy is ours."""
+    if outcome.kind is OutcomeKind.TEMPORARY:
+        return outcome.code is None or outcome.code == 421
+    return outcome.kind is OutcomeKind.REFUSED
 
 
 def _reason(outcome: Outcome) -> str:

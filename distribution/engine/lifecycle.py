@@ -58,8 +58,8 @@ def after_group(session: Session, distribution_id: int, tally: Tally, rejected: 
     elif tally.sent:
         dist.consecutive_errors = 0
         dist.waiting_reason = dist.waiting_since = None  # mail flows again
-    else:
-        dist.consecutive_errors += tally.errors
+    elif tally.sending_errors:
+        dist.consecutive_errors += tally.sending_errors
         if dist.consecutive_errors >= settings.pause_after_errors > 0:
             _pause_by_engine(session, dist, f"{dist.consecutive_errors} consecutive delivery "
                                             "errors")

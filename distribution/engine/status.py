@@ -31,8 +31,9 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
         "total": sum(by_status.values()),
         "sent": by_status.get("sent", 0),
         "failed": by_status.get("failed", 0),
-        # Claimed rows are on their way: for an operator they are still pending.
-        "pending": by_status.get("pending", 0) + by_status.get("sending", 0),
+        "pending": by_status.get("pending", 0),
+        # Claimed by a batch at work: on their way to the SMTP server now.
+        "in_flight": by_status.get("sending", 0),
         "held": by_status.get("held", 0),
         "cancelled": by_status.get("cancelled", 0),
     }
@@ -66,7 +67,25 @@ def describe(session: Session, distribution_id: int) -> dict[str, Any]:
         "waiting_reason": dist.waiting_reason,
         "waiting_since": _iso(dist.waiting_since),
         **counts(session, distribution_id),
+        **_held_up(session, distribution_id),
     }
+
+
+def _held_up(session: Session, distribution_id: int) -> dict[str, Any]:
+    """Since when rows are in flight, and the reply that defers the most recipients."""
+    since = session.scalar(select(func.min(Delivery.claimed_at)).where(
+        Delivery.distribution_id == distribution_id,
+        Delivery.status == DeliveryStatus.SENDING.value))
+    deferred = session.execute(
+        select(Delivery.smtp_code, Delivery.last_error, func.count())
+        .where(Delivery.distribution_id == distribution_id,
+               Delivery.status == DeliveryStatus.PENDING.value,
+               Delivery.last_error.is_not(None))
+        .group_by(Delivery.smtp_code, Delivery.last_error)
+        .order_by(func.count().desc()).limit(1)).first()
+    by = f"{deferred[0] or ''} {deferred[1]}".strip() if deferred else None
+    return {"in_flight_since": _iso(since), "deferred": deferred[2] if deferred else 0,
+            "deferred_by": by}
 
 
 def all_distributions(session: Session, limit: int = 50) -> list[dict[str, Any]]:

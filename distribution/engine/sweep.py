@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from distribution.accountability import approval, record, system_actor
 from distribution.engine import claims, lifecycle
+from distribution.engine.recovery.journal import Journal, journal_for
 from distribution.store.db import database_now
 from distribution.store.models import Distribution
 
@@ -31,22 +32,26 @@ class SweepReport:
     work: dict[int, int] = field(default_factory=dict)   # distribution id -> due deliveries
 
 
-def sweep(factory: sessionmaker[Session], settings: Settings) -> SweepReport:
+def sweep(factory: sessionmaker[Session], settings: Settings,
+          journal: Journal | None = None) -> SweepReport:
     report = SweepReport()
+    journal = journal or journal_for(settings)
     with factory() as session, session.begin():
         now = database_now(session)
         if settings.require_approval:  # where a scheduled send would become sending
             report.held_for_approval = _hold_unapproved(session, now)
         report.started = lifecycle.activate_due(session, now, settings.lateness_seconds)
         report.released = lifecycle.release_held(session, now, settings.lateness_seconds)
-        report.reclaimed = claims.return_stale(session, now, settings.claim_timeout_seconds)
+        report.reclaimed, dead = claims.return_stale(session, now,
+                                                     settings.claim_timeout_seconds, journal)
         lifecycle.cancel_leftovers(session)
         report.finished = lifecycle.finish_done(session, now)
         _record(session, "send.started", report.started)
         _record(session, "send.finished", report.finished)
         report.work = lifecycle.work_available(session, now)
+    journal.discard(dead)  # only now: had the commit failed, the next sweep reads them again
     if report.reclaimed:
-        log.warning("returned %d stale claims to pending", report.reclaimed)
+        log.warning("took back %d claims of batches whose lease lapsed", report.reclaimed)
     return report
 
 

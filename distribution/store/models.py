@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -171,6 +172,10 @@ class Contact(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # One person, one address: Reporter@News.example.com is reporter@news.example.com.
+    # `email` keeps the first spelling seen, for display and for sending.
+    __table_args__ = (Index("uq_contacts_email_folded", func.lower(email), unique=True),)
+
 
 class MailingList(Base):
     __tablename__ = "lists"
@@ -304,9 +309,15 @@ class Delivery(Base):
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_reply: Mapped[str | None] = mapped_column(Text)  # the server's words, e.g. a queue id
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The release, on rows of release distributions only (notices and corrections go to
+    # the same people on purpose), and which copy of it this person gets: the unique index
+    # lets two sends at once not both schedule someone; `send --again` makes copy 2.
+    release_id: Mapped[int | None] = mapped_column(Integer)
+    copy: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
+        Index("uq_delivery_release_copy", "release_id", "contact_id", "copy", unique=True),
         # The claim, the reaper and "anything in flight?" go by distribution and status.
         Index("ix_deliveries_claim", "distribution_id", "status", "id"),
         # For the lift. Partial: a row is in it only while held, so writing pending rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,12 +52,18 @@ class TransportError(Exception):
         self.lasting = lasting
 
 
+# Told the index of each envelope the server accepted, the moment its reply arrives (from
+# the thread that read it): the batch journals it before anything else can go wrong.
+Accepted = Callable[[int], None]
+
+
 class Transport(Protocol):
     def __enter__(self) -> Transport: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    def send(self, envelopes: Sequence[Envelope],
+             accepted: Accepted | None = None) -> list[Outcome]:
         """Send each envelope; one Outcome per envelope, in the same order."""
         ...
 

@@ -15,7 +15,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.private import private_folder, write_private
-from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
+from distribution.transport import (
+    Accepted,
+    Envelope,
+    Outcome,
+    OutcomeKind,
+    TransportError,
+    one_line,
+)
 
 # Shared by every OutboxTransport of the process; the pid in the name separates processes.
 _sequence = itertools.count(1)
@@ -43,8 +50,13 @@ class OutboxTransport:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
-        outcomes = [self._write(envelope) for envelope in envelopes]
+    def send(self, envelopes: Sequence[Envelope],
+             accepted: Accepted | None = None) -> list[Outcome]:
+        outcomes = []
+        for index, envelope in enumerate(envelopes):
+            outcomes.append(outcome := self._write(envelope))
+            if accepted is not None and outcome.kind is OutcomeKind.SENT:
+                accepted(index)
         if envelopes:
             _sync_folder(self.folder)
         return outcomes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from distribution.transport import Envelope, Outcome, TransportError
+from distribution.transport import Accepted, Envelope, Outcome, TransportError
 from distribution.transport.smtp import SmtpTransport
 
 
@@ -38,14 +38,23 @@ class SmtpConnections:
         for transport in self._open:
             transport.__exit__(*exc)
 
-    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    def send(self, envelopes: Sequence[Envelope],
+             accepted: Accepted | None = None) -> list[Outcome]:
         if self._threads is None:
             raise RuntimeError("SmtpConnections.send() needs an open transport: use `with`")
         count = len(self._open)
         bounds = [len(envelopes) * i // count for i in range(count + 1)]
         slices = [envelopes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-        running = [self._threads.submit(transport.send, part)
-                   for transport, part in zip(self._open, slices, strict=True) if part]
+        running = [self._threads.submit(transport.send, part, _shifted(accepted, start))
+                   for transport, part, start in zip(self._open, slices, bounds, strict=False)
+                   if part]
         return [outcome for future in running for outcome in future.result()]
 
 
+
+
+def _shifted(accepted: Accepted | None, start: int) -> Accepted | None:
+    """A slice's indexes as the whole batch counts them."""
+    if accepted is None or start == 0:
+        return accepted
+    return lambda index: accepted(start + index)

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import cast
 
 from distribution.smtpdata import data_block
-from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
+from distribution.transport import (
+    Accepted,
+    Envelope,
+    Outcome,
+    OutcomeKind,
+    TransportError,
+    one_line,
+)
 from distribution.transport.envelope import EnvelopeCheck, commands
 from distribution.transport.replies import Stage, accepted, classify
 from distribution.transport.url import parse_smtp_url
@@ -47,6 +54,7 @@ class _Batch:
     envelopes: Sequence[Envelope]
     outcomes: list[Outcome | None]
     written: int = -1  # the last envelope whose commands went out; later ones are untouched
+    accepted: Accepted | None = None
 
     def remaining(self) -> list[int]:
         return [i for i, outcome in enumerate(self.outcomes) if outcome is None]
@@ -54,6 +62,8 @@ class _Batch:
     def settle(self, index: int | None, outcome: Outcome) -> None:
         if index is not None:  # None: the reply to an aborted, empty DATA
             self.outcomes[index] = outcome
+            if self.accepted is not None and outcome.kind is OutcomeKind.SENT:
+                self.accepted(index)
 
     def settle_written(self, outcome: Outcome) -> None:
         for i in range(self.written + 1):
@@ -105,10 +115,11 @@ class SmtpTransport:
         self._entered = False
         self._close(polite=True)
 
-    def send(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+    def send(self, envelopes: Sequence[Envelope],
+             accepted: Accepted | None = None) -> list[Outcome]:
         if not self._entered:
             raise RuntimeError("SmtpTransport.send() needs an open transport: use `with`")
-        batch = _Batch(envelopes, [None] * len(envelopes))
+        batch = _Batch(envelopes, [None] * len(envelopes), accepted=accepted)
         loss = Outcome(OutcomeKind.TEMPORARY, None, "connection lost")
         reconnects_left = 1
         while todo := batch.remaining():

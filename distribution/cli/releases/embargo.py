@@ -11,7 +11,7 @@ import click
 from distribution import times
 from distribution.accountability import Actor, Role, record, release_added, release_changed
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
-from distribution.cli.sending.delivery import deliver_now, hand_to_workers
+from distribution.cli.sending.delivery import start_delivery
 from distribution.embargo import corrections, notices
 from distribution.engine import status
 from distribution.engine.dispatch import get_release
@@ -181,10 +181,7 @@ def _deliver(app: App, distribution_ids: list[int], quiet: bool) -> list[dict[st
     """In-process without a broker (as `send` does); else the workers take them."""
     results = []
     for distribution_id in distribution_ids:
-        if app.settings.broker_url:
-            outcome = hand_to_workers(app, distribution_id, wait=False, quiet=quiet)
-        else:
-            outcome = deliver_now(app, distribution_id, quiet=quiet)
+        outcome = start_delivery(app, distribution_id, quiet=quiet)
         results.append({"distribution_id": distribution_id, **outcome})
     return results
 

@@ -12,15 +12,28 @@ from distribution.cli.app import App
 from distribution.engine import status
 
 
+def start_delivery(app: App, distribution_id: int, *, quiet: bool,
+                   wait: bool = False) -> dict[str, Any]:
+    """The one place that decides: the workers take it (a broker is configured), or this
+    process delivers what is due now (the embedded default)."""
+    if app.settings.broker_url:
+        return hand_to_workers(app, distribution_id, wait=wait, quiet=quiet)
+    return deliver_now(app, distribution_id, quiet=quiet)
+
+
 def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any]:
     """Embedded default: deliver what is due now, with a progress bar."""
     from distribution.engine.runner import deliver_due  # the engine: not needed with a broker
 
     with app.transaction() as session:
         due = status.counts(session, distribution_id)["pending"]
-    with click.progressbar(length=due, label="Sending", file=sys.stderr,
-                           hidden=quiet or due == 0 or not sys.stderr.isatty()) as bar:
-        report = deliver_due(app.Session, app.settings, only=distribution_id, on_sent=bar.update)
+    try:
+        with click.progressbar(length=due, label="Sending", file=sys.stderr,
+                               hidden=quiet or due == 0 or not sys.stderr.isatty()) as bar:
+            report = deliver_due(app.Session, app.settings, only=distribution_id,
+                                 on_sent=bar.update)
+    except KeyboardInterrupt:
+        _interrupted(app, distribution_id)
     with app.transaction() as session:
         summary = status.describe(session, distribution_id)
     result: dict[str, Any] = {"status": summary["status"], "sent": summary["sent"],
@@ -35,6 +48,19 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     if not quiet:
         _say(distribution_id, summary, result, report.stopped if report.server_down else None)
     return result
+
+
+def _interrupted(app: App, distribution_id: int) -> None:
+    """Ctrl-C: the batch gave its rows back (those the server accepted as sent); say what
+    is left and exactly how to finish it."""
+    with app.transaction() as session:
+        summary = status.describe(session, distribution_id)
+    left = summary["pending"] + summary["in_flight"]
+    click.echo(f"\nInterrupted. Distribution {distribution_id}: {summary['sent']} sent, "
+               f"{left} not yet sent. To finish it, run `pressroom worker`: it sends only "
+               "what is left (do not send the release again: that would start a second "
+               "distribution).", err=True)
+    raise SystemExit(130)
 
 
 def _where(app: App) -> str:
@@ -56,7 +82,8 @@ def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
                    "deliveries stay queued; run `pressroom worker` once the server is back "
                    "(do not send again: that would create a second distribution).", err=True)
     elif summary["pending"] or summary["held"] or summary["status"] == "scheduled":
-        click.echo("Run `pressroom worker` to deliver the rest when it falls due.")
+        click.echo("The rest goes out when it falls due only if a worker is running then: "
+                   "`pressroom worker` (the README shows how to run it as a service).")
     if summary["paused_reason"]:
         click.echo(f"Paused: {summary['paused_reason']}", err=True)
 

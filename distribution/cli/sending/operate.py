@@ -54,6 +54,11 @@ def _print_status(info: dict[str, Any]) -> None:
         click.echo(f"  embargo  {info['embargo_display']}")
     click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
                f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
+    if info["in_flight"]:
+        click.echo(f"  in flight {info['in_flight']} since {info['in_flight_since']}")
+    if info["deferred"]:
+        click.echo(f"  deferred {info['deferred']} recipients, retried on their own schedule; "
+                   f"the server said: {info['deferred_by']}")
 
 
 @click.command("distributions")
@@ -147,16 +152,8 @@ def _check_approved(app: App, session: Session, actor: Actor,
 
 def kick(app: App, distribution_id: int) -> None:
     """Deliver now in the embedded mode; with a broker, let the workers know."""
-    if app.settings.broker_url:
-        from workers.enqueue import enqueue_start
+    from distribution.cli.sending.delivery import start_delivery
 
-        error = enqueue_start(distribution_id)
-        if error:
-            click.echo(f"The broker is unreachable ({error}); the sweep will pick it up once "
-                       "it is back.", err=True)
-        return
-    from distribution.cli.sending.delivery import deliver_now
-
-    result = deliver_now(app, distribution_id, quiet=False)
+    result = start_delivery(app, distribution_id, quiet=False)
     if result.get("exit_code"):
         raise SystemExit(result["exit_code"])

@@ -11,10 +11,11 @@ import click
 from distribution import times
 from distribution.accountability import Actor, Role, check_approved, record
 from distribution.accountability.operators import check_may_send
+from distribution.audience.recipients import split_audience
 from distribution.audience.segments import Conditions, describe, get_segment, parse_where
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
-from distribution.cli.sending.delivery import deliver_now, hand_to_workers
-from distribution.engine import dispatch
+from distribution.cli.sending.delivery import start_delivery
+from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
 
@@ -40,6 +41,8 @@ PREVIEW_RECIPIENTS = 10
 @click.option("--as", "as_address", metavar="ADDRESS",
               help="With --test-to: the copy this contact would get.")
 @click.option("--dry-run", is_flag=True, help="Show who would receive it; send nothing.")
+@click.option("--again", is_flag=True,
+              help="Also send to who already received it (or has it on its way).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--wait", is_flag=True, help="With workers: follow progress until done.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -47,8 +50,11 @@ PREVIEW_RECIPIENTS = 10
 @user_errors
 def send(app: App, release_id: int, lists: tuple[str, ...], wheres: tuple[str, ...],
          segment: str | None, at: str | None, test_to: str | None, as_address: str | None,
-         dry_run: bool, yes: bool, wait: bool, as_json: bool) -> None:
-    """Send release RELEASE_ID to the subscribed members of the lists."""
+         dry_run: bool, again: bool, yes: bool, wait: bool, as_json: bool) -> None:
+    """Send release RELEASE_ID to the subscribed members of the lists.
+
+    Who already received it, or has it on its way or held for the lift, is skipped unless
+    --again; re-running an interrupted send finishes the distribution it started."""
     if as_address and not test_to:
         raise InvalidInput("--as goes with --test-to: it chooses whose copy the test shows")
     if test_to:
@@ -58,10 +64,33 @@ def send(app: App, release_id: int, lists: tuple[str, ...], wheres: tuple[str, .
     if segment and (names or where):
         raise InvalidInput("--segment brings its own lists and conditions; "
                            "give it without --list or --where")
-    with app.transaction() as session:
-        if segment:
+    if segment:
+        with app.transaction() as session:
             saved = get_segment(session, segment)
             names, where = list(saved.list_names), dict(saved.conditions)
+    try:
+        dist_id, rows, send_at = _record(app, release_id, names, where, at, dry_run, again,
+                                         yes, as_json)
+    except dispatch.EveryoneHasIt as exc:
+        if exc.unfinished is None:
+            raise
+        dist_id, rows, send_at = _resume(app, exc.unfinished, as_json)
+    if dist_id is None:
+        return
+    result: dict[str, Any] = {"distribution_id": dist_id, "recipients": rows,
+                              "send_at": send_at}
+    result.update(start_delivery(app, dist_id, wait=wait, quiet=as_json))
+    if as_json:
+        emit_json(result)
+    if result.get("exit_code"):
+        sys.exit(result["exit_code"])
+
+
+def _record(app: App, release_id: int, names: list[str], where: Conditions, at: str | None,
+            dry_run: bool, again: bool, yes: bool,
+            as_json: bool) -> tuple[int | None, int, str | None]:
+    """The distribution recorded (after the question), or None after a dry run."""
+    with app.transaction() as session:
         now = database_now(session)
         when = (times.parse_when(at, app.settings.timezone or None, now=now)
                 if at is not None else None)  # --at "" is a mistake, not "now"
@@ -70,26 +99,32 @@ def send(app: App, release_id: int, lists: tuple[str, ...], wheres: tuple[str, .
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes,
                              where=where)
         _check_can_send(app, plan, now)
+        split = (split_audience(session, [m.id for m in plan.lists], release_id, plan.where)
+                 if dry_run or not yes else None)
         if dry_run:
-            _show_dry_run(session, plan, when, as_json)
-            return
+            _show_dry_run(session, plan, split, when, as_json)
+            return None, 0, None
         _note_zone(when)
         actor = _sender(app, session, plan)
         if yes:  # checked and recorded in one transaction: nothing to check again
-            dist, rows = _schedule(session, plan, now, when, actor)
-    if not yes:
-        _confirm(plan, when)
-        dist, rows = _schedule_confirmed(app, release_id, names, where, when)
-    result: dict[str, Any] = {"distribution_id": dist.id, "recipients": rows,
-                              "send_at": dist.send_at.isoformat()}
-    if app.settings.broker_url:
-        result.update(hand_to_workers(app, dist.id, wait=wait, quiet=as_json))
-    else:
-        result.update(deliver_now(app, dist.id, quiet=as_json))
-    if as_json:
-        emit_json(result)
-    if result.get("exit_code"):
-        sys.exit(result["exit_code"])
+            dist, rows = _schedule(session, plan, now, when, actor, again)
+            return dist.id, rows, dist.send_at.isoformat()
+    assert split is not None
+    _confirm(plan, split, when, again)
+    dist, rows = _schedule_confirmed(app, release_id, names, where, when, again)
+    return dist.id, rows, dist.send_at.isoformat()
+
+
+def _resume(app: App, distribution_id: int, as_json: bool) -> tuple[int, int, str]:
+    """Everyone has it already, and a distribution of it is unfinished: finish that one."""
+    with app.transaction() as session:
+        info = status.describe(session, distribution_id)
+    if not as_json:
+        click.echo(f"Everyone on these lists already has this release; distribution "
+                   f"{distribution_id} of it is {info['status']} with "
+                   f"{info['pending'] + info['in_flight']} not yet sent: continuing it.",
+                   err=True)
+    return distribution_id, info["total"], str(info["send_at"])
 
 
 def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
@@ -108,24 +143,26 @@ def _sender(app: App, session: Session, plan: dispatch.Plan) -> Actor:
 
 
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,
-              when: times.WhenParsed | None, actor: Actor) -> tuple[Distribution, int]:
+              when: times.WhenParsed | None, actor: Actor,
+              again: bool) -> tuple[Distribution, int]:
     dist, rows = dispatch.schedule(session, plan, now=now, send_at=when.utc if when else None,
-                                   send_zone=when.zone if when else None)
+                                   send_zone=when.zone if when else None, again=again)
     moment = f"at {dist.send_at.isoformat()}" if when else "now"
     record(session, actor, "send.scheduled", f"distribution {dist.id}",
            f"release {plan.release.id} to {rows} recipients on "
-           f"{', '.join(m.name for m in plan.lists)}, {moment}", release_id=plan.release.id)
+           f"{', '.join(m.name for m in plan.lists)}, {moment}"
+           + (" (again)" if again else ""), release_id=plan.release.id)
     return dist, rows
 
 
 def _schedule_confirmed(app: App, release_id: int, names: list[str], where: Conditions,
-                        when: times.WhenParsed | None) -> tuple[Distribution, int]:
+                        when: times.WhenParsed | None, again: bool) -> tuple[Distribution, int]:
     """After the question, which may have stayed open for long: the release and lists are
     checked again, cheaply (the INSERT finds the audience as it is now)."""
     with app.transaction() as session:
         now = database_now(session)
         plan = dispatch.plan(session, release_id, names, count=False, where=where)
-        return _schedule(session, plan, now, when, _sender(app, session, plan))
+        return _schedule(session, plan, now, when, _sender(app, session, plan), again)
 
 
 def _note_zone(when: times.WhenParsed | None) -> None:
@@ -133,21 +170,23 @@ def _note_zone(when: times.WhenParsed | None) -> None:
         click.echo(f"Reading --at in {when.zone} (the organisation's time zone).", err=True)
 
 
-def _show_dry_run(session: Session, plan: dispatch.Plan, when: times.WhenParsed | None,
-                  as_json: bool) -> None:
+def _show_dry_run(session: Session, plan: dispatch.Plan, split: dict[str, int] | None,
+                  when: times.WhenParsed | None, as_json: bool) -> None:
     from distribution.audience.recipients import preview_audience
 
+    assert split is not None  # a dry run always asks for the split
     first = preview_audience(session, [m.id for m in plan.lists], PREVIEW_RECIPIENTS,
                              plan.where)
     by_version = dispatch.count_by_version(session, plan)
     if as_json:
         emit_json({"dry_run": True, "release_id": plan.release.id, "recipients": plan.recipients,
-                   "where": plan.where or {}, "versions": by_version, "first_recipients": first,
+                   "where": plan.where or {}, "versions": by_version, "split": split,
+                   "first_recipients": first,
                    "send_at": when.utc.isoformat() if when else None})
         return
-    click.echo(f"Dry run: '{plan.release.headline}' would go to {plan.recipients} recipients "
-               f"on {', '.join(m.name for m in plan.lists)}{_narrowed(plan)}. "
-               "Nothing was sent.")
+    click.echo(f"Dry run: '{plan.release.headline}' would go to {split['new']} recipients "
+               f"on {', '.join(m.name for m in plan.lists)}{_narrowed(plan)}"
+               f"{_skipped(split)}. Nothing was sent.")
     if len(by_version) > 1 or plan.release.language not in by_version:
         click.echo("By language version: " + ", ".join(
             f"{code} {n}" for code, n in sorted(by_version.items(), key=lambda kv: -kv[1])))
@@ -162,11 +201,26 @@ def _narrowed(plan: dispatch.Plan) -> str:
     return f" whose {describe(plan.where)}" if plan.where else ""
 
 
-def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
+def _skipped(split: dict[str, int]) -> str:
+    parts = [f"{split['received']} already received it" if split["received"] else "",
+             f"{split['on_its_way']} have it on its way" if split["on_its_way"] else "",
+             f"{split['held']} are held until the lift" if split["held"] else ""]
+    said = "; ".join(p for p in parts if p)
+    return f" (skipping: {said})" if said else ""
+
+
+def _confirm(plan: dispatch.Plan, split: dict[str, int], when: times.WhenParsed | None,
+             again: bool) -> None:
     moment = f"at {times.format_in_zone(when.utc, when.zone)}" if when else "now"
     lists = ", ".join(m.name for m in plan.lists) + _narrowed(plan)
-    if not click.confirm(f"Send '{plan.release.headline}' to {plan.recipients} recipients "
-                         f"on {lists} {moment}?", err=True):
+    if again:
+        having = (plan.recipients or 0) - split["new"]
+        question = (f"Send '{plan.release.headline}' to all {plan.recipients} recipients on "
+                    f"{lists} {moment}, AGAIN to {having} who already have it?")
+    else:
+        question = (f"Send '{plan.release.headline}' to {split['new']} recipients on "
+                    f"{lists} {moment}{_skipped(split)}?")
+    if not click.confirm(question, err=True):
         raise click.ClickException("nothing sent")
 
 

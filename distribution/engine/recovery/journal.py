@@ -1,0 +1,281 @@
+"""The batch journal: every acceptance by the SMTP server, kept the moment its reply arrives.
+
+A batch writes its results to the database a group at a time. Between a reply and the
+group's commit the only record that a message left is here, so whoever takes a batch's
+rows back (the batch itself after Ctrl-C or a database error, the sweep after a crash)
+marks the journaled ones sent instead of sending them again: only a message in flight on
+a connection at the instant of the crash can go twice.
+
+Two stores, one shape (a journal per batch, named by its claim token):
+- a file per batch in the data directory (the embedded default): one write() per
+  acceptance, which outlives the process however it dies; the lease's heartbeat fdatasyncs
+  it every few seconds (4 ms here: per group, 45 µs a message, more than the sending);
+- a Redis string per batch (with Celery, whose workers may run on many hosts): one APPEND
+  per acceptance, its bytes made here and written to the socket at once (redis-py's
+  command packing cost more than the rest), its reply read at the group's end.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import redis
+
+from config import Settings
+from config.private import private_folder
+
+log = logging.getLogger(__name__)
+
+# A journal of a batch that died is read by the sweep long before this; kept no longer.
+KEEP_SECONDS = 7 * 24 * 3600
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A message the server accepted: what the row records when it is marked sent."""
+
+    delivery_id: int
+    message_id: str
+    marked: bool
+    at: float  # seconds since the epoch
+
+
+class Writer(Protocol):
+    def accepted(self, entry: Entry) -> None:
+        """Keep one acceptance; called from the thread that read the reply."""
+
+    def sync(self) -> None:
+        """Before the group's results are committed: what was kept outlives this process."""
+
+    def persist(self) -> None:
+        """Off the sending path (the lease's heartbeat): what was kept outlives a power cut."""
+
+    def close(self) -> None: ...
+
+
+class Journal(Protocol):
+    def writer(self, owner: str) -> Writer: ...
+
+    def read(self, owners: Iterable[str]) -> dict[int, Entry]:
+        """Everything journaled by these batches, by delivery id."""
+
+    def discard(self, owners: Iterable[str]) -> None:
+        """Forget these batches: their rows are recorded in the database."""
+
+
+def _line(entry: Entry) -> bytes:
+    return b"%d %d %d %s\n" % (entry.delivery_id, entry.marked, entry.at,
+                               entry.message_id.encode())
+
+
+def _parse(line: bytes) -> Entry | None:
+    parts = line.split(b" ", 3)
+    if len(parts) != 4 or not parts[3]:
+        return None  # a line cut short by a crash mid-write: its message was not accepted
+    try:
+        return Entry(int(parts[0]), parts[3].decode(), parts[1] == b"1", float(parts[2]))
+    except ValueError:
+        return None
+
+
+class FileWriter:
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def accepted(self, entry: Entry) -> None:
+        os.write(self._fd, _line(entry))  # O_APPEND: whole lines, whichever thread writes
+
+    def sync(self) -> None:
+        pass  # write() reached the kernel: it outlives the process, whatever kills it
+
+    def persist(self) -> None:
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class FileJournal:
+    """A file per batch under `folder` (0700), its lines 0600."""
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, owner: str) -> Path:
+        return self.folder / (_UNSAFE.sub("_", owner) + ".journal")
+
+    def writer(self, owner: str) -> FileWriter:
+        private_folder(self.folder)
+        return FileWriter(self._path(owner))
+
+    def read(self, owners: Iterable[str]) -> dict[int, Entry]:
+        found: dict[int, Entry] = {}
+        for owner in owners:
+            try:
+                data = self._path(owner).read_bytes()
+            except FileNotFoundError:
+                continue
+            for line in data.split(b"\n"):
+                if (entry := _parse(line)) is not None:
+                    found[entry.delivery_id] = entry
+        return found
+
+    def discard(self, owners: Iterable[str]) -> None:
+        for owner in owners:
+            self._path(owner).unlink(missing_ok=True)
+        self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Journals of batches whose rows no one took back (a database restored, say)."""
+        limit = time.time() - KEEP_SECONDS
+        try:
+            old = [p for p in self.folder.glob("*.journal") if p.stat().st_mtime < limit]
+        except OSError:
+            return
+        for path in old:
+            path.unlink(missing_ok=True)
+
+
+class RedisWriter:
+    """APPENDs written to the socket as the replies arrive; their answers read per group.
+
+    Redis going away mid-batch does not stop the sending (the broker is down too, and the
+    batch still records its results and gives back what it accepted); it only takes the
+    crash-proofing away until the next batch, and says so.
+    """
+
+    def __init__(self, client: redis.Redis, key: str) -> None:
+        self._client = client
+        self._key = key
+        self._lock = threading.Lock()
+        # redis-py's connection classes are typed loosely (send_command, the socket): Any.
+        self._connection: Any = None
+        self._unread = 0
+        name = key.encode()
+        self._append = b"*3\r\n$6\r\nAPPEND\r\n$%d\r\n%s\r\n" % (len(name), name)
+        with self._lock:
+            self._guarded(self._open)
+
+    def _open(self) -> None:
+        self._connection = self._client.connection_pool.get_connection("APPEND")
+        self._connection.send_command("EXPIRE", self._key, KEEP_SECONDS)
+        self._unread = 1
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except redis.RedisError as exc:
+            log.warning("the batch journal in Redis is unavailable (%s): until this batch "
+                        "ends, a crash may send its unrecorded messages twice", exc)
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            self._connection.disconnect()
+            self._client.connection_pool.release(self._connection)
+        self._connection = None
+
+    def accepted(self, entry: Entry) -> None:
+        line = _line(entry)
+        command = b"%s$%d\r\n%s\r\n" % (self._append, len(line), line)
+        with self._lock:
+            if (connection := self._connection) is not None:
+                self._guarded(lambda: connection._sock.sendall(command))
+                self._unread += 1
+
+    def sync(self) -> None:
+        with self._lock:
+            self._guarded(self._read_replies)
+
+    def _read_replies(self) -> None:
+        if self._connection is None:
+            return
+        while self._unread:
+            self._unread -= 1
+            self._connection.read_response()
+
+    def persist(self) -> None:
+        pass  # Redis's own persistence settings decide
+
+    def close(self) -> None:
+        with self._lock:
+            self._guarded(self._read_replies)
+            if self._connection is not None:
+                self._client.connection_pool.release(self._connection)
+                self._connection = None
+
+
+class RedisJournal:
+    PREFIX = "pressroom:journal:"
+
+    def __init__(self, client: redis.Redis) -> None:
+        self._client = client
+
+    def writer(self, owner: str) -> RedisWriter:
+        return RedisWriter(self._client, self.PREFIX + owner)
+
+    def read(self, owners: Iterable[str]) -> dict[int, Entry]:
+        found: dict[int, Entry] = {}
+        for owner in owners:
+            stored = cast(bytes, self._client.get(self.PREFIX + owner) or b"")
+            for line in stored.split(b"\n"):
+                if (entry := _parse(line)) is not None:
+                    found[entry.delivery_id] = entry
+        return found
+
+    def discard(self, owners: Iterable[str]) -> None:
+        keys = [self.PREFIX + owner for owner in owners]
+        try:
+            if keys:
+                self._client.delete(*keys)
+        except redis.RedisError as exc:  # they expire by themselves
+            log.warning("could not delete batch journals from Redis: %s", exc)
+
+
+class NoJournal:
+    """For tests and tools that record every result themselves."""
+
+    def writer(self, owner: str) -> _NoWriter:
+        return _NoWriter()
+
+    def read(self, owners: Iterable[str]) -> dict[int, Entry]:
+        return {}
+
+    def discard(self, owners: Iterable[str]) -> None:
+        pass
+
+
+class _NoWriter:
+    def accepted(self, entry: Entry) -> None:
+        pass
+
+    def sync(self) -> None:
+        pass
+
+    def persist(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def journal_for(settings: Settings) -> Journal:
+    """Redis when there is a broker (workers on many hosts), else the data directory."""
+    if settings.broker_url:
+        return RedisJournal(_redis(settings.broker_url))
+    return FileJournal(settings.journal_dir)
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)

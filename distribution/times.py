@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from distribution import zones
 from distribution.zones import TimeError, normalize_zone, to_zone
 
-__all__ = ["MONTHS", "TimeError", "WhenParsed", "embargo_line", "format_in_zone",
-           "normalize_zone", "parse_embargo_text", "parse_when", "to_zone"]
+__all__ = ["MONTHS", "TimeError", "WhenParsed", "embargo_line", "embargo_short",
+           "format_in_zone", "normalize_zone", "parse_embargo_text", "parse_when", "to_zone"]
 
 EXAMPLE = "'2025-04-16 09:00 Europe/Zurich'"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -92,6 +92,13 @@ def embargo_line(utc: datetime, zone: str, recipient_zone: str | None = None) ->
             notes.append(format_in_zone(utc, recipient_zone) + where)
     line = f"STRICTLY EMBARGOED UNTIL {format_in_zone(utc, zone)}"
     return f"{line} ({'; '.join(notes)})" if notes else line
+
+
+def embargo_short(utc: datetime, zone: str) -> str:
+    """ "EMBARGOED 09:00 CET 8 Dec": the marking a phone shows in a subject line."""
+    local = to_zone(zones.as_utc(utc), zone)
+    month = MONTHS[local.month - 1][:3]
+    return f"EMBARGOED {zones.clock_text(local)} {_label(local)} {local.day} {month}"
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from distribution.store.models import (
     SubscriptionStatus,
     Suppression,
 )
-from distribution.times import WhenParsed, format_in_zone
+from distribution.times import WhenParsed, embargo_short, format_in_zone
 from tests.fixtures.builders import make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
 from tests.fixtures.smtpd import parse
@@ -104,9 +104,9 @@ def test_moving_the_embargo_notifies_only_those_who_received_it(store, settings,
     notices = _new_messages(smtp_server, before)
     assert set(notices) == TRUSTED
     notice = notices["t0@example.org"]
-    assert "EMBARGO MOVED" in notice["Subject"]
+    assert notice["Subject"].startswith(f"EMBARGO MOVED: {embargo_short(new_time, ZONE)}: ")
     lift = format_in_zone(new_time, ZONE)
-    assert notice["Subject"].startswith(f"STRICTLY EMBARGOED UNTIL {lift}")
+    assert f"STRICTLY EMBARGOED UNTIL {lift}" in " ".join(_text(notice).split())
     assert "The embargo has moved to" in _text(notice)
     # The held public rows follow the new time: still held.
     assert {_statuses(store, distribution_id)[p] for p in PUBLIC} == {"held"}
@@ -261,7 +261,7 @@ def test_a_correction_goes_to_exactly_the_original_recipients(store, settings, s
     arrived = _new_messages(smtp_server, before)
     assert set(arrived) == TRUSTED
     subject = arrived["t0@example.org"]["Subject"]
-    assert "CORRECTION" in subject and subject.startswith("STRICTLY EMBARGOED UNTIL")
+    assert subject.startswith("CORRECTION: EMBARGOED ")
     assert "and Beirut" in subject
     # The held public copies now carry the corrected text: at the lift they get it, unmarked.
     assert not PUBLIC & set(_statuses(store, distribution_id))

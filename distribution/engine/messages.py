@@ -14,13 +14,17 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import embargo
+from distribution.embargo import notices
 from distribution.engine.claims import Claimed
 from distribution.mail import tokens
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.store.db import one_of
+from distribution.store.installation import installation_token
 from distribution.store.models import (
     RELEASE_KINDS,
     Contact,
+    Delivery,
+    DeliveryStatus,
     Distribution,
     DistributionKind,
     MailingList,
@@ -82,13 +86,37 @@ def _loaded_templates(templates: jinja2.Environment) -> tuple[jinja2.Template, .
     return tuple(templates.get_template(name) for name in names)
 
 
-def message_id(settings: Settings, distribution_id: int, delivery_id: int) -> str:
-    """Stable across retries, so a receiver can drop a copy it already has."""
-    return _message_id(settings.sender_domain, distribution_id, delivery_id)
+def message_id(settings: Settings, installation: str, distribution_id: int,
+               delivery_id: int) -> str:
+    """Stable across retries, so a receiver can drop a copy it already has; unique to this
+    installation (its database's random token), so no other install repeats it."""
+    return _message_id(settings.sender_domain, installation, distribution_id, delivery_id)
 
 
-def _message_id(domain: str, distribution_id: int, delivery_id: int) -> str:
-    return f"<pressroom.{distribution_id}.{delivery_id}@{domain}>"
+def _message_id(domain: str, installation: str, distribution_id: int, delivery_id: int) -> str:
+    return f"<pressroom.{distribution_id}.{delivery_id}.{installation}@{domain}>"
+
+
+def held_copies(session: Session, distribution: Distribution,
+                contact_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """For a notice or correction: the Message-IDs of the release copies each recipient
+    holds, oldest first, so the follow-up threads with them. One query per batch."""
+    if distribution.kind is DistributionKind.RELEASE or distribution.kind is DistributionKind.TEST:
+        return {}
+    versions = [r.id for r in notices.family(session, distribution.release_id)]
+    rows = session.execute(
+        select(Delivery.contact_id, Delivery.message_id)
+        .join(Distribution, Distribution.id == Delivery.distribution_id)
+        .where(Distribution.release_id.in_(versions), Distribution.id != distribution.id,
+               Distribution.kind.in_(RELEASE_KINDS),
+               Delivery.status == DeliveryStatus.SENT, Delivery.message_id.is_not(None),
+               one_of(session, Delivery.contact_id, contact_ids))
+        .order_by(Delivery.sent_at, Delivery.id))
+    held: dict[int, list[str]] = {}
+    for contact_id, mid in rows:
+        held.setdefault(contact_id, []).append(mid)
+    # The last few are enough to thread; a long chain of corrections stays a short header.
+    return {contact: tuple(ids[-5:]) for contact, ids in held.items()}
 
 
 class MessageFactory:
@@ -96,7 +124,8 @@ class MessageFactory:
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
                  contacts: dict[int, tuple[str | None, str | None]],
-                 list_names: dict[int, str]) -> None:
+                 list_names: dict[int, str], *, installation: str = "0",
+                 held: dict[int, tuple[str, ...]] | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -108,6 +137,8 @@ class MessageFactory:
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
+        self._installation = installation
+        self._held = held or {}
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -118,22 +149,26 @@ class MessageFactory:
             .where(one_of(session, Contact.id, ids)))}
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
+        held = held_copies(session, distribution, ids)
+        installation = installation_token(session)
         release = distribution.release
         session.expunge(release)
-        return cls(settings, distribution, release, contacts, lists)
+        return cls(settings, distribution, release, contacts, lists,
+                   installation=installation, held=held)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
         prepared = self._variant(marked, list_name)
         name, zone = self.contacts.get(claimed.contact_id, (None, None))
-        mid = _message_id(self._domain, self.distribution_id, claimed.id)
+        mid = _message_id(self._domain, self._installation, self.distribution_id, claimed.id)
         unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
             claimed.contact_id, claimed.list_id or 0)
         recipient = Recipient(
             email=claimed.email, name=name, timezone=zone, message_id=mid,
             unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
             unsubscribe_mailto=unsubscribe_mailto,
+            references=self._held.get(claimed.contact_id, ()),
         )
         try:
             data, block = prepared.personalise_for_smtp(recipient, date=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -26,7 +27,8 @@ def send_test_copy(settings: Settings, release: Release, address: str,
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     recipient = Recipient(
         email=email, name=None, timezone=None,
-        message_id=f"<pressroom.test.{release.id}.{int(now.timestamp())}@{settings.sender_domain}>",
+        # Random: a test copy is sent once, and no other install may repeat its id.
+        message_id=f"<pressroom.test.{release.id}.{secrets.token_hex(8)}@{settings.sender_domain}>",
         unsubscribe_url=tokens.unsubscribe_url(settings, 0, 0),
         preferences_url=tokens.preferences_url(settings, 0),
         unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),

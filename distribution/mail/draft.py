@@ -14,7 +14,7 @@ from distribution.mail import headers as h
 from distribution.mail.templates import inline_css
 from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
 from distribution.store.models import Release
-from distribution.times import TimeError, embargo_line
+from distribution.times import TimeError, embargo_line, embargo_short
 
 RELEASE_KINDS = frozenset({"release", "test"})
 NOTICE_KINDS = frozenset({"notice_moved", "notice_lifted", "notice_withdrawn", "correction"})
@@ -43,7 +43,8 @@ class Draft:
 
     def render(self, embargo: str | None, links: Mapping[str, str]) -> tuple[str, str, str]:
         """Subject, plain text and HTML (CSS inlined) for one embargo line and link set."""
-        context = {**self.context, **links, "embargo_line": embargo}
+        short = embargo_short(*self.embargo) if embargo and self.embargo else None
+        context = {**self.context, **links, "embargo_line": embargo, "embargo_short": short}
         subject = h.clean_header_value(self._template("subject").render(context))
         text = self._template("txt").render(context)
         html = inline_css(self._template("html").render({**context, "subject": subject}))

@@ -97,6 +97,8 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
     HELD = "held"                # public recipient waiting for the embargo to lift
     CANCELLED = "cancelled"
+    BOUNCED = "bounced"          # accepted, then bounced back as undeliverable (a DSN)
+    COMPLAINED = "complained"    # the recipient reported it as spam (an ARF report)
 
 
 class Release(Base):
@@ -256,6 +258,7 @@ class Delivery(Base):
     smtp_code: Mapped[int | None] = mapped_column(Integer)
     smtp_reply: Mapped[str | None] = mapped_column(Text)  # the server's words, e.g. a queue id
     last_error: Mapped[str | None] = mapped_column(Text)
+    bounce_diagnostic: Mapped[str | None] = mapped_column(Text)  # from a DSN or ARF mailed back
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
@@ -266,3 +269,36 @@ class Delivery(Base):
         Index("ix_deliveries_held", "distribution_id",
               postgresql_where=text("status = 'held'"), sqlite_where=text("status = 'held'")),
     )
+
+
+class Installation(Base):
+    """One row: this database's own random id, carried by every Message-ID it makes."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"                # permanent failure: the address is suppressed
+    SOFT = "soft"                # delayed or temporary: suppressed after repeated ones
+    COMPLAINT = "complaint"      # a spam report: suppressed from every list
+
+
+class Bounce(Base):
+    """A bounce or complaint mailed back, one row per report and recipient."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Of the report and recipient: the same report fed twice is recorded once.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(20))
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_bounces_email", "email"),
+                      Index("ix_bounces_delivery", "delivery_id"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tempfile
 import tomllib
@@ -53,6 +54,7 @@ class Settings:
     lateness_seconds: int
     rate_limit: float
     domain_rate_limit: float
+    soft_bounce_limit: int
 
     @property
     def sender_domain(self) -> str:
@@ -149,7 +151,10 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 # timeout shorter than one group's send hands live claims to a second worker.
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
-            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0}
+            "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
+            "soft_bounce_limit": 1}
+# A bounce address is a plain address VERP can extend: local+TOKEN@domain.
+_BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 
 
 def _checked(settings: Settings) -> Settings:
@@ -159,6 +164,9 @@ def _checked(settings: Settings) -> Settings:
     for name, low in MINIMUMS.items():
         if getattr(settings, name) < low:
             raise ConfigError(f"setting {name!r} must be at least {low}")
+    if settings.bounce_address and not _BOUNCE_ADDRESS.fullmatch(settings.bounce_address):
+        raise ConfigError("setting 'bounce_address' must be a plain address such as "
+                          f"bounces@press.example.org (no '+'), not {settings.bounce_address!r}")
     if "change-me" in settings.secret_key:
         raise ConfigError("setting 'secret_key' is still the example value; set a long random "
                           "secret")

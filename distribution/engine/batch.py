@@ -200,9 +200,9 @@ def _send_group(factory: sessionmaker[Session], settings: Settings, distribution
     now = clock.now()
     built = [messages.build(c, now) for c in group]
     sendable = [i for i, b in enumerate(built) if b.error is None]
-    sender = settings.envelope_sender  # parses the From address: once, not per envelope
-    sent = transport.send([Envelope(sender, group[i].email, built[i].data, built[i].data_block)
-                           for i in sendable])
+    # Each delivery's own envelope sender (VERP), made with its message.
+    sent = transport.send([Envelope(built[i].sender, group[i].email, built[i].data,
+                                    built[i].data_block) for i in sendable])
     if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
         # No reply at all: the server is down, not the recipients at fault. Stop the batch
         # and give the group back, rather than burn attempts and pause the distribution.

@@ -18,6 +18,7 @@ from distribution.embargo import notices
 from distribution.engine.claims import Claimed
 from distribution.mail import tokens
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
+from distribution.mail.verp import Verp
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token
 from distribution.store.models import (
@@ -39,6 +40,7 @@ class Built:
     marked: bool
     error: str | None = None   # the message could not be built for this recipient
     data_block: bytes | None = None  # `data` as SMTP sends it
+    sender: str = ""   # the envelope sender: the delivery's own VERP address when set
 
 
 @lru_cache(maxsize=8)
@@ -136,6 +138,7 @@ class MessageFactory:
         self._prepared: dict[tuple[bool, str | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
+        self._verp = Verp(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
         self._installation = installation
         self._held = held or {}
@@ -162,6 +165,7 @@ class MessageFactory:
         prepared = self._variant(marked, list_name)
         name, zone = self.contacts.get(claimed.contact_id, (None, None))
         mid = _message_id(self._domain, self._installation, self.distribution_id, claimed.id)
+        sender = self._verp.sender(claimed.id)
         unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
             claimed.contact_id, claimed.list_id or 0)
         recipient = Recipient(
@@ -172,10 +176,10 @@ class MessageFactory:
         )
         try:
             data, block = prepared.personalise_for_smtp(recipient, date=now)
-            return Built(data, mid, marked, data_block=block)
+            return Built(data, mid, marked, data_block=block, sender=sender)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
-            return Built(b"", mid, marked, f"cannot build the message: {exc}")
+            return Built(b"", mid, marked, f"cannot build the message: {exc}", sender=sender)
 
     def _marked(self, now: datetime) -> bool:
         """Whether copies sent at `now` carry the embargo marks; a group shares one `now`."""

@@ -12,6 +12,7 @@ from distribution import embargo
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.render import Recipient, load_templates, prepare
+from distribution.mail.verp import Verp
 from distribution.store.models import Release
 from distribution.transport import Envelope, Outcome, open_transport
 
@@ -34,5 +35,6 @@ def send_test_copy(settings: Settings, release: Release, address: str,
         unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),
     )
     with open_transport(settings.smtp_url, settings.outbox) as transport:
-        return transport.send([Envelope(settings.envelope_sender, email,
+        # VERP for delivery 0: a bounce of a test copy is recognised, and matches no row.
+        return transport.send([Envelope(Verp(settings).sender(0), email,
                                         prepared.personalise(recipient, date=now))])[0]

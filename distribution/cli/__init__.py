@@ -14,6 +14,8 @@ from distribution.cli.lazy import Lazy, LazyGroup
 COMMANDS = {
     "beat": Lazy("distribution.cli.service.worker:beat",
                  "Run the periodic sweep alone (Celery beat)."),
+    "bounces": Lazy("distribution.cli.sending.bounces:bounces",
+                    "Apply bounces and complaints mailed back to the bounce address."),
     "cancel": Lazy("distribution.cli.sending.operate:cancel",
                    "Cancel a distribution; nothing more is sent."),
     "config": Lazy("distribution.cli.service.admin:show_config",

@@ -39,6 +39,8 @@ class Verp:
         self._pattern = re.compile(
             rf"{re.escape(local)}\+(\d{{1,18}})-([a-z2-7]{{8}})@{re.escape(self._domain)}",
             re.IGNORECASE)
+        self._any = re.compile(rf"{re.escape(local)}\+[^@\s<>]*@{re.escape(self._domain)}",
+                               re.IGNORECASE)
 
     def sender(self, delivery_id: int) -> str:
         """The envelope sender of one delivery (0: a copy with no delivery row)."""
@@ -66,3 +68,7 @@ class Verp:
             if found is not None:
                 return found
         return None
+
+    def mentions(self, text: str) -> bool:
+        """Whether `text` holds any address of the VERP form, genuine or not."""
+        return self.enabled and self._any.search(text) is not None

@@ -1,0 +1,1 @@
+"""Bounces and complaints mailed back: read them (`reports`), apply them (`record`)."""

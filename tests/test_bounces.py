@@ -1,0 +1,199 @@
+"""`pressroom bounces`: DSNs, complaints and the rest, matched to their delivery by VERP."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from distribution.cli import main
+from distribution.engine import dispatch
+from distribution.engine.runner import deliver_due
+from distribution.store.models import Bounce, Delivery, Suppression
+from tests.fixtures.bounces import arf, auto_reply, dsn, qmail_bounce
+from tests.fixtures.builders import make_list, make_release, now_utc
+from tests.fixtures.settings import make_settings
+
+BOUNCES = "bounces@press.iiim.example.org"
+PEOPLE = ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def _env(tmp_path, store, smtp_server, bounce_address):
+    return {
+        "PRESSROOM_HOME": str(tmp_path / "home"), "PRESSROOM_DATABASE_URL": store.url,
+        "PRESSROOM_FROM": "IIIM Press Office <press@iiim.example.org>",
+        "PRESSROOM_SECRET_KEY": "test-secret-key", "PRESSROOM_SMTP_URL": smtp_server.url,
+        "PRESSROOM_BOUNCE_ADDRESS": bounce_address, "PRESSROOM_BROKER_URL": "",
+        "PRESSROOM_CONFIG": "", "PRESSROOM_TIMEZONE": "Europe/Zurich",
+        "PRESSROOM_BASE_URL": "https://press.iiim.example.org",
+    }
+
+
+class Sent:
+    """A release delivered to PEOPLE; what each received, and `pressroom bounces`."""
+
+    def __init__(self, tmp_path, store, smtp_server, bounce_address=BOUNCES):
+        self.store, self.tmp_path = store, tmp_path
+        self.env = _env(tmp_path, store, smtp_server, bounce_address)
+        settings = make_settings(tmp_path, store.url, smtp_url=smtp_server.url,
+                                 bounce_address=bounce_address)
+        with store.Session() as session, session.begin():
+            release = make_release(session)
+            make_list(session, "media", PEOPLE)
+            plan = dispatch.plan(session, release.id, ["media"])
+            dist, _ = dispatch.schedule(session, plan, now=now_utc())
+        deliver_due(store.Session, settings)
+        self.distribution_id = dist.id
+        self.received = {m.rcpt_tos[0]: m for m in smtp_server.messages}
+
+    def sender(self, address):
+        return self.received[address].mail_from
+
+    def original(self, address):
+        return self.received[address].data
+
+    def feed(self, *messages: bytes, stdin: bytes | None = None, args=()):
+        paths = []
+        for i, raw in enumerate(messages):
+            path = self.tmp_path / f"bounce{len(list(self.tmp_path.glob('bounce*')))}-{i}.eml"
+            path.write_bytes(raw)
+            paths.append(str(path))
+        result = CliRunner().invoke(main, ["bounces", *args, *paths], env=self.env,
+                                    input=stdin, catch_exceptions=False)
+        return result
+
+    def row(self, address):
+        with self.store.Session() as session:
+            return session.scalar(select(Delivery).where(Delivery.email == address))
+
+    def suppressed(self):
+        with self.store.Session() as session:
+            return {s.email: s.reason for s in session.scalars(select(Suppression))}
+
+    def bounce_rows(self):
+        with self.store.Session() as session:
+            return session.scalar(select(func.count()).select_from(Bounce))
+
+
+@pytest.fixture
+def sent(tmp_path, store, smtp_server):
+    return Sent(tmp_path, store, smtp_server)
+
+
+def test_a_hard_bounce_marks_the_delivery_bounced_and_suppresses_the_address(sent):
+    result = sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    assert result.exit_code == 0, result.output
+    assert "a@example.org" in result.output and "suppressed" in result.output
+    row = sent.row("a@example.org")
+    assert row.status == "bounced"
+    assert "5.1.1" in row.bounce_diagnostic and "User unknown" in row.bounce_diagnostic
+    assert set(sent.suppressed()) == {"a@example.org"}
+    assert sent.row("b@example.org").status == "sent"
+
+
+def test_the_same_bounce_fed_twice_changes_nothing(sent):
+    message = dsn(sent.sender("a@example.org"), "a@example.org")
+    sent.feed(message)
+    before = (sent.suppressed(), sent.bounce_rows())
+    result = sent.feed(message)
+    assert result.exit_code == 0 and "already recorded" in result.output
+    assert (sent.suppressed(), sent.bounce_rows()) == before
+
+
+def test_soft_bounces_suppress_only_after_the_configured_number(sent):
+    sender = sent.sender("b@example.org")
+    for attempt in range(1, 4):
+        result = sent.feed(dsn(sender, "b@example.org", action="delayed", status="4.4.7",
+                               diagnostic=f"smtp; 451 4.4.7 mailbox busy ({attempt})"))
+        assert f"soft bounce {attempt} of 3" in result.output
+        assert ("b@example.org" in sent.suppressed()) == (attempt == 3)
+    assert sent.row("b@example.org").status == "sent"
+    assert "4.4.7" in sent.row("b@example.org").bounce_diagnostic
+
+
+def test_a_complaint_marks_the_delivery_complained_and_suppresses_everywhere(sent):
+    report = arf(sent.sender("c@example.org"), "c@example.org", sent.original("c@example.org"))
+    result = sent.feed(stdin=report)
+    assert result.exit_code == 0, result.output
+    assert sent.row("c@example.org").status == "complained"
+    assert sent.suppressed()["c@example.org"].startswith("complaint")
+
+
+def test_a_redacted_complaint_is_matched_by_the_message_id_it_quotes(sent):
+    # Providers often strip the recipient and the envelope: the original's headers remain.
+    original = sent.original("c@example.org").replace(sent.sender("c@example.org").encode(),
+                                                      b"x@example.net")
+    result = sent.feed(arf("fbl-inbox@press.iiim.example.org", None, original))
+    assert result.exit_code == 0, result.output
+    assert sent.row("c@example.org").status == "complained"
+
+
+def test_a_bounce_in_a_non_standard_format_is_read_by_flufl_bounce(sent):
+    result = sent.feed(qmail_bounce(sent.sender("a@example.org"), "a@example.org"))
+    assert "suppressed" in result.output, result.output
+    assert sent.row("a@example.org").status == "bounced"
+
+
+def test_auto_replies_and_unrecognised_mail_are_reported_and_left_alone(sent):
+    other = b"From: someone@example.net\r\nSubject: hello\r\n\r\nJust saying hi.\r\n"
+    result = sent.feed(auto_reply(sent.sender("a@example.org")), other)
+    assert result.exit_code == 0
+    assert "autoreply" in result.output and "unrecognised" in result.output
+    assert sent.suppressed() == {} and sent.bounce_rows() == 0
+
+
+def test_a_forged_token_is_reported_and_suppresses_nobody(sent):
+    genuine = sent.sender("a@example.org")
+    local, domain = genuine.split("@")
+    forged = f"{local[:-1]}{'b' if local[-1] != 'b' else 'c'}@{domain}"
+    result = sent.feed(dsn(forged, "a@example.org"))
+    assert result.exit_code == 0 and "forged" in result.output
+    assert sent.suppressed() == {}
+
+
+def test_a_dsn_naming_no_delivery_suppresses_nobody(sent):
+    result = sent.feed(dsn("press@iiim.example.org", "a@example.org"))
+    assert result.exit_code == 0 and "skipped" in result.output
+    assert sent.suppressed() == {}
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x00\xff" * 1000,
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"x\"\r\n\r\n"
+    b"--x\r\nContent-Type: message/delivery-status\r\n\r\nFinal-Recipient: rfc822;\r\n"
+    b"Action: failed\r\nStatus: 5.1.1\r\n",
+    b"Content-Type: multipart/report; boundary=\r\n\r\n--\r\n--\r\n",
+    b"",
+])
+def test_broken_mime_is_reported_without_a_traceback(sent, raw):
+    result = sent.feed(raw)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and sent.suppressed() == {}
+
+
+def test_a_fifty_megabyte_message_is_skipped_unread(sent):
+    huge = dsn(sent.sender("a@example.org"), "a@example.org") + b"x" * (50 * 1024 * 1024)
+    result = sent.feed(huge)
+    assert result.exit_code == 0 and "larger than" in result.output
+    assert sent.suppressed() == {}
+
+
+def test_a_suppressed_address_gets_no_further_mail(sent, store):
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    with store.Session() as session, session.begin():
+        release = make_release(session, headline="Second release")
+        plan = dispatch.plan(session, release.id, ["media"])
+        dist, _ = dispatch.schedule(session, plan, now=now_utc())
+    with store.Session() as session:
+        emails = set(session.scalars(select(Delivery.email)
+                                     .where(Delivery.distribution_id == dist.id)))
+    assert "a@example.org" not in emails and "b@example.org" in emails
+
+
+def test_without_verp_a_dsn_for_an_address_never_mailed_is_skipped(tmp_path, store,
+                                                                   smtp_server):
+    sent = Sent(tmp_path, store, smtp_server, bounce_address="")
+    result = sent.feed(dsn("press@iiim.example.org", "stranger@example.net"))
+    assert "never mailed" in result.output and sent.suppressed() == {}
+    result = sent.feed(dsn("press@iiim.example.org", "a@example.org"))
+    assert sent.row("a@example.org").status == "bounced"

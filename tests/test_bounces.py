@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
@@ -197,3 +201,61 @@ def test_without_verp_a_dsn_for_an_address_never_mailed_is_skipped(tmp_path, sto
     assert "never mailed" in result.output and sent.suppressed() == {}
     result = sent.feed(dsn("press@iiim.example.org", "a@example.org"))
     assert sent.row("a@example.org").status == "bounced"
+
+
+# --- what the office sees -------------------------------------------------------------------
+
+def _cli(sent, *args):
+    result = CliRunner().invoke(main, list(args), env=sent.env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_status_shows_bounce_and_complaint_rates_with_a_warning(sent):
+    sent.feed(arf(sent.sender("c@example.org"), "c@example.org", sent.original("c@example.org")))
+    shown = json.loads(_cli(sent, "status", str(sent.distribution_id), "--json"))
+    assert (shown["sent"], shown["complained"], shown["bounced"]) == (2, 1, 0)
+    assert shown["complaint_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert any("complaint rate" in w and "0.3%" in w for w in shown["warnings"])
+    assert "WARNING  complaint rate 33.33%" in _cli(sent, "status", str(sent.distribution_id))
+
+
+def test_status_warns_of_nothing_while_rates_are_low(sent):
+    shown = json.loads(_cli(sent, "status", str(sent.distribution_id), "--json"))
+    assert shown["warnings"] == [] and shown["complaint_rate"] == 0
+
+
+def test_the_report_lists_every_recipient_with_what_became_of_their_copy(sent):
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    rows = {r["email"]: r for r in json.loads(_cli(sent, "report", str(sent.distribution_id),
+                                                   "--json"))}
+    assert set(rows) == set(PEOPLE)
+    bounced = rows["a@example.org"]
+    assert (bounced["status"], bounced["list"], bounced["language"]) == ("bounced", "media", "en")
+    assert bounced["smtp_code"] == 250 and bounced["time"]
+    assert "User unknown" in bounced["bounce"]
+    assert rows["b@example.org"]["status"] == "sent" and rows["b@example.org"]["bounce"] is None
+    failed = json.loads(_cli(sent, "report", str(sent.distribution_id), "--failed", "--json"))
+    assert [r["email"] for r in failed] == ["a@example.org"]
+
+
+def test_the_report_as_csv_quotes_what_a_spreadsheet_would_run(sent):
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org",
+                  diagnostic="smtp; =HYPERLINK(\"http://x\") 550 gone"))
+    table = list(csv.DictReader(io.StringIO(_cli(sent, "report", str(sent.distribution_id),
+                                                 "--csv"))))
+    assert [r["email"] for r in table] == PEOPLE
+    assert table[0]["status"] == "bounced" and not table[0]["bounce"].startswith("=")
+
+
+def test_the_report_of_a_missing_distribution_is_one_line(sent):
+    result = CliRunner().invoke(main, ["report", "999"], env=sent.env)
+    assert result.exit_code != 0 and "no distribution with id 999" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_contacts_list_carries_each_suppression(sent):
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    contacts = {c["email"]: c for c in json.loads(_cli(sent, "contacts", "list", "--json"))}
+    assert contacts["a@example.org"]["suppressed"].startswith("hard: 5.1.1")
+    assert contacts["b@example.org"]["suppressed"] is None

@@ -34,6 +34,9 @@ COMMANDS = {
                   "Pause a distribution; batches stop within one group of messages."),
     "release": Lazy("distribution.cli.releases.release:release",
                     "Add, inspect, preview, re-embargo and correct press releases."),
+    "report": Lazy("distribution.cli.sending.report:report",
+                   "Each recipient of a distribution: list, status, time, the server's reply, "
+                   "bounces."),
     "resume": Lazy("distribution.cli.sending.operate:resume",
                    "Resume a paused (or late) distribution."),
     "retry": Lazy("distribution.cli.sending.operate:retry",

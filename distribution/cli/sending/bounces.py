@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from distribution.bounces.inbox import read_files, read_imap
-from distribution.bounces.record import apply_report
-from distribution.bounces.reports import read_report
 from distribution.cli.app import App, pass_app, user_errors
+from distribution.deliverability.inbox import read_files, read_imap
+from distribution.deliverability.mailed_back import read_report
+from distribution.deliverability.record import apply_report
 from distribution.mail.verp import Verp
 
 

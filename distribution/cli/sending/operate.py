@@ -58,6 +58,11 @@ def _print_status(info: dict) -> None:
         click.echo(f"  embargo  {info['embargo_display']}")
     click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
                f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
+    if info["bounced"] or info["complained"]:
+        click.echo(f"  bounced {info['bounced']} ({info['bounce_rate']:.2%})  "
+                   f"complained {info['complained']} ({info['complaint_rate']:.2%})")
+    for warning in info["warnings"]:
+        click.echo(f"  WARNING  {warning}")
 
 
 @click.command("distributions")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from distribution.bounces.reports import MAX_BYTES
+from distribution.deliverability.mailed_back import MAX_BYTES
 from distribution.errors import InvalidInput
 
 Handler = Callable[[str, bytes], None]

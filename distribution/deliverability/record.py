@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
-from distribution.bounces.reports import COMPLAINT, HARD, Failure, Report
+from distribution.deliverability.mailed_back import COMPLAINT, HARD, Failure, Report
 from distribution.store.db import dialect_insert
 from distribution.store.installation import installation_token
 from distribution.store.models import Bounce, Delivery, DeliveryStatus, Suppression

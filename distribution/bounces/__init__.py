@@ -1,1 +1,0 @@
-"""Bounces and complaints mailed back: read them (`reports`), apply them (`record`)."""

@@ -55,6 +55,11 @@ class Settings:
     rate_limit: float
     domain_rate_limit: float
     soft_bounce_limit: int
+    dkim_selector: str
+    dkim_domain: str
+    dkim_private_key_file: str
+    dkim_ed25519_selector: str
+    dkim_ed25519_key_file: str
 
     @property
     def sender_domain(self) -> str:
@@ -167,10 +172,42 @@ def _checked(settings: Settings) -> Settings:
     if settings.bounce_address and not _BOUNCE_ADDRESS.fullmatch(settings.bounce_address):
         raise ConfigError("setting 'bounce_address' must be a plain address such as "
                           f"bounces@press.example.org (no '+'), not {settings.bounce_address!r}")
+    _check_dkim(settings)
     if "change-me" in settings.secret_key:
         raise ConfigError("setting 'secret_key' is still the example value; set a long random "
                           "secret")
     return settings
+
+
+DKIM_SETTINGS = ("dkim_selector", "dkim_domain", "dkim_private_key_file")
+
+
+def _check_dkim(settings: Settings) -> None:
+    """All three DKIM settings or none; key files only their owner can read."""
+    given = [name for name in DKIM_SETTINGS if getattr(settings, name)]
+    if given and len(given) < len(DKIM_SETTINGS):
+        missing = ", ".join(n for n in DKIM_SETTINGS if n not in given)
+        raise ConfigError(f"DKIM signing needs {missing} too (or none of the DKIM settings)")
+    if bool(settings.dkim_ed25519_key_file) != bool(settings.dkim_ed25519_selector):
+        raise ConfigError("set dkim_ed25519_key_file and dkim_ed25519_selector together")
+    if settings.dkim_ed25519_key_file and not given:
+        raise ConfigError("dkim_ed25519_key_file signs beside an RSA key: set "
+                          "dkim_private_key_file, dkim_selector and dkim_domain too")
+    if given and settings.dkim_ed25519_selector == settings.dkim_selector:
+        raise ConfigError("dkim_ed25519_selector must differ from dkim_selector: each "
+                          "key is published under its own selector")
+    for name in ("dkim_private_key_file", "dkim_ed25519_key_file"):
+        path = getattr(settings, name)
+        if not path:
+            continue
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except OSError as exc:
+            raise ConfigError(f"setting {name!r}: cannot read {path}: "
+                              f"{exc.strerror or exc}") from None
+        if mode & 0o077:
+            raise ConfigError(f"setting {name!r}: {path} can be read by others (mode "
+                              f"{mode:o}); run chmod 600 {path}")
 
 
 def _stored_secret(home: Path) -> str:

@@ -17,6 +17,7 @@ from distribution import embargo
 from distribution.embargo import notices
 from distribution.engine.claims import Claimed
 from distribution.mail import tokens
+from distribution.mail.dkim import configured_signer
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.mail.verp import Verp
 from distribution.store.db import one_of
@@ -139,6 +140,7 @@ class MessageFactory:
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._verp = Verp(settings)
+        self._dkim = configured_signer(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
         self._installation = installation
         self._held = held or {}
@@ -176,6 +178,11 @@ class MessageFactory:
         )
         try:
             data, block = prepared.personalise_for_smtp(recipient, date=now)
+            if self._dkim is not None:
+                # A header in front: the data block takes the same lines (none starts
+                # with a dot).
+                signature = self._dkim.signature_lines(data, now.timestamp())
+                data, block = signature + data, signature + block
             return Built(data, mid, marked, data_block=block, sender=sender)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.

@@ -11,6 +11,7 @@ from config import Settings
 from distribution import embargo
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
+from distribution.mail.dkim import signed
 from distribution.mail.render import Recipient, load_templates, prepare
 from distribution.mail.verp import Verp
 from distribution.store.models import Release
@@ -37,4 +38,5 @@ def send_test_copy(settings: Settings, release: Release, address: str,
     with open_transport(settings.smtp_url, settings.outbox) as transport:
         # VERP for delivery 0: a bounce of a test copy is recognised, and matches no row.
         return transport.send([Envelope(Verp(settings).sender(0), email,
-                                        prepared.personalise(recipient, date=now))])[0]
+                                        signed(settings, prepared.personalise(
+                                            recipient, date=now)))])[0]

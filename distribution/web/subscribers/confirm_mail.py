@@ -10,6 +10,7 @@ from email.utils import format_datetime, make_msgid
 
 from config import Settings
 from distribution.mail import tokens
+from distribution.mail.dkim import signed
 from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
 from distribution.web.pages import Pages
 from distribution.web.subscribers.forms import consent_text
@@ -32,7 +33,7 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(pages.text("confirm_email.txt.j2", context))
     message.add_alternative(pages.text("confirm_email.html.j2", context), subtype="html")
-    return message.as_bytes()
+    return signed(settings, message.as_bytes())
 
 
 def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,

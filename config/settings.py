@@ -60,6 +60,7 @@ class Settings:
     dkim_private_key_file: str
     dkim_ed25519_selector: str
     dkim_ed25519_key_file: str
+    dns_server: str
 
     @property
     def sender_domain(self) -> str:

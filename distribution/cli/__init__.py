@@ -26,6 +26,8 @@ COMMANDS = {
                  "Set up the database, load a sample release and lists, and send it."),
     "distributions": Lazy("distribution.cli.sending.operate:list_distributions",
                           "The latest distributions, newest first."),
+    "doctor": Lazy("distribution.cli.service.doctor:doctor",
+                   "Check DNS (SPF, DKIM, DMARC), the relay and the links before sending."),
     "init": Lazy("distribution.cli.service.admin:init",
                  "Create the database, or upgrade it to the current schema."),
     "lists": Lazy("distribution.cli.audience.lists:lists_group",

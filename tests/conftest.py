@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.smtpd",
     "tests.fixtures.cli",
     "tests.fixtures.services",
+    "tests.fixtures.dnsserver",
 ]

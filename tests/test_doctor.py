@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from distribution.cli import main
 from distribution.deliverability.doctor import Dns, run_checks
 from distribution.mail.dkim import public_record
-from tests.fixtures.dnsserver import dns_zone  # noqa: F401 - a fixture
 from tests.fixtures.settings import make_settings
 from tests.fixtures.smtpd import SmtpTestServer
 from tests.test_transport import certificate, server_context, trusting  # noqa: F401

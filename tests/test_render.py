@@ -371,7 +371,11 @@ def test_html_escapes_markup_from_the_release(settings, templates):
 def test_html_has_its_styles_inlined_in_one_narrow_column(settings, templates):
     _, html = bodies(make(settings, templates))
     assert "<style" not in html
-    assert re.search(r'<div class="wrapper"[^>]*style="[^"]*max-width: 640px', html)
+    # A centred table column: max-width for most clients, a fixed 640 px table for
+    # Outlook's Word engine, which ignores max-width and auto margins.
+    assert re.search(r'<table class="column"[^>]*style="[^"]*max-width: 640px', html)
+    assert '<!--[if mso]><table role="presentation" width="640"' in html
+    assert re.search(r'<td class="outer-cell"[^>]* align="center"', html)
     assert re.search(r'<h1 style="[^"]*font-size', html)
     assert '<meta name="viewport"' in html
 
@@ -592,3 +596,10 @@ def test_the_smtp_data_block_is_the_message_dot_stuffed(dotty, name, path):
     message, block = prepared.personalise_for_smtp(who, date=NOW)
     assert message == prepared.personalise(who, date=NOW)
     assert block == data_block(message)
+
+
+@pytest.mark.parametrize("kind", ["release", "notice_moved", "correction"])
+def test_every_message_passes_strict_parsing(settings, templates, kind):
+    data = make(settings, templates, embargoed(), kind=kind, marked=True)
+    message = email.message_from_bytes(data, policy=email.policy.strict)
+    assert not message.defects and all(not part.defects for part in message.walk())

@@ -10,6 +10,7 @@ import jinja2
 from starlette.responses import HTMLResponse
 
 from config import Settings
+from distribution.mail.templates import wrap
 
 # Pages about one person (token pages) must not be kept by shared caches or indexed.
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -17,7 +18,7 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("templates", "web"),
         # Escape everything except the plain-text email body.
         autoescape=jinja2.select_autoescape(enabled_extensions=(),
@@ -26,6 +27,9 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The confirmation email's text part is wrapped as a release's is.
+    env.filters["wrap"] = wrap
+    return env
 
 
 @lru_cache(maxsize=4)

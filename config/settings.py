@@ -11,8 +11,13 @@ from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from importlib import resources
 from pathlib import Path
+from urllib.parse import unquote
 
 import platformdirs
+
+from config.private import private_folder
+from distribution.mail.headers import parse_mailbox
+from distribution.zones import normalize_zone
 
 SECRET_FIELDS = {"secret_key", "old_secret_keys"}
 # TOML/env names that differ from the attribute name ("from" is a Python keyword).
@@ -61,6 +66,7 @@ class Settings:
     dkim_ed25519_selector: str
     dkim_ed25519_key_file: str
     dns_server: str
+    confirmations_per_hour: int
 
     @property
     def sender_domain(self) -> str:
@@ -135,7 +141,7 @@ def _typed(values: dict[str, object]) -> dict[str, object]:
         kind = types[name]
         try:
             typed[name] = {"int": int, "float": float}.get(kind, str)(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
 
@@ -158,18 +164,39 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
-            "soft_bounce_limit": 1}
+            "soft_bounce_limit": 1, "confirmations_per_hour": 0}
 # A bounce address is a plain address VERP can extend: local+TOKEN@domain.
 _BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 
 
+# Upper bounds: a value past these is a typing mistake (claim_timeout_seconds = 1e20 passed
+# the minimum and overflowed a date once a distribution was recorded).
+DAY = 86_400
+MAXIMUMS = {"batch_size": 100_000, "commit_every": 100_000, "max_attempts": 1_000,
+            "retry_base_seconds": 30 * DAY, "retry_max_seconds": 365 * DAY,
+            "claim_timeout_seconds": 30 * DAY, "sweep_seconds": DAY,
+            "lateness_seconds": 365 * DAY, "pause_after_errors": 1_000_000,
+            "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000,
+            "confirmations_per_hour": 1_000_000, "soft_bounce_limit": 1_000}
+
+
 def _checked(settings: Settings) -> Settings:
     """Refuse settings that would send malformed mail or stall the engine."""
-    if "@" not in parseaddr(settings.from_addr)[1]:
-        raise ConfigError(f"setting 'from' must be 'Name <address>', not {settings.from_addr!r}")
+    try:
+        parse_mailbox(settings.from_addr)
+    except ValueError as exc:
+        raise ConfigError(f"setting 'from' {exc}: {settings.from_addr!r}") from None
     for name, low in MINIMUMS.items():
-        if getattr(settings, name) < low:
+        if not getattr(settings, name) >= low:  # "not >=": NaN is refused too
             raise ConfigError(f"setting {name!r} must be at least {low}")
+    for name, high in MAXIMUMS.items():
+        if getattr(settings, name) > high:
+            raise ConfigError(f"setting {name!r} must be at most {high}")
+    if settings.timezone:
+        try:
+            normalize_zone(settings.timezone)
+        except ValueError as exc:
+            raise ConfigError(f"setting 'timezone': {exc}") from None
     if settings.bounce_address and not _BOUNCE_ADDRESS.fullmatch(settings.bounce_address):
         raise ConfigError("setting 'bounce_address' must be a plain address such as "
                           f"bounces@press.example.org (no '+'), not {settings.bounce_address!r}")
@@ -219,7 +246,7 @@ def _stored_secret(home: Path) -> str:
     path = home / "secret_key"
     try:
         if not path.exists():
-            home.mkdir(parents=True, exist_ok=True)
+            private_folder(home)
             _write_new_secret(path)
         key = path.read_text("ascii").strip()
     except OSError as exc:
@@ -246,10 +273,22 @@ def _public_name(name: str) -> str:
     return {v: k for k, v in ALIASES.items()}.get(name, name)
 
 
+# Query parameters that carry a secret: libpq's password=, redis's password=, tokens, keys.
+_SECRET_PARAM = re.compile(r"pass|pwd|secret|token|key|auth", re.IGNORECASE)
+
+
 def _mask_url_password(url: str) -> str:
+    """The URL with the password in its user part and secret query parameters masked."""
     scheme, _, rest = url.partition("://")
     userinfo, at, hostpart = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:********@{hostpart}"
+    if at and ":" in userinfo:
+        rest = f"{userinfo.split(':', 1)[0]}:********@{hostpart}"
+    head, question, query = rest.partition("?")
+    if question:
+        masked = []
+        for pair in query.split("&"):
+            name, equals, value = pair.partition("=")
+            masked.append(f"{name}=********" if equals and value and _SECRET_PARAM.search(
+                unquote(name)) else pair)
+        rest = f"{head}?{'&'.join(masked)}"
+    return f"{scheme}://{rest}"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import Cli
+
 SAMPLES = Path(__file__).parent / "data" / "releases"
 DAMASCUS = SAMPLES / "01-iiim-head-concludes-damascus-visit.txt"
 
@@ -163,6 +165,10 @@ def test_smtp_refusing_connections_leaves_deliveries_pending(cli, tmp_path, smtp
     (["release", "show", "999"], "no release with id 999"),
     (["send", "999", "--list", "media", "--yes"], "no release with id 999"),
     (["status", "42"], "no distribution with id 42"),
+    (["status", "99999999999999999999"], "no such id"),
+    (["release", "show", "99999999999999999999"], "no such id"),
+    (["status", "²"], "whole number"),
+    (["send", "1", "--list", "media", "--yes", "--at", ""], "cannot read ''"),
     (["release", "add", str(DAMASCUS), "--language", "english-please-thanks"],
      "not a language code"),
     (["release", "preview", "1", "--out", "/nonexistent/dir/x.eml"], "cannot write"),
@@ -267,3 +273,32 @@ def test_unusable_settings_get_one_line_errors(cli, env, message):
     assert result.exit_code == 1
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "pa/ss" not in result.stderr
+
+
+def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    (folder / "_footer.txt.j2").write_text("\n{{ unsubscribe_url | lower }}\n", "utf-8")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    for env, message in ((("PRESSROOM_TEMPLATES_DIR", str(folder)), "per-recipient link"),
+                         (("PRESSROOM_OUTBOX", str(blocker / "outbox")), "outbox folder")):
+        broken = Cli({**cli.env, env[0]: env[1]})
+        result = broken("send", str(release_id), "--list", "media", "--yes")
+        assert result.exit_code == 1 and message in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("status").exit_code == 1  # nothing was recorded
+
+
+
+def test_the_demo_keeps_to_its_own_folder_and_never_uses_the_configured_relay(
+        cli, tmp_path, smtp_server):
+    cli.env["PRESSROOM_SMTP_URL"] = smtp_server.url
+    result = cli("demo", "--home", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    assert smtp_server.messages == []
+    assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 6
+    assert cli.json("release", "list") == []  # the office's newsroom holds no demo release
+    assert cli.json("lists", "list") == []

@@ -40,6 +40,13 @@ def test_file_overrides_defaults_and_environment_overrides_file(tmp_path):
     ("nonsense = 1\n", "unknown setting 'nonsense'"),
     ("org_name = \n", "not valid TOML"),
     ("batch_size = 'many'\n", "must be a number"),
+    ("claim_timeout_seconds = 1e20\n", "'claim_timeout_seconds' must be at most"),
+    ("batch_size = inf\n", "must be a number"),
+    ("rate_limit = nan\n", "'rate_limit' must be at least"),
+    ("retry_max_seconds = 99999999999999999\n", "must be at most"),
+    ("timezone = 'Europe/Zurch'\n", "setting 'timezone'"),
+    ("from = 'Press <press@example.org>, Other <leak@evil.example>'\n", "setting 'from'"),
+    ("from = \"Press\\r\\nBcc: leak@evil.example <press@example.org>\"\n", "setting 'from'"),
 ])
 def test_bad_config_files_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "bad.toml"
@@ -59,3 +66,18 @@ def test_cli_reports_a_bad_config_in_one_line(cli, tmp_path):
     result = cli("--config", str(path), "config")
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: config file {path}: unknown setting 'nonsense'"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://u@db.example.org/press?password=s3cret&sslmode=require",
+     "postgresql://u@db.example.org/press?password=********&sslmode=require"),
+    ("redis://cache.example.org:6379/0?Password=s3cret",
+     "redis://cache.example.org:6379/0?Password=********"),
+    ("postgresql://u:s3cret@db/press?sslpassword=s3cret",
+     "postgresql://u:********@db/press?sslpassword=********"),
+    ("smtp://mail.example.org:587", "smtp://mail.example.org:587"),
+])
+def test_passwords_in_url_query_parameters_are_masked(tmp_path, url, shown):
+    settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path),
+                                      "PRESSROOM_BROKER_URL": url})
+    assert settings.masked()["broker_url"] == shown

@@ -296,6 +296,27 @@ def test_a_recipient_whose_message_cannot_be_built_fails_alone(store, smtp_serve
         assert session.scalars(select(Suppression)).all() == []
 
 
+def test_a_message_no_one_can_get_pauses_the_send_with_the_reason(store, smtp_server,
+                                                                   tmp_path):
+    """A site template broken after the send was recorded: paused, nothing left claimed."""
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    (folder / "_footer.txt.j2").write_text("\n{{ unsubscribe_url | lower }}\n", "utf-8")
+    settings = _smtp_settings(tmp_path, store, smtp_server, templates_dir=str(folder))
+    with store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", ["a@example.org", "b@example.org"])
+    distribution_id, _ = _send(store, release.id, ["media"])
+    deliver_due(store.Session, settings)
+    assert set(_statuses(store, distribution_id).values()) == {"pending"}
+    with store.Session() as session:
+        dist = session.get_one(Distribution, distribution_id)
+        assert dist.status is DistributionStatus.PAUSED
+        assert "per-recipient link" in (dist.paused_reason or "")
+        assert session.scalar(select(Delivery.id).where(Delivery.claimed_by.is_not(None))) is None
+    assert smtp_server.messages == []
+
+
 def test_relay_denied_at_rcpt_pauses_instead_of_suppressing(store, smtp_server, tmp_path):
     settings = _smtp_settings(tmp_path, store, smtp_server)
     for address in addresses("q", 3):

@@ -37,7 +37,7 @@ def test_wheel_ships_templates_and_demo_runs_from_another_folder(installed, tmp_
     result = subprocess.run([str(installed / "pressroom"), "demo"], cwd=elsewhere, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    outbox = tmp_path / "home" / "outbox"
+    outbox = tmp_path / "home" / "demo" / "outbox"
     assert str(outbox) in result.stdout
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == 6

@@ -100,3 +100,23 @@ def test_a_token_for_no_particular_list_leaves_every_list(cli, tmp_path, sqlite_
         SubscriptionStatus.UNSUBSCRIBED}
     with sqlite_store.Session() as session:
         assert session.scalar(select(Suppression.email)) == "ana@example.com"
+
+
+def test_a_hostile_subject_is_read_in_linear_time(tmp_path):
+    import time
+
+    from distribution.audience.mailed_unsubscribe import read_request
+
+    settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path),
+                                      "PRESSROOM_SECRET_KEY": "k"})
+    hostile = b"Subject: " + b"unsubscribe-" * 20_000 + b"\n\nbody\n"
+    started = time.perf_counter()
+    assert read_request(settings, hostile) is None
+    assert time.perf_counter() - started < 1  # matched from every "unsubscribe-": minutes
+
+
+def test_an_oversized_mail_is_reported_and_skipped_unread(cli, tmp_path):
+    huge = "Subject: unsubscribe-x.y\n\n" + "x" * 2_000_000
+    result = cli("unsubscribe-mail", input=huge)
+    assert result.exit_code == 0
+    assert "larger than an unsubscribe request may be" in result.stdout

@@ -690,3 +690,45 @@ def test_any_text_parses_or_raises_release_error(lines: list[str]) -> None:
     if release.boilerplate is not None:
         assert release.boilerplate
         assert_body_format(release.boilerplate)
+
+
+# --- odd input ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["-ENDS-\n", "\n\n  -ENDS-  \n", "###\n", "- 30 -\n"])
+def test_a_file_holding_only_an_end_marker_is_refused(text: str) -> None:
+    with pytest.raises(ReleaseError, match="no headline"):
+        parse_release(text)
+
+
+def test_control_characters_are_removed_with_a_warning() -> None:
+    release = parse_release("Head\x00line\x1b[31m here\x7f\n\nBody\x07 text\x85 with \x0cpage."
+                            "\n\n-ENDS-\n")
+    assert release.headline == "Headline[31m here"
+    fields = [release.headline, release.body or "", release.subheadline or ""]
+    assert all(c == "\n" or c.isprintable() for f in fields for c in f)
+    assert any("control character" in w for w in release.warnings)
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=200)
+def test_no_control_character_survives_parsing(text: str) -> None:
+    try:
+        release = parse_release("Headline\n\n" + text)
+    except ReleaseError:
+        return
+    for value in (release.headline, release.subheadline, release.body, release.boilerplate,
+                  release.end_marker, release.boilerplate_heading, release.embargo_text):
+        assert value is None or not any(
+            ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in value)
+
+
+def test_a_release_past_the_documented_size_is_refused_in_one_line(tmp_path: Path) -> None:
+    from distribution.releases.parse import MAX_RELEASE_BYTES
+
+    big = tmp_path / "big.txt"
+    big.write_text("Headline\n\n" + "word " * (MAX_RELEASE_BYTES // 5 + 1), "utf-8")
+    with pytest.raises(ReleaseError, match="larger than a release may be") as raised:
+        read_release_file(big)
+    assert "\n" not in str(raised.value)
+    with pytest.raises(ReleaseError, match="larger than a release may be"):
+        parse_release(big.read_text("utf-8"))

@@ -10,7 +10,6 @@ import tempfile
 from datetime import UTC, date, datetime
 from email import quoprimime
 from email.message import EmailMessage
-from email.utils import formataddr
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from config import ConfigError
-from distribution.mail.headers import POLICY, address, clean_header_value
+from distribution.mail.headers import POLICY, clean_header_value
 from distribution.mail.render import (
     PreparedMessage,
     Recipient,
@@ -308,18 +307,6 @@ def test_clean_header_value_keeps_one_line_without_control_characters(hostile, e
     assert clean_header_value(hostile) == expected
 
 
-@given(st.text(max_size=30) | st.sampled_from(["Jane Reporter", " two  spaces ", "O'Neil",
-                                                 'Say "hi"', "Back\\slash", "Zoë", "a.b"]))
-@example("Reporter, Senior")
-def test_the_short_cuts_write_what_the_email_package_writes(name):
-    """clean_header_value and address skip work for the usual name: same result."""
-    if name.isprintable():  # where clean_header_value may return the value as it is
-        assert clean_header_value(name) == " ".join(name.split())
-    cleaned = clean_header_value(name)
-    assert address(name, "jane@news.example.com") == formataddr(
-        (cleaned, "jane@news.example.com"))
-
-
 def test_hostile_values_cannot_add_headers(settings, templates):
     release = sample_release(headline="Hello\r\nBcc: victim@x\r\n\r\nInjected body")
     who = recipient(name="Evil\r\nBcc: victim@x\x00\x1b",
@@ -603,3 +590,21 @@ def test_every_message_passes_strict_parsing(settings, templates, kind):
     data = make(settings, templates, embargoed(), kind=kind, marked=True)
     message = email.message_from_bytes(data, policy=email.policy.strict)
     assert not message.defects and all(not part.defects for part in message.walk())
+
+
+def test_cutting_a_stencil_costs_linear_time_in_the_body_lines():
+    """A 20 MB release once took 8 minutes: literal lines were joined one by one."""
+    import time
+
+    from distribution.mail.stencil import cut
+
+    def seconds(lines: int) -> float:
+        body = "\n".join(f"line {n} of a long release, as long as a usual line" for n in
+                         range(lines))
+        started = time.perf_counter()
+        stencil = cut(b"Subject: x\r\n\r\nTOKEN\r\n", {}, {"TOKEN": (body, False)},
+                      {"VALUE": "unsubscribe_url"})
+        assert len(stencil.segments) == 1
+        return time.perf_counter() - started
+
+    assert seconds(60_000) < 5  # about 0.1 s; joined line by line, minutes

@@ -167,7 +167,8 @@ def test_headlines_are_escaped_in_pages(newsroom, add) -> None:
 
 
 @pytest.mark.parametrize("path", ["/releases/99999999999999999999", "/releases/abc",
-                                  "/releases?page=0", "/releases?page=x", "/releases?page=2"])
+                                  "/releases?page=0", "/releases?page=x", "/releases?page=2",
+                                  "/releases?page=²", "/releases?page=١", "/releases?page=𝟐"])
 def test_odd_addresses_are_404(newsroom, path: str) -> None:
     assert newsroom.get(path).status_code == 404
 

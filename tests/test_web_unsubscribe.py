@@ -192,3 +192,23 @@ def test_a_fresh_client_needs_no_session_to_one_click(settings, sqlite_store, me
     with TestClient(create_app(settings, sqlite_store.Session)) as client:
         assert client.post(_path(settings, jane, newsroom), data=ONE_CLICK).status_code == 200
     assert _status(sqlite_store, jane, newsroom) is SubscriptionStatus.UNSUBSCRIBED
+
+
+def test_the_unsubscribed_page_does_not_hand_out_the_preferences_link(
+        settings, member, web_client) -> None:
+    jane, newsroom, _ = member
+    page = web_client.post(_path(settings, jane, newsroom), data=ONE_CLICK)
+    assert page.status_code == 200
+    assert "/preferences/" not in page.text
+    assert tokens.preferences_token(settings, jane) not in page.text
+
+
+@pytest.mark.parametrize("path", ["/releases/", "/releases/?page=2", "/subscribe/Newsroom/"])
+def test_a_trailing_slash_redirects_to_the_public_address_not_the_host_header(
+        settings, member, web_client, path) -> None:
+    response = web_client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code in (301, 302, 307, 308)
+    location = response.headers["location"]
+    assert location.startswith(settings.base_url.rstrip("/") + "/")
+    assert "evil.example" not in location
+    assert location.endswith(path.rstrip("/").replace("/?", "?"))

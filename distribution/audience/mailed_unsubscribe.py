@@ -9,11 +9,12 @@ the link: the sender's address is not trusted (it may be forged, or forwarded fr
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import decode_header, make_header
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from sqlalchemy.orm import Session
 
@@ -21,8 +22,14 @@ from config import Settings
 from distribution.audience import membership
 from distribution.mail import tokens
 
+# A request is a short email; a reply may quote a whole release. Anything larger is not
+# read at all, and only the start of a subject is looked at: hostile input costs nothing.
+MAX_MAIL_BYTES = 1_000_000
+MAX_SUBJECT = 2_000
 # The subject the mailto sets; a reply prefix or a client's own words around it are fine.
-_TOKEN = re.compile(r"unsubscribe-([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
+_PREFIX = "unsubscribe-"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_WORD_BREAKS = re.compile(r"[\s:;,()<>\[\]\"']+")
 
 
 @dataclass(frozen=True)
@@ -33,17 +40,34 @@ class Request:
 
 def read_request(settings: Settings, raw: bytes) -> Request | None:
     """The unsubscribe request a mailed message carries, or None (no valid token)."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    try:
-        subject = str(message.get("Subject", ""))
-    except (ValueError, TypeError):  # an undecodable header is no request
-        return None
-    for found in _TOKEN.finditer(subject):
+    for token in _candidates(_subject(raw[:MAX_MAIL_BYTES])):
         try:
-            return Request(*tokens.read_unsubscribe_token(settings, found.group(1)))
+            return Request(*tokens.read_unsubscribe_token(settings, token))
         except tokens.BadToken:
             continue
     return None
+
+
+def _subject(raw: bytes) -> str:
+    """The start of the decoded subject; "" when there is none or it cannot be read."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    value = headers.get("Subject")
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value)[:MAX_SUBJECT])))[:MAX_SUBJECT]
+    except (ValueError, TypeError, LookupError, UnicodeError):
+        return str(value)[:MAX_SUBJECT]  # undecodable words: their plain text may do
+
+
+def _candidates(subject: str) -> list[str]:
+    """Tokens after "unsubscribe-", word by word: one pass over the subject."""
+    found = []
+    for word in _WORD_BREAKS.split(subject):
+        start = word.lower().find(_PREFIX)
+        if start >= 0 and _TOKEN.fullmatch(token := word[start + len(_PREFIX):]):
+            found.append(token)
+    return found
 
 
 def apply_request(session: Session, request: Request, now: datetime) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,7 @@ class Confirmed(enum.Enum):
     USED_UP = "used_up"          # unsubscribed since: an old link does not re-subscribe
     BLOCKED = "blocked"          # suppressed for a reason the web does not lift
     GONE = "gone"                # the contact, list or request no longer exists
+    REPLACED = "replaced"        # a newer sign-up was mailed its own link since
 
 
 def find_contact(session: Session, email: str) -> Contact | None:
@@ -50,26 +51,26 @@ def find_contact(session: Session, email: str) -> Contact | None:
 
 def contact_for_signup(session: Session, email: str, name: str | None,
                        language: str | None) -> Contact:
-    """The contact for the address, created if new. An existing contact only gains the
-    name and language it lacks: anyone can type any address into the form."""
+    """The contact for the address, created if new. An existing contact is left as it is:
+    anyone can type any address into the form; what it offered is applied on confirmation
+    (`confirm`), by the mailbox's owner."""
     contact = find_contact(session, email)
     if contact is None:
         contact = Contact(email=email, name=name, language=language)
         session.add(contact)
         session.flush()
-        return contact
-    contact.name = contact.name or name
-    contact.language = contact.language or language
     return contact
 
 
 def request_subscription(session: Session, contact: Contact, mailing_list: MailingList,
-                         form: str, wording: str, now: datetime) -> bool:
+                         form: str, wording: str, now: datetime,
+                         hourly_cap: int | None = None) -> bool:
     """Record a sign-up as pending; True when a confirmation email should go out.
 
     A subscribed contact stays as it is (its confirmation link then says so); a suppressed
-    address that the web cannot lift gets no email at all, nor does an address that was
-    sent one, for any list, within CONFIRM_RESEND: whoever submits the form.
+    address that the web cannot lift gets no email at all, nor does a mailbox that was sent
+    one, for any list and under any spelling (victim+1@, Victim@), within CONFIRM_RESEND,
+    nor anyone once `hourly_cap` emails went out in the last hour: whoever submits the form.
     """
     sub = session.get(Subscription, (contact.id, mailing_list.id))
     if sub is None:
@@ -84,9 +85,35 @@ def request_subscription(session: Session, contact: Contact, mailing_list: Maili
     suppression = suppression_of(session, contact.email)
     if suppression is not None and not liftable(suppression):
         return False
+    if hourly_cap is not None and _sent_since(session, now - timedelta(hours=1)) >= hourly_cap:
+        return False
     last = session.scalar(select(func.max(Subscription.confirm_sent_at))
-                          .where(Subscription.contact_id == contact.id))
+                          .join(Contact, Contact.id == Subscription.contact_id)
+                          .where(_same_mailbox(contact.email)))
     return last is None or now - last >= CONFIRM_RESEND
+
+
+def mailbox_key(email: str) -> tuple[str, str]:
+    """(local part without its +tag, domain), lower-cased: the mailbox mail reaches."""
+    local, _, domain = email.rpartition("@")
+    return local.split("+", 1)[0].lower(), domain.lower()
+
+
+def _same_mailbox(email: str) -> ColumnElement[bool]:
+    local, domain = mailbox_key(email)
+    plain = f"{local}@{domain}"
+    tagged = f"{_like_escaped(local)}+%@{_like_escaped(domain)}"
+    lowered = func.lower(Contact.email)
+    return or_(lowered == plain, lowered.like(tagged, escape="\\"))
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _sent_since(session: Session, since: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Subscription)
+                          .where(Subscription.confirm_sent_at >= since)) or 0
 
 
 def confirmation_sent(session: Session, contact_id: int, list_id: int, now: datetime) -> None:
@@ -96,9 +123,9 @@ def confirmation_sent(session: Session, contact_id: int, list_id: int, now: date
         sub.confirm_sent_at = now
 
 
-def confirm(session: Session, contact_id: int, list_id: int, ip: str,
-            now: datetime) -> Confirmed:
-    """Apply a double opt-in confirmation, once."""
+def confirmation_state(session: Session, contact_id: int, list_id: int,
+                       sent_at: int | None) -> Confirmed | None:
+    """What pressing Confirm on a link for this sign-up would meet; None: it would confirm."""
     sub = session.get(Subscription, (contact_id, list_id))
     if sub is None or sub.contact is None:
         return Confirmed.GONE
@@ -106,14 +133,32 @@ def confirm(session: Session, contact_id: int, list_id: int, ip: str,
         return Confirmed.ALREADY
     if sub.status is SubscriptionStatus.UNSUBSCRIBED:
         return Confirmed.USED_UP
+    if sent_at is not None and (sub.confirm_sent_at is None
+                                or int(sub.confirm_sent_at.timestamp()) != sent_at):
+        return Confirmed.REPLACED  # a link of an earlier sign-up, mailed before this one
     suppression = suppression_of(session, sub.contact.email)
     if suppression is not None and not liftable(suppression):
         return Confirmed.BLOCKED
+    return None
+
+
+def confirm(session: Session, contact_id: int, list_id: int, ip: str, now: datetime, *,
+            sent_at: int | None = None, name: str | None = None,
+            language: str | None = None) -> Confirmed:
+    """Apply a double opt-in confirmation, once; the contact gains the name and language
+    the sign-up offered where it has none."""
+    refused = confirmation_state(session, contact_id, list_id, sent_at)
+    if refused is not None:
+        return refused
+    sub = session.get_one(Subscription, (contact_id, list_id))
+    suppression = suppression_of(session, sub.contact.email)
     if suppression is not None:
         session.delete(suppression)
     sub.status = SubscriptionStatus.SUBSCRIBED
     sub.changed_at = sub.consent_at = now
     sub.consent_ip = ip[:64]
+    sub.contact.name = sub.contact.name or name
+    sub.contact.language = sub.contact.language or language
     return Confirmed.NOW
 
 

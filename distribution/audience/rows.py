@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import IO, Any
 
-from email_validator import EmailNotValidError, caching_resolver, validate_email
+from email_validator import (
+    EmailNotValidError,
+    ValidatedEmail,
+    caching_resolver,
+    validate_email,
+)
 from email_validator.rfc_constants import (
     ATEXT_HOSTNAME_INTL,
     CASE_INSENSITIVE_MAILBOX_NAMES,
@@ -78,7 +83,8 @@ class AddressValidator:
     """
 
     def __init__(self, check_deliverability: bool = False) -> None:
-        self._options: dict[str, Any] = {"check_deliverability": check_deliverability}
+        self._options: dict[str, Any] = {"check_deliverability": check_deliverability,
+                                         "allow_smtputf8": False}
         if check_deliverability:  # one DNS look-up per domain, not per address
             self._options["dns_resolver"] = caching_resolver()
         self._domains: dict[str, tuple[str, int] | None] = {}
@@ -92,7 +98,7 @@ class AddressValidator:
             known = self._domains[domain]
             if known is not None and len(local) + 1 + known[1] <= EMAIL_MAX_LENGTH:
                 return f"{local}@{known[0]}"
-        return validate_email(address, **self._options).normalized
+        return _as_sent(validate_email(address, **self._options))
 
     def _check_domain(self, domain: str) -> tuple[str, int] | None:
         """(normalised domain, longest form in UTF-8 bytes), or None to validate in full."""
@@ -103,7 +109,21 @@ class AddressValidator:
         except EmailNotValidError:
             return None
         forms = (domain, probe.domain, probe.ascii_domain)
-        return probe.domain, max(len(form.encode()) for form in forms)
+        return probe.ascii_domain, max(len(form.encode()) for form in forms)
+
+
+def mailable_address(address: str) -> str:
+    """`address` as it is stored and sent, or EmailNotValidError saying why it cannot be.
+
+    An internationalised domain becomes IDNA ("xn--..."), the form every relay takes; a
+    local part with non-ASCII letters needs SMTPUTF8, which Pressroom does not send, so
+    such an address is refused where it is typed, not failed at every send.
+    """
+    return _as_sent(validate_email(address, check_deliverability=False, allow_smtputf8=False))
+
+
+def _as_sent(valid: ValidatedEmail) -> str:
+    return valid.ascii_email or valid.normalized
 
 
 _ROLE_NAMES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)

@@ -24,6 +24,26 @@ from distribution.transport.url import parse_smtp_url
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class RowId(click.ParamType):
+    """A row id as both databases store it (64-bit signed): a bigger number is a typing
+    mistake, answered in one line instead of an overflow deep in the database driver."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            raise click.ClickException(f"{param.human_readable_name if param else 'id'} must "
+                                       f"be a whole number, not {value!r}")
+        if int(text) > 2**63 - 1:
+            raise click.ClickException(f"no such id: {text} (ids are at most 2^63-1)")
+        return int(text)
+
+
+ROW_ID = RowId()
+
+
 @dataclass
 class App:
     config_file: str | None = None

@@ -18,7 +18,7 @@ from distribution.embargo import may_send
 from distribution.engine import claims, lifecycle
 from distribution.engine.claims import Claimed
 from distribution.engine.ledger import Result, RetryPolicy, Tally, record
-from distribution.engine.messages import MessageFactory
+from distribution.engine.messages import MessageError, MessageFactory
 from distribution.engine.ratelimit import RateLimiter
 from distribution.store.db import database_now
 from distribution.store.models import (
@@ -169,6 +169,12 @@ def _send(factory: sessionmaker[Session], settings: Settings, distribution_id: i
                     on_sent(len(group))
                 if report.stopped:
                     break
+    except MessageError as exc:
+        # Every message of the distribution would fail the same way: pause, with the reason.
+        with factory() as session, session.begin():
+            lifecycle.pause_for_message(session, distribution_id, str(exc))
+        report.stopped = f"paused: {exc}"
+        log.warning("distribution %s: %s", distribution_id, report.stopped)
     except TransportError as exc:
         report.stopped = _server_trouble(factory, distribution_id, exc)
         report.server_down = not exc.lasting

@@ -74,6 +74,11 @@ def pause_for_server(session: Session, distribution_id: int, reason: str) -> Non
         _pause(dist, reason)
 
 
+def pause_for_message(session: Session, distribution_id: int, reason: str) -> None:
+    """The message cannot be made (a site template, a header value): an operator must act."""
+    pause_for_server(session, distribution_id, reason)
+
+
 def note_waiting(session: Session, distribution_id: int, reason: str, now: datetime) -> None:
     """Trouble the engine retries by itself: `status` says what it waits for, and since when."""
     dist = get_distribution(session, distribution_id, lock=True)

@@ -16,6 +16,7 @@ from config import Settings
 from distribution import embargo
 from distribution.embargo import notices
 from distribution.engine.claims import Claimed
+from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.dkim import configured_signer
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
@@ -32,6 +33,15 @@ from distribution.store.models import (
     MailingList,
     Release,
 )
+
+
+class MessageError(InvalidInput):
+    """The message cannot be made for anyone (templates, headers): waiting will not mend it."""
+
+
+# What making a message can raise for reasons in the release, the settings or the site's
+# templates, never in one recipient.
+_MAKING_ERRORS = (ValueError, jinja2.TemplateError, OSError)
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,17 @@ def prepared_message(release: Release, settings: Settings, *, marked: bool,
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
     return found
+
+
+def checked_message(release: Release, settings: Settings, *, marked: bool,
+                    list_name: str | None, kind: DistributionKind,
+                    note: str | None) -> PreparedMessage:
+    """`prepared_message`, its failures as one MessageError saying why."""
+    try:
+        return prepared_message(release, settings, marked=marked, list_name=list_name,
+                                kind=kind, note=note)
+    except _MAKING_ERRORS as exc:
+        raise MessageError(f"cannot build the message: {exc}") from exc
 
 
 def load_templates_now(settings: Settings) -> None:
@@ -200,7 +221,7 @@ class MessageFactory:
     def _variant(self, marked: bool, list_name: str | None) -> PreparedMessage:
         key = (marked, list_name)
         if key not in self._prepared:
-            self._prepared[key] = prepared_message(
+            self._prepared[key] = checked_message(
                 self.release, self.settings, marked=marked, list_name=list_name,
                 kind=self.kind, note=self.note)
         return self._prepared[key]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from config import Settings
 from distribution import embargo
+from distribution.audience.rows import mailable_address
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.dkim import signed
@@ -21,7 +22,7 @@ from distribution.transport import Envelope, Outcome, open_transport
 def send_test_copy(settings: Settings, release: Release, address: str,
                    now: datetime) -> Outcome:
     try:
-        email = validate_email(address, check_deliverability=False).normalized
+        email = mailable_address(address)
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     prepared = prepare(release, settings, load_templates(settings),

@@ -85,10 +85,10 @@ def _embargo(release: Release, marked: bool) -> tuple[datetime, str] | None:
 def _fixed_headers(view: ReleaseView, settings: Settings,
                    list_name: str | None) -> dict[str, object]:
     fixed: dict[str, object] = {
-        "From": h.clean_header_value(settings.from_addr),
+        "From": h.mailbox("From", *h.parse_mailbox(settings.from_addr)),
         "Reply-To": view.reply_to,
         "MIME-Version": "1.0",
-        "Content-Language": h.clean_header_value(view.language),
+        "Content-Language": h.text("Content-Language", view.language),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }

@@ -1,7 +1,8 @@
-"""Header values for outgoing mail: cleaned of control characters, folded by the email package.
+"""Header values for outgoing mail: cleaned of control characters, encoded and folded here.
 
 Every value that reaches a header passes through `clean_header_value` first, so a CR, LF or
-any other control character in a headline, a name or a URL can never start a new header.
+any other control character in a headline, a name or a URL can never start a new header;
+then it is written as words by `distribution.mail.folding`, never parsed by the email package.
 """
 
 from __future__ import annotations
@@ -9,10 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.header import Header
 from email.policy import SMTP, EmailPolicy
-from email.utils import formataddr
 from urllib.parse import quote
+
+from distribution.mail.folding import (
+    MAX_PLAIN_WORD,
+    encoded_words,
+    fold,
+    text_tokens,
+)
 
 # SMTP (CRLF line ends) at 76 columns: quoted-printable body lines must not pass 76
 # characters (RFC 2045), and the email package encodes bodies at the policy's line length.
@@ -24,13 +30,14 @@ _FOLD_AT = POLICY.max_line_length  # a header line this short is never folded
 # space; every other C0/C1 control and the bidi overrides used to disguise names are dropped.
 _BREAKS = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 _DROPPED = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-            *range(0x2066, 0x206A)]
+            *range(0x2066, 0x206A), *range(0xD800, 0xE000)]  # ...and lone surrogates
 _CLEAN = {code: None for code in _DROPPED} | {ord(c): " " for c in _BREAKS}
 # Characters that make a display phrase need quoting or encoding (RFC 5322 specials).
 _SPECIALS = frozenset('()<>@,:;.\\"[]')
 _ADDRESS = re.compile(r"[^\s@<>,;:\"()\[\]\\]+@[^\s@<>,;:\"()\[\]\\]+")
 _MSG_ID = re.compile(r"<[^\s<>@]+@[^\s<>@]+>")
 # Anything but printable ASCII without < > " (which would end the <...> around a URL).
+_MAILBOX = re.compile(r'(?:(?P<name>[^<>]*?)\s*<(?P<addr>[^<>\s]+)>|(?P<bare>[^<>\s"]+))')
 _URL_UNSAFE = re.compile(r"[^\x21\x23-\x3b\x3d\x3f-\x7e]")
 
 
@@ -57,39 +64,79 @@ class FoldedHeader:
 
 
 def header_line(name: str, value: str) -> str:
-    """One clean value as a header line, RFC 2047-encoded and folded by the email package."""
+    """A checked token-like value (Date, Message-ID) as a header line."""
     if value.isascii() and value.isprintable() and len(name) + 2 + len(value) <= _FOLD_AT:
-        return f"{name}: {value}\r\n"  # what POLICY.fold returns for it, at a tenth the cost
-    if value.isascii():
-        # Short ASCII values pass as they are; long ones are refolded by the header parser.
-        return POLICY.fold(name, value)
-    return POLICY.header_factory(name, value).fold(policy=POLICY)
+        return f"{name}: {value}\r\n"
+    return text(name, value).line
 
 
-def unstructured(name: str, value: str) -> str | FoldedHeader:
-    """A text header (Subject); non-ASCII text becomes RFC 2047 encoded-words throughout.
+def text(name: str, value: str) -> FoldedHeader:
+    """A text header (Subject): words that are not plain ASCII become encoded-words.
 
-    Whole encoded-words, because the email package's folder leaves a doubled space where
-    it switches from plain words to encoded-words in the middle of a line.
+    Written here, never handed to the email package as text: it would decode an
+    encoded-word it finds in the value and write the result raw when it refolds.
     """
     value = clean_header_value(value)
-    if value.isascii():
-        return value
-    encoded = Header(value, "utf-8", header_name=name).encode(
-        linesep="\r\n", maxlinelen=POLICY.max_line_length)
-    return FoldedHeader(name, f"{name}: {encoded}\r\n")
+    if (value.isascii() and "=?" not in value
+            and len(name) + 2 + len(value) <= _FOLD_AT):
+        return FoldedHeader(name, f"{name}: {value}\r\n")
+    return FoldedHeader(name, fold(name, text_tokens(value)))
 
 
-def address(name: str | None, email: str) -> str:
-    """'Name <email>' with the name quoted or RFC 2047-encoded by the email package."""
+
+def checked_address(email: str) -> str:
     addr = clean_header_value(email)
     if not _ADDRESS.fullmatch(addr) or not addr.isascii():
         raise ValueError(f"not a usable email address: {addr!r}")
-    name = clean_header_value(name or "")
-    if name.isascii() and _SPECIALS.isdisjoint(name):
-        # What formataddr writes for a plain name (most of them), without its two regexes.
-        return f"{name} <{addr}>" if name else addr
-    return formataddr((name, addr))
+    return addr
+
+
+def mailbox(name: str, display: str | None, email: str) -> FoldedHeader:
+    """An address header (From, To, Reply-To) holding exactly one mailbox."""
+    return FoldedHeader(name, mailbox_line(name, display, email))
+
+
+def mailbox_line(name: str, display: str | None, email: str) -> str:
+    """The line of `mailbox`, for the per-recipient path.
+
+    The display name is plain atoms, one quoted string, or encoded-words: never text
+    the email package would parse, so no name can add an address to the header.
+    """
+    addr = checked_address(email)
+    phrase = clean_header_value(display) if display else ""
+    if not phrase:
+        return f"{name}: {addr}\r\n"
+    if (phrase.isascii() and _SPECIALS.isdisjoint(phrase) and "=?" not in phrase
+            and len(name) + len(phrase) + len(addr) + 5 <= _FOLD_AT):
+        return f"{name}: {phrase} <{addr}>\r\n"  # the usual name: atoms on one line
+    return fold(name, [*_phrase_tokens(phrase), f"<{addr}>"])
+
+
+def _phrase_tokens(phrase: str) -> list[str]:
+    if not phrase:
+        return []
+    if phrase.isascii() and "=?" not in phrase and len(phrase) <= MAX_PLAIN_WORD:
+        if _SPECIALS.isdisjoint(phrase):
+            return phrase.split(" ")  # atoms
+        return ['"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"']
+    return encoded_words(phrase)
+
+
+def parse_mailbox(value: str) -> tuple[str, str]:
+    """'Name <address>', '"Name" <address>' or a bare address, as (name, address).
+
+    For settings and media contacts: a control character or a second address is refused,
+    not cleaned, because it is a mistake the office should see.
+    """
+    if not value.isprintable():
+        raise ValueError("holds a line break or control character")
+    match = _MAILBOX.fullmatch(value.strip())
+    if match is None:
+        raise ValueError("must be 'Name <address>' with one address")
+    name, addr = match.group("name") or "", match.group("addr") or match.group("bare")
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name.strip(), checked_address(addr)
 
 
 def message_id(value: str) -> str:
@@ -124,15 +171,12 @@ def list_id(phrase: str, list_name: str, domain: str) -> FoldedHeader:
     """RFC 2919 List-Id: "Org – list <list.domain>", the <id> never encoded or split."""
     ident = f"{_slug(list_name)}.{clean_header_value(domain).strip('.')}"
     phrase = clean_header_value(phrase)
-    if phrase.isascii() and not _SPECIALS & set(phrase):
-        shown = phrase
+    if phrase.isascii() and _SPECIALS.isdisjoint(phrase) and "=?" not in phrase:
+        words = phrase.split(" ") if phrase else []
     else:
         # Encoded-words keep commas and the en dash out of the bare phrase syntax.
-        shown = Header(phrase, "utf-8", header_name="List-Id").encode(
-            linesep="\r\n", maxlinelen=POLICY.max_line_length)
-    line = f"List-Id: {shown} <{ident}>"
-    if len(line.rsplit("\r\n", 1)[-1]) > POLICY.max_line_length:
-        line = f"List-Id: {shown}\r\n <{ident}>"
+        words = encoded_words(phrase)
+    line = fold("List-Id", [*words, f"<{ident}>"])[:-2]
     return FoldedHeader("List-Id", line + "\r\n")
 
 

@@ -12,7 +12,6 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage, MIMEPart
 from email.utils import format_datetime
 from functools import lru_cache
@@ -22,6 +21,7 @@ import jinja2
 from config import Settings
 from distribution.mail import headers as h
 from distribution.mail.draft import Draft, draft_for
+from distribution.mail.folding import check_header_block
 from distribution.mail.stencil import Stencil, cut
 from distribution.mail.templates import load_templates
 from distribution.store.models import Release
@@ -117,8 +117,7 @@ def compose(release: Release, recipient: Recipient, templates: jinja2.Environmen
     subject, text, html = draft.render(draft.embargo_line(recipient.timezone),
                                        _links(recipient))
     personal = {
-        "To": Address(h.clean_header_value(recipient.name or ""),
-                      addr_spec=h.clean_header_value(recipient.email)),
+        "To": h.mailbox("To", recipient.name, recipient.email),
         "Date": _aware(date or datetime.now(UTC)),
         "Message-ID": h.message_id(recipient.message_id),
         "List-Unsubscribe": h.list_unsubscribe(recipient.unsubscribe_url,
@@ -163,6 +162,8 @@ def _stencil(draft: Draft, embargo_line: str | None) -> Stencil:
     personal = {name: h.FoldedHeader(name, token + "\r\n") for token, name in header_slots.items()}
     skeleton = build_message(_fixed(draft, subject), personal, text_token, html_token)
     blob = skeleton.as_bytes(policy=h.POLICY)
+    check_header_block(blob, skeleton.keys(),
+                       {f"{token}".encode(): name for token, name in header_slots.items()})
     return cut(blob, header_slots, {text_token: (text, False), html_token: (html, True)},
                value_tokens)
 
@@ -176,7 +177,7 @@ def _check_links(nonce: str, tokens: Mapping[str, str], subject: str, *bodies: s
 
 
 def _fixed(draft: Draft, subject: str) -> dict[str, object]:
-    return {**draft.headers, "Subject": h.unstructured("Subject", subject)}
+    return {**draft.headers, "Subject": h.text("Subject", subject)}
 
 
 def _header_lines(recipient: Recipient, links: Mapping[str, str],
@@ -184,7 +185,7 @@ def _header_lines(recipient: Recipient, links: Mapping[str, str],
     # The email package's fold for each value; its header parser would cost 100-500 µs a
     # header, ten times the budget of a whole message, so values are formatted directly.
     lines = {
-        "To": h.header_line("To", h.address(recipient.name, recipient.email)),
+        "To": h.mailbox_line("To", recipient.name, recipient.email),
         "Date": _date_line(date),
         "Message-ID": h.header_line("Message-ID", h.message_id(recipient.message_id)),
         "List-Unsubscribe": h.list_unsubscribe(links["unsubscribe_url"],

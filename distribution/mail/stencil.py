@@ -173,13 +173,21 @@ def _body_segments(text: str, html: bool, value_tokens: Mapping[str, str]) -> li
 
 
 def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Adjacent literal segments as one; joined once per run, so a long release (thousands
+    of lines) costs linear time, not a copy of the run per line."""
     merged: list[Segment] = []
+    run: list[bytes] = []
     for segment in segments:
-        if type(segment) is bytes and merged and type(merged[-1]) is bytes:
-            merged[-1] = merged[-1] + segment  # type: ignore[operator]
-        elif segment != b"":
-            merged.append(segment)
-    return tuple(merged)
+        if type(segment) is bytes:
+            run.append(segment)  # type: ignore[arg-type]
+            continue
+        if run:
+            merged.append(b"".join(run))
+            run = []
+        merged.append(segment)
+    if run:
+        merged.append(b"".join(run))
+    return tuple(s for s in merged if s != b"")
 
 
 def _stuffed_literals(segments: tuple[Segment, ...]) -> tuple[bytes | None, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 from base64 import urlsafe_b64encode
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
 
@@ -178,8 +179,29 @@ def preferences_url(settings: Settings, contact_id: int) -> str:
 
 # Confirmation (double opt-in): timed, because the email may reach the wrong person late.
 
-def confirm_token(settings: Settings, contact_id: int, list_id: int) -> str:
-    return _timed_serializer(_keys(settings), CONFIRM).dumps([contact_id, list_id])
+@dataclass(frozen=True)
+class SignupRequest:
+    """What a confirmation link confirms: one sign-up, not any later one for the same pair.
+
+    sent_at binds the link to the confirmation email it came in (the subscription's
+    confirm_sent_at, in whole seconds); name and language are what the form offered, written
+    onto the contact only once the mailbox owner confirms. None: a link from before these.
+    """
+
+    contact_id: int
+    list_id: int
+    sent_at: int | None = None
+    name: str | None = None
+    language: str | None = None
+
+
+def confirm_token(settings: Settings, contact_id: int, list_id: int, *,
+                  sent_at: int | None = None, name: str | None = None,
+                  language: str | None = None) -> str:
+    payload: list[object] = [contact_id, list_id]
+    if sent_at is not None:
+        payload += [sent_at, name or "", language or ""]
+    return _timed_serializer(_keys(settings), CONFIRM).dumps(payload)
 
 
 def read_confirm_token(settings: Settings, token: str, max_age_seconds: int,
@@ -188,20 +210,38 @@ def read_confirm_token(settings: Settings, token: str, max_age_seconds: int,
 
     Raises ExpiredToken when it is genuine but too old, BadToken when it is not genuine.
     """
+    request = read_signup_request(settings, token, max_age_seconds, now)
+    return request.contact_id, request.list_id
+
+
+def read_signup_request(settings: Settings, token: str, max_age_seconds: int,
+                        now: datetime | None = None) -> SignupRequest:
     try:
         payload, signed_at = _timed_serializer(_keys(settings), CONFIRM).loads(
             token, return_timestamp=True)
     except BadData:
         raise BadToken("this link is not valid") from None
-    contact_id, list_id = _ids(payload, 2)
+    request = _signup_request(payload)
     age = ((now or datetime.now(UTC)) - signed_at).total_seconds()
     if age > max_age_seconds:
         raise ExpiredToken("this link has expired")
-    return contact_id, list_id
+    return request
 
 
-def confirm_url(settings: Settings, contact_id: int, list_id: int) -> str:
-    return f"{_base(settings)}/confirm/{confirm_token(settings, contact_id, list_id)}"
+def _signup_request(payload: object) -> SignupRequest:
+    if isinstance(payload, list) and len(payload) == 5:
+        contact_id, list_id, sent_at = _ids(payload[:3], 3)
+        name, language = payload[3:]
+        if isinstance(name, str) and isinstance(language, str):
+            return SignupRequest(contact_id, list_id, sent_at, name or None, language or None)
+        raise BadToken("this link is not valid")
+    contact_id, list_id = _ids(payload, 2)
+    return SignupRequest(contact_id, list_id)
+
+
+def confirm_url(settings: Settings, contact_id: int, list_id: int, **signup: object) -> str:
+    token = confirm_token(settings, contact_id, list_id, **signup)  # type: ignore[arg-type]
+    return f"{_base(settings)}/confirm/{token}"
 
 
 def _base(settings: Settings) -> str:

@@ -54,12 +54,12 @@ class ReleaseView:
     direction: str  # "ltr" or "rtl", for the HTML dir attribute
 
     @property
-    def reply_to(self) -> str | None:
+    def reply_to(self) -> h.FoldedHeader | None:
         """The first contact's address a header can carry, else the organisation's."""
         for contact in (*self.contacts, *([self.org_contact] if self.org_contact else [])):
             if contact.email_ok and contact.email:
                 try:
-                    return h.address(contact.name, contact.email)
+                    return h.mailbox("Reply-To", contact.name, contact.email)
                 except ValueError:
                     continue
         return None

@@ -90,17 +90,26 @@ _OVERRIDES = {  # front-matter key -> field
 }
 
 
+# A press release is a few pages; a file past this is a mistake (a PDF, a log, a video)
+# that would be sent to every recipient. Documented in the README.
+MAX_RELEASE_BYTES = 1_000_000
+
+
 def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
     """Read and parse a release file: UTF-8 (a BOM is fine), any line endings."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_RELEASE_BYTES + 1)
     except FileNotFoundError:
         raise ReleaseError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise ReleaseError(f"not a file: {path}") from None
     except OSError as exc:
         raise ReleaseError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_RELEASE_BYTES:
+        raise ReleaseError(f"{path} is larger than a release may be "
+                           f"({MAX_RELEASE_BYTES:,} bytes)")
     text = _decode(data, path)
     try:
         return parse_release(text)
@@ -110,12 +119,19 @@ def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
 
 def parse_release(text: str) -> ParsedRelease:
     """Parse the text of a release (see the module docstring for its shape)."""
+    if len(text) > MAX_RELEASE_BYTES:
+        raise ReleaseError(f"the release is larger than a release may be "
+                           f"({MAX_RELEASE_BYTES:,} characters)")
+    text, stripped = _without_controls(text)
     try:
         front, lines = split_front_matter(_lines(text))
     except FrontMatterError as exc:
         raise ReleaseError(str(exc)) from None
     paragraphs = _paragraphs(lines)
     headline, embargo = _read_head(paragraphs)
+    if headline is not None and is_end_marker(headline.strip()):
+        raise ReleaseError(f"release has no headline: it starts with the end marker "
+                           f"{headline.strip()!r}")
     if headline is None and "headline" not in front.values:
         raise ReleaseError("release has no headline")
     subheadline = _take_subheadline(paragraphs)
@@ -138,6 +154,8 @@ def parse_release(text: str) -> ParsedRelease:
     if front.contacts:  # the front matter settles what the contact block left in doubt
         contact_warnings = []
     release.warnings = _warnings(release, dateline_warning, contact_warnings)
+    if stripped:
+        release.warnings.append(f"{stripped} control character(s) removed from the text")
     if headline is not None and headline != release.headline:
         release.warnings.append(f"the front-matter headline replaces the first line {headline!r}")
     return release
@@ -151,6 +169,17 @@ def _decode(data: bytes, path: Path) -> str:
         before = data[: exc.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         line = before.count(b"\n") + 1
         raise ReleaseError(f"{path} is not UTF-8 (line {line})") from None
+
+
+# C0 and C1 controls but tab and line ends, DEL, and the two noncharacters XML refuses: a
+# feed with one is not well-formed, a terminal acts on them, PostgreSQL refuses NUL.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _without_controls(text: str) -> tuple[str, int]:
+    """The text without control characters (a form feed or vertical tab: a line end)."""
+    text = text.replace("\x0c", "\n").replace("\x0b", "\n")
+    return _CONTROLS.subn("", text)
 
 
 def _lines(text: str) -> list[str]:

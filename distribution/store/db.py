@@ -37,6 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeEngine
 
+from config.private import private_file, private_folder
+
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
@@ -61,8 +63,14 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        # Made here, 0600, so SQLite gives its -wal and -shm files the same mode.
+        try:
+            private_folder(Path(database).parent)
+            private_file(database)
+        except OSError as exc:
+            raise StoreError(f"cannot use the SQLite database {database}: "
+                             f"{exc.strerror or exc}") from None
     engine = create_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine, "connect")

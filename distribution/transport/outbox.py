@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.private import open_private, private_folder
 from distribution.transport import Envelope, Outcome, OutcomeKind, TransportError, one_line
 
 # Shared by every OutboxTransport of the process; the pid in the name separates processes.
@@ -34,7 +35,7 @@ class OutboxTransport:
 
     def __enter__(self) -> OutboxTransport:
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            private_folder(self.folder)
         except OSError as exc:
             raise TransportError(f"cannot create outbox folder {self.folder}: {exc}") from exc
         return self
@@ -57,6 +58,15 @@ class OutboxTransport:
         return Outcome(OutcomeKind.SENT, None, str(path))
 
 
+def check_outbox(folder: str | os.PathLike[str]) -> None:
+    """Raise TransportError unless messages could be written into `folder`, which is made
+    on the first send: the folder, or the nearest folder above it that exists, writable."""
+    path = Path(folder).absolute()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise TransportError(f"cannot write into outbox folder {path}")
+
+
 def eml_name(recipient: str, when: datetime) -> str:
     """`20250416T070001Z-000123-4711-jane@example.org.eml`: time, sequence, pid, recipient."""
     stamp = when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -68,7 +78,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     # Hidden and not ending in .eml, so folder watchers and mail clients skip it.
     temporary = path.with_name(f".{path.name}.tmp")
     try:
-        with open(temporary, "xb") as file:
+        with os.fdopen(open_private(temporary), "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())  # a message marked sent must survive a crash

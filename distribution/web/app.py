@@ -20,7 +20,7 @@ from distribution.web.context import Clock, Web, web
 from distribution.web.newsroom import archive as newsroom
 from distribution.web.newsroom import feed
 from distribution.web.pages import Pages, static_file
-from distribution.web.security import Csrf, RateLimiter, SecurityHeaders
+from distribution.web.security import CanonicalSlashes, Csrf, RateLimiter, SecurityHeaders
 from distribution.web.subscribers import confirm, preferences, subscribe, unsubscribe
 
 SIGNUPS_PER_MINUTE = 5
@@ -46,9 +46,11 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
               Route("/favicon.ico", _static("icon.svg", "image/svg+xml"), methods=["GET"])]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders)],
+        middleware=[Middleware(AccessLog), Middleware(SecurityHeaders),
+                    Middleware(CanonicalSlashes, base_url=settings.base_url)],
         exception_handlers={HTTPException: _error_page},
     )
+    app.router.redirect_slashes = False  # CanonicalSlashes does it, at the public address
     app.state.web = Web(
         settings=settings, sessions=session_factory, clock=clock, pages=Pages(settings),
         csrf=Csrf(settings),

@@ -3,8 +3,11 @@
 CSRF is a signed double submit: a random value in a cookie, and in the form that value
 signed (itsdangerous, salt "csrf", timed). A forged POST from another site can make the
 browser send the cookie but cannot read it to build the matching field; an attacker who can
-plant a cookie (a sibling subdomain) still cannot sign a field for it. No server-side
-session is needed. The RFC 8058 one-click unsubscribe deliberately takes no CSRF token.
+plant a cookie (a sibling subdomain) still cannot sign a field for it, and the cookie is
+one the server made and signed, so a planted value is replaced rather than signed into the
+form. A POST the browser marks cross-site (Sec-Fetch-Site, Origin) is refused whatever it
+carries. No server-side session is needed. The RFC 8058 one-click unsubscribe deliberately
+takes no CSRF token.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config import Settings
@@ -40,13 +44,17 @@ class Csrf:
     def __init__(self, settings: Settings) -> None:
         keys = list(reversed(settings.verify_keys))  # sign with the newest, verify with all
         self._serializer = URLSafeTimedSerializer(keys, salt="csrf")
+        # The cookie itself is made and signed here: a value the browser brings that we did
+        # not make (planted from a sibling subdomain) is replaced, never signed into a form.
+        self._cookies = URLSafeSerializer(keys, salt="csrf-cookie")
+        self._origins = {_origin(settings.base_url)}
 
     def issue(self, request: Request) -> tuple[str, str | None]:
         """(form field value, new cookie value or None when the browser's cookie is kept)."""
         cookie = request.cookies.get(CSRF_COOKIE)
         fresh = None
-        if not cookie or len(cookie) > 64:
-            cookie = fresh = secrets.token_urlsafe(24)
+        if not self._ours(cookie):
+            cookie = fresh = self._cookies.dumps(secrets.token_urlsafe(18))
         return self._serializer.dumps(cookie), fresh
 
     def set_cookie(self, response: Response, value: str | None, request: Request) -> None:
@@ -57,13 +65,43 @@ class Csrf:
 
     def valid(self, request: Request, submitted: object) -> bool:
         cookie = request.cookies.get(CSRF_COOKIE)
-        if not cookie or not isinstance(submitted, str):
+        if not self._ours(cookie) or not isinstance(submitted, str):
+            return False
+        if not self._same_origin(request):
             return False
         try:
             signed = self._serializer.loads(submitted, max_age=CSRF_MAX_AGE_SECONDS)
         except BadData:
             return False
-        return isinstance(signed, str) and hmac.compare_digest(signed, cookie)
+        return isinstance(signed, str) and hmac.compare_digest(signed, cookie or "")
+
+    def _ours(self, cookie: str | None) -> bool:
+        if not cookie or len(cookie) > 200:
+            return False
+        try:
+            self._cookies.loads(cookie)
+        except BadData:
+            return False
+        return True
+
+    def _same_origin(self, request: Request) -> bool:
+        """What the browser says of the form's origin, where it says it: a cross-site or
+        sibling-site POST is refused whatever it carries. Fetch metadata first: under our
+        no-referrer policy a browser sends "Origin: null" even for our own forms."""
+        site = request.headers.get("sec-fetch-site")
+        if site is not None:
+            return site in ("same-origin", "none")
+        origin = request.headers.get("origin")
+        if origin is None or origin == "null":
+            return True  # older browsers and non-browser clients: the token decides
+        return origin in self._origins or origin == _origin(str(request.base_url))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}{port}"
 
 
 class RateLimiter:
@@ -127,6 +165,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class CanonicalSlashes:
+    """"/releases/" redirects to "/releases" at the public address (base_url), never at
+    whatever Host the request named: Starlette's own redirect echoes the Host header, so a
+    forged one made a link to another site."""
+
+    def __init__(self, app: ASGIApp, base_url: str) -> None:
+        self.app = app
+        self.base = base_url.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == "/" or not path.endswith("/"):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = self.base + "/" + path.strip("/") + (f"?{query}" if query else "")
+        if path.strip("/") == "" or "//" in path:
+            target = self.base + "/"
+        await RedirectResponse(target, status_code=307)(scope, receive, send)
 
 
 def client_ip(request: Request) -> str:

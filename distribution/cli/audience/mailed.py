@@ -8,7 +8,11 @@ from pathlib import Path
 
 import click
 
-from distribution.audience.mailed_unsubscribe import apply_request, read_request
+from distribution.audience.mailed_unsubscribe import (
+    MAX_MAIL_BYTES,
+    apply_request,
+    read_request,
+)
 from distribution.cli.app import App, pass_app, user_errors
 
 
@@ -26,6 +30,10 @@ def unsubscribe_mail(app: App, files: tuple[Path, ...]) -> None:
     """
     messages, unreadable = _read(files)
     for name, raw in messages:
+        if len(raw) > MAX_MAIL_BYTES:
+            click.echo(f"{name}: larger than an unsubscribe request may be "
+                       f"({MAX_MAIL_BYTES:,} bytes); skipped")
+            continue
         request = read_request(app.settings, raw)
         if request is None:
             click.echo(f"{name}: no valid unsubscribe token; skipped")
@@ -39,11 +47,12 @@ def unsubscribe_mail(app: App, files: tuple[Path, ...]) -> None:
 
 def _read(files: tuple[Path, ...]) -> tuple[list[tuple[str, bytes]], list[str]]:
     if not files:
-        return [("stdin", sys.stdin.buffer.read())], []
+        return [("stdin", sys.stdin.buffer.read(MAX_MAIL_BYTES + 1))], []
     messages, unreadable = [], []
     for path in files:
         try:
-            messages.append((str(path), path.read_bytes()))
+            with path.open("rb") as handle:
+                messages.append((str(path), handle.read(MAX_MAIL_BYTES + 1)))
         except OSError as exc:
             unreadable.append(f"{path} ({exc.strerror or exc})")
     return messages, unreadable

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from distribution import times
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.embargo import corrections, notices
 from distribution.engine import status
@@ -20,7 +20,7 @@ from distribution.store.db import database_now
 
 
 @click.command("embargo")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--until", metavar="WHEN", help="Move it: '2025-04-17 10:00 Europe/Zurich'.")
 @click.option("--lift", is_flag=True, help="Lift it now: everyone may publish.")
 @click.option("--withdraw", is_flag=True, help="Withdraw the release: 'do not publish'.")
@@ -40,7 +40,7 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(until, from_file=False, settings=app.settings,
-                                         now=now) if until else None
+                                         now=now) if until is not None else None
         headline = get_release(session, release_id).headline
         impact = notices.impact(session, release_id)
     if when and when.assumed_zone:
@@ -61,7 +61,7 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
 
 
 @click.command("correct")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
 from distribution.engine import dispatch
@@ -86,7 +86,7 @@ def list_releases(app: App, as_json: bool) -> None:
 
 
 @release.command("show")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
 @user_errors
@@ -116,7 +116,7 @@ _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given 
 
 
 @release.command("preview")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--text", "part", flag_value="text", default=True, help="The plain-text part.")
 @click.option("--html", "part", flag_value="html", help="The HTML part.")
 @click.option("--eml", "part", flag_value="eml", help="The whole message (.eml).")

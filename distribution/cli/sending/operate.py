@@ -7,14 +7,14 @@ from datetime import datetime
 import click
 
 from distribution import times
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import follow
 from distribution.engine import lifecycle, status
 from distribution.store.db import database_now
 
 
 @click.command("status")
-@click.argument("distribution_id", type=int, required=False)
+@click.argument("distribution_id", type=ROW_ID, required=False)
 @click.option("--watch", is_flag=True, help="Follow with a live progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @pass_app
@@ -83,7 +83,7 @@ def list_distributions(app: App, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def pause(app: App, distribution_id: int) -> None:
@@ -94,7 +94,7 @@ def pause(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def resume(app: App, distribution_id: int) -> None:
@@ -106,7 +106,7 @@ def resume(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def cancel(app: App, distribution_id: int) -> None:
@@ -117,7 +117,7 @@ def cancel(app: App, distribution_id: int) -> None:
 
 
 @click.command()
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @pass_app
 @user_errors
 def retry(app: App, distribution_id: int) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from distribution import times
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
@@ -24,7 +24,7 @@ PREVIEW_RECIPIENTS = 10
 
 
 @click.command()
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--list", "lists", multiple=True, metavar="NAME",
               help="A list to send to (repeatable).")
 @click.option("--at", "at", metavar="WHEN", help="Send later: '2025-04-16 09:00 Europe/Zurich'.")
@@ -44,10 +44,12 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
     names = list(lists)
     with app.transaction() as session:
         now = database_now(session)
-        when = times.parse_when(at, app.settings.timezone or None, now=now) if at else None
+        when = (times.parse_when(at, app.settings.timezone or None, now=now)
+                if at is not None else None)  # --at "" is a mistake, not "now"
         # The audience is counted only to be shown (half a second at 100,000 contacts);
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes)
+        _check_can_send(app, plan, now)
         if dry_run:
             _show_dry_run(session, plan, when, as_json)
             return
@@ -66,6 +68,12 @@ def send(app: App, release_id: int, lists: tuple[str, ...], at: str | None,
         emit_json(result)
     if result.get("exit_code"):
         sys.exit(result["exit_code"])
+
+
+def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
+    from distribution.engine import preflight  # renders: loaded only when sending
+
+    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
 def _schedule(session: Session, plan: dispatch.Plan, now: datetime,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 
 import click
 
+from config import Settings, data_dir
+from config.private import private_folder
 from distribution.audience import contacts, lists
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now
@@ -19,10 +23,30 @@ DEMO_LISTS = (("demo-media", True, "contacts.csv"), ("demo-subscribers", False, 
 
 
 @click.command()
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the demo's own database and outbox [default: demo in the "
+                   "data directory].")
 @pass_app
 @user_errors
-def demo(app: App) -> None:
-    """Set up the database, load a sample release and lists, and send it."""
+def demo(app: App, home: Path | None) -> None:
+    """Load a sample release and lists into a demo database of their own, and send it.
+
+    Never the configured database or SMTP server: the release and its six recipients are
+    fictional, and they stay in the demo folder (.eml files)."""
+    app = _demo_app(app.settings, home or data_dir() / "demo")
+    try:
+        _run(app)
+    finally:
+        app.close()
+
+
+def _demo_app(settings: Settings, home: Path) -> App:
+    private_folder(home)
+    return App(_settings=replace(settings, database_url=f"sqlite:///{home / 'pressroom.db'}",
+                                 outbox=str(home / "outbox"), smtp_url="", broker_url=""))
+
+
+def _run(app: App) -> None:
     upgrade(app.engine)
     click.echo(f"Database: {app.engine.url.render_as_string(hide_password=True)}")
     data = resources.files("distribution.demo")
@@ -44,9 +68,8 @@ def demo(app: App) -> None:
     click.echo(f"Release {item.id}: {item.headline}")
     click.echo(f"Sending to {rows} recipients (each address once, across both lists)…")
     deliver_now(app, dist.id, quiet=False)
-    if not app.settings.smtp_url:
-        click.echo("Open any .eml file there with a mail client, or try "
-                   f"`pressroom release preview {item.id} --html`.")
+    click.echo(f"Messages are in {app.settings.outbox}. Open any .eml file there with a mail "
+               "client. The demo's database is its own: your newsroom is unchanged.")
 
 
 def _ensure_list(session, name: str, trusted: bool) -> None:  # type: ignore[no-untyped-def]

@@ -64,7 +64,8 @@ def _one(w: Web, release_id: int) -> ReleasePage | None:
 async def index(request: Request) -> Response:
     w = web(request)
     number = request.query_params.get("page", "1")
-    page = int(number) if number.isdigit() and 0 < int(number) < 10_000 else 0
+    # ASCII digits only: str.isdigit() is also true of "²", which int() refuses.
+    page = int(number) if number.isascii() and number.isdigit() and 0 < int(number) < 10_000 else 0
     if not page:
         raise HTTPException(404)
     releases = await run_in_threadpool(_listing, w)

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from distribution.audience import membership
 from distribution.audience.membership import Confirmed
 from distribution.mail import tokens
-from distribution.store.models import MailingList, Subscription, SubscriptionStatus
+from distribution.store.models import MailingList
 from distribution.web.context import Web, bad_link, web
 from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import read_form
@@ -35,6 +35,9 @@ _REFUSALS: dict[Confirmed, tuple[int, str, str]] = {
                         "Please contact the press office."),
     Confirmed.GONE: (410, "Request no longer exists",
                      "This subscription request no longer exists. Please sign up again."),
+    Confirmed.REPLACED: (410, "Link replaced",
+                         "A newer confirmation email was sent since this one. Please use "
+                         "the link in the newest email, or sign up again."),
 }
 
 
@@ -46,11 +49,11 @@ class SignupState:
     state: Confirmed | None  # None: pending, waiting for the button
 
 
-def _ids(request: Request) -> tuple[int, int]:
+def _signup(request: Request) -> tokens.SignupRequest:
     w = web(request)
     try:
-        return tokens.read_confirm_token(w.settings, request.path_params["token"],
-                                         w.confirm_max_age_seconds, now=w.clock())
+        return tokens.read_signup_request(w.settings, request.path_params["token"],
+                                          w.confirm_max_age_seconds, now=w.clock())
     except tokens.ExpiredToken:
         raise HTTPException(410, "This confirmation link has expired. Please sign up "
                                  "again to receive a new one.") from None
@@ -58,20 +61,22 @@ def _ids(request: Request) -> tuple[int, int]:
         raise bad_link() from None
 
 
-def _load(w: Web, contact_id: int, list_id: int) -> SignupState:
+def _load(w: Web, signup: tokens.SignupRequest) -> SignupState:
     with w.sessions() as session:
-        mailing_list = session.get(MailingList, list_id)
-        sub = session.get(Subscription, (contact_id, list_id))
-        state = {None: Confirmed.GONE,
-                 SubscriptionStatus.SUBSCRIBED: Confirmed.ALREADY,
-                 SubscriptionStatus.UNSUBSCRIBED: Confirmed.USED_UP,
-                 }.get(sub.status if sub else None)
-        return SignupState(contact_id, list_id, mailing_list.name if mailing_list else None, state)
+        mailing_list = session.get(MailingList, signup.list_id)
+        state = membership.confirmation_state(session, signup.contact_id, signup.list_id,
+                                              signup.sent_at)
+        if state is Confirmed.BLOCKED:
+            state = None  # said when Confirm is pressed, as before
+        return SignupState(signup.contact_id, signup.list_id,
+                           mailing_list.name if mailing_list else None, state)
 
 
-def _confirm(w: Web, contact_id: int, list_id: int, ip: str) -> Confirmed:
+def _confirm(w: Web, signup: tokens.SignupRequest, ip: str) -> Confirmed:
     with w.sessions() as session, session.begin():
-        return membership.confirm(session, contact_id, list_id, ip, w.clock())
+        return membership.confirm(session, signup.contact_id, signup.list_id, ip, w.clock(),
+                                  sent_at=signup.sent_at, name=signup.name,
+                                  language=signup.language)
 
 
 def _refusal(w: Web, state: Confirmed) -> Response:
@@ -81,7 +86,7 @@ def _refusal(w: Web, state: Confirmed) -> Response:
 
 async def show(request: Request) -> Response:
     w = web(request)
-    pending = await run_in_threadpool(_load, w, *_ids(request))
+    pending = await run_in_threadpool(_load, w, _signup(request))
     if pending.state is not None:
         return _refusal(w, pending.state)
     return w.form_page(request, "confirm.html.j2",
@@ -90,13 +95,14 @@ async def show(request: Request) -> Response:
 
 async def submit(request: Request) -> Response:
     w = web(request)
-    contact_id, list_id = _ids(request)
+    signup = _signup(request)
     form = await read_form(request)
     w.check_csrf(request, form)
-    state = await run_in_threadpool(_confirm, w, contact_id, list_id, client_ip(request))
+    state = await run_in_threadpool(_confirm, w, signup, client_ip(request))
     if state is not Confirmed.NOW:
         return _refusal(w, state)
-    list_name = (await run_in_threadpool(_load, w, contact_id, list_id)).list_name
+    contact_id = signup.contact_id
+    list_name = (await run_in_threadpool(_load, w, signup)).list_name
     return w.page("confirmed.html.j2", {
         "list_name": list_name,
         "preferences_path": "/preferences/" + tokens.preferences_token(w.settings, contact_id),

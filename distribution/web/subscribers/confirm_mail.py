@@ -9,8 +9,10 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
 
 from config import Settings
+from distribution.mail import headers as h
 from distribution.mail import tokens
 from distribution.mail.dkim import signed
+from distribution.mail.folding import check_header_block
 from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
 from distribution.web.pages import Pages
 from distribution.web.subscribers.forms import consent_text
@@ -24,22 +26,31 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
     context = {"list_name": list_name, "confirm_url": confirm_url, "days": max_age_days,
                "consent": consent_text(settings.org_name, list_name)}
     message = EmailMessage(policy=SMTP)  # CRLF line endings, as transports expect
-    message["From"] = settings.from_addr
-    message["To"] = to
-    message["Subject"] = _one_line(f"Please confirm your subscription: {list_name}")
+    # Every value written by Pressroom's own header code: the list name and the address
+    # come from a public form.
+    message["From"] = h.mailbox("From", *h.parse_mailbox(settings.from_addr))
+    message["To"] = h.mailbox("To", None, to)
+    message["Subject"] = h.text("Subject", f"Please confirm your subscription: {list_name}")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid("confirm", domain=settings.sender_domain)
     # Tells autoresponders not to answer, and mail providers that no person sent it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(pages.text("confirm_email.txt.j2", context))
     message.add_alternative(pages.text("confirm_email.html.j2", context), subtype="html")
-    return signed(settings, message.as_bytes())
+    data = message.as_bytes()
+    check_header_block(data, message.keys())
+    return signed(settings, data)
 
 
 def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,
-                      contact_id: int, list_id: int, now: datetime, max_age_days: int) -> bool:
-    """Send it now; False when the transport could not take it (the visitor may retry)."""
-    url = tokens.confirm_url(settings, contact_id, list_id)
+                      signup: tokens.SignupRequest, now: datetime, max_age_days: int) -> bool:
+    """Send it now; False when the transport could not take it (the visitor may retry).
+
+    The link is bound to this email: `now` is what the subscription records as sent."""
+    contact_id = signup.contact_id
+    url = tokens.confirm_url(settings, contact_id, signup.list_id,
+                             sent_at=int(now.timestamp()), name=signup.name,
+                             language=signup.language)
     data = confirmation_email(settings, pages, to, list_name, url, now, max_age_days)
     try:
         with open_transport(settings.smtp_url or None, settings.outbox) as transport:
@@ -55,6 +66,3 @@ def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,
         return False
     return True
 
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

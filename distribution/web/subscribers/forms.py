@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from distribution.audience.rows import mailable_address
 
 MAX_BODY_BYTES = 16 * 1024  # our forms are a few short fields
 MAX_FIELDS = 50
@@ -49,7 +51,8 @@ class Signup:
 async def read_form(request: Request) -> FormData:
     """The submitted fields; 413 for a body larger than any of our forms needs."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+    if length is not None and (not (length.isascii() and length.isdigit())
+                               or int(length) > MAX_BODY_BYTES):
         raise HTTPException(413, "That request is too large.")
     return await request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES)
 
@@ -76,7 +79,7 @@ def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
     errors: dict[str, str] = {}
     email = ""
     try:
-        email = validate_email(field(form, "email", 320), check_deliverability=False).normalized
+        email = mailable_address(field(form, "email", 320))
     except EmailNotValidError:
         errors["email"] = "Please enter a valid email address."
     if form.get("consent") != "yes":

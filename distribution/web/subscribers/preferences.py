@@ -91,7 +91,8 @@ def _load(w: Web, contact_id: int) -> Preferences:
 
 
 def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
-    wanted = {int(v) for v in form.getlist("list") if isinstance(v, str) and v.isdigit()}
+    wanted = {int(v) for v in form.getlist("list")
+              if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 19}
     with w.sessions() as session, session.begin():
         contact = _contact(session, contact_id)
         offered = {lst.id for lst, _ in _offered(session, contact_id)}

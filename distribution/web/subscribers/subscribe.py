@@ -1,9 +1,11 @@
 """`/subscribe/{list_name}`: the public sign-up form of an open list (double opt-in).
 
 A valid sign-up always gets the same answer, "check your inbox", whether the address is
-new, pending, subscribed or suppressed, so the form cannot be used to learn who is on a
-list. The form is CSRF protected and rate limited per client address, and an address gets
-at most one confirmation email per ten minutes, whoever submits it.
+new, pending, subscribed or suppressed, and at once: the confirmation email is sent after
+the answer, so neither the page nor its timing tells who is on a list or what the relay
+thought of the address. The form is CSRF protected and rate limited per client address; a
+mailbox gets at most one confirmation email per ten minutes, whoever submits it, and all
+of them together at most `confirmations_per_hour`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from distribution.audience import membership
+from distribution.mail import tokens
 from distribution.store.models import MailingList
 from distribution.web.context import Web, web
 from distribution.web.security import client_ip
@@ -64,7 +68,8 @@ def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
         mailing_list = session.get_one(MailingList, open_list.id)
         send = membership.request_subscription(
             session, contact, mailing_list, form=f"web:/subscribe/{open_list.name}",
-            wording=CONSENT_VERSION, now=w.clock())
+            wording=CONSENT_VERSION, now=w.clock(),
+            hourly_cap=w.settings.confirmations_per_hour)
         return Pending(contact.id, send)
 
 
@@ -84,14 +89,6 @@ async def show(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     w = web(request)
     open_list = await run_in_threadpool(_open_list, w, request.path_params["list_name"])
-    ip = client_ip(request)
-    if not w.signup_limiter.allow(ip):
-        response = w.page("error.html.j2", {
-            "title": "Too many attempts",
-            "message": "Too many sign-ups from your network. Please wait a minute and try "
-                       "again."}, status=429)
-        response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
-        return response
     form = await read_form(request)
     w.check_csrf(request, form)
     signup, errors = read_signup(form)
@@ -100,19 +97,33 @@ async def submit(request: Request) -> Response:
                   if isinstance(v := form.get(k), str)}
         return w.form_page(request, "subscribe.html.j2",
                            _context(w, open_list, values, errors), status=400)
+    # Counted only now: junk POSTs (no token, no valid address) use up no one's quota.
+    ip = client_ip(request)
+    if not w.signup_limiter.allow(ip):
+        response = w.page("error.html.j2", {
+            "title": "Too many attempts",
+            "message": "Too many sign-ups from your network. Please wait a minute and try "
+                       "again."}, status=429)
+        response.headers["Retry-After"] = str(w.signup_limiter.retry_after(ip))
+        return response
     pending = await run_in_threadpool(_record, w, open_list, signup)
+    # The same page, at once, whether or not an email goes: it tells no one what the list
+    # holds, and the relay's answer (slow, or refusing the address) is not waited for.
+    response = w.page("subscribe_sent.html.j2", {"list": open_list})
     if pending.send:
-        now = w.clock()
-        if not await run_in_threadpool(
-                send_confirmation, w.settings, w.pages, signup.email, open_list.name,
-                pending.contact_id, open_list.id, now, w.confirm_max_age_seconds // 86400):
-            return w.page("error.html.j2", {
-                "title": "Please try again later",
-                "message": "We could not send the confirmation email just now. Please try "
-                           "again in a few minutes."}, status=503)
-        await run_in_threadpool(_sent, w, pending.contact_id, open_list.id, now)
-    # The same page whether or not an email went: it tells no one what the list holds.
-    return w.page("subscribe_sent.html.j2", {"list": open_list})
+        request_ = tokens.SignupRequest(pending.contact_id, open_list.id,
+                                        name=signup.name, language=signup.language)
+        response.background = BackgroundTask(_mail, w, signup.email, open_list.name, request_)
+    return response
+
+
+def _mail(w: Web, to: str, list_name: str, signup: tokens.SignupRequest) -> None:
+    """Send the confirmation after the answer; only a sent one counts against the address
+    (a failure is logged, and the visitor may simply sign up again)."""
+    now = w.clock()
+    if send_confirmation(w.settings, w.pages, to, list_name, signup, now,
+                         w.confirm_max_age_seconds // 86400):
+        _sent(w, signup.contact_id, signup.list_id, now)
 
 
 def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:

@@ -69,10 +69,10 @@ async def submit(request: Request) -> Response:
     everything = form.get("scope") == "all"
     target = await run_in_threadpool(_load, w, contact_id, list_id)
     await run_in_threadpool(_apply, w, target, everything)
+    # No preferences link here: whoever holds a forwarded unsubscribe link could POST it
+    # and be handed the key to every subscription of the person.
     return w.page("unsubscribed.html.j2", {
-        "target": target, "everything": everything or target.list_name is None,
-        "preferences_path": "/preferences/" + tokens.preferences_token(w.settings, contact_id),
-    })
+        "target": target, "everything": everything or target.list_name is None})
 
 
 routes = [Route("/u/{token}", show, methods=["GET"]),

@@ -1,0 +1,34 @@
+"""Checks made before a distribution is recorded: what would fail every message fails now.
+
+A site template that does not render, or an outbox folder that cannot be written, used to
+be found by the first batch, after the distribution and its rows were recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from config import Settings
+from distribution import embargo
+from distribution.engine.messages import checked_message
+from distribution.errors import InvalidInput
+from distribution.store.models import DistributionKind, MailingList, Release
+from distribution.transport import TransportError
+
+
+def check_can_send(settings: Settings, release: Release, lists: Sequence[MailingList],
+                   now: datetime) -> None:
+    """Raise InvalidInput (one line) if no message of this send could be made or stored."""
+    marked = embargo.marked(release.embargo_until, now)
+    for mailing_list in lists[:1] or [None]:
+        checked_message(release, settings, marked=marked,
+                        list_name=mailing_list.name if mailing_list else None,
+                        kind=DistributionKind.RELEASE, note=None)
+    if not settings.smtp_url:
+        from distribution.transport.outbox import check_outbox
+
+        try:
+            check_outbox(settings.outbox)
+        except TransportError as exc:
+            raise InvalidInput(str(exc)) from None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+from base64 import b32encode
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from config import ConfigError
@@ -116,3 +120,11 @@ def test_a_bounce_address_verp_cannot_extend_is_refused(tmp_path, address):
 def test_without_a_bounce_address_the_from_address_is_the_envelope_sender(tmp_path):
     settings = make_settings(tmp_path, "sqlite://")
     assert Verp(settings).sender(7) == "press@iiim.example.org"
+
+
+@given(st.integers(min_value=0, max_value=10**18), st.binary(min_size=1, max_size=32))
+def test_the_signature_is_base32_of_the_hmac(delivery_id, key):
+    from distribution.mail.verp import _signature
+
+    digest = hmac.digest(key, str(delivery_id).encode(), "sha256")
+    assert _signature(key, delivery_id) == b32encode(digest[:5]).decode().lower()

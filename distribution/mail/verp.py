@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hmac
 import re
-from base64 import b32encode
 
 from config import Settings
 
 _SALT = b"pressroom.verp"
 _SIGNATURE_BYTES = 5  # 40 bits: 8 base32 characters
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+_SHIFTS = tuple(range(35, -1, -5))
 
 
 def _key(secret: str) -> bytes:
@@ -22,8 +23,11 @@ def _key(secret: str) -> bytes:
 
 
 def _signature(key: bytes, delivery_id: int) -> str:
-    digest = hmac.digest(key, str(delivery_id).encode("ascii"), "sha256")
-    return b32encode(digest[:_SIGNATURE_BYTES]).decode("ascii").lower()
+    """Lower-case base32 of the HMAC's first 40 bits (what b32encode writes, without its
+    pure-Python cost of several microseconds a message)."""
+    digest = hmac.digest(key, b"%d" % delivery_id, "sha256")
+    bits = int.from_bytes(digest[:_SIGNATURE_BYTES], "big")
+    return "".join([_ALPHABET[(bits >> shift) & 31] for shift in _SHIFTS])
 
 
 class Verp:

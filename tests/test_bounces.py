@@ -5,15 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from distribution.cli import main
+from distribution.embargo.notices import change_embargo
 from distribution.engine import dispatch
 from distribution.engine.runner import deliver_due
 from distribution.store.models import Bounce, Delivery, Suppression
+from distribution.times import WhenParsed
 from tests.fixtures.bounces import arf, auto_reply, dsn, qmail_bounce
 from tests.fixtures.builders import make_list, make_release, now_utc
 from tests.fixtures.settings import make_settings
@@ -36,18 +39,19 @@ def _env(tmp_path, store, smtp_server, bounce_address):
 class Sent:
     """A release delivered to PEOPLE; what each received, and `pressroom bounces`."""
 
-    def __init__(self, tmp_path, store, smtp_server, bounce_address=BOUNCES):
+    def __init__(self, tmp_path, store, smtp_server, bounce_address=BOUNCES, *,
+                 embargo_in=None):
         self.store, self.tmp_path = store, tmp_path
         self.env = _env(tmp_path, store, smtp_server, bounce_address)
-        settings = make_settings(tmp_path, store.url, smtp_url=smtp_server.url,
-                                 bounce_address=bounce_address)
+        self.settings = settings = make_settings(tmp_path, store.url, smtp_url=smtp_server.url,
+                                                 bounce_address=bounce_address)
         with store.Session() as session, session.begin():
-            release = make_release(session)
-            make_list(session, "media", PEOPLE)
+            release = make_release(session, embargo_in=embargo_in)
+            make_list(session, "media", PEOPLE, trusted=embargo_in is not None)
             plan = dispatch.plan(session, release.id, ["media"])
             dist, _ = dispatch.schedule(session, plan, now=now_utc())
         deliver_due(store.Session, settings)
-        self.distribution_id = dist.id
+        self.distribution_id, self.release_id = dist.id, release.id
         self.received = {m.rcpt_tos[0]: m for m in smtp_server.messages}
 
     def sender(self, address):
@@ -259,3 +263,28 @@ def test_contacts_list_carries_each_suppression(sent):
     contacts = {c["email"]: c for c in json.loads(_cli(sent, "contacts", "list", "--json"))}
     assert contacts["a@example.org"]["suppressed"].startswith("hard: 5.1.1")
     assert contacts["b@example.org"]["suppressed"] is None
+
+
+def test_a_bounced_address_gets_no_notice(tmp_path, store, smtp_server):
+    sent = Sent(tmp_path, store, smtp_server, embargo_in=timedelta(hours=2))
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    before = len(smtp_server.messages)
+    with store.Session() as session, session.begin():
+        change_embargo(session, sent.release_id, now=now_utc(), until=WhenParsed(
+            now_utc() + timedelta(days=1), "Europe/Zurich", False))
+    deliver_due(store.Session, sent.settings)
+    notified = {m.rcpt_tos[0] for m in smtp_server.messages[before:]}
+    assert notified == {"b@example.org", "c@example.org"}
+
+
+def test_a_pending_row_of_an_address_that_bounces_is_cancelled(sent, store):
+    with store.Session() as session, session.begin():
+        release = make_release(session, headline="Scheduled release")
+        plan = dispatch.plan(session, release.id, ["media"])
+        dist, _ = dispatch.schedule(session, plan, now=now_utc() + timedelta(hours=1))
+    sent.feed(dsn(sent.sender("b@example.org"), "b@example.org"))
+    with store.Session() as session:
+        statuses = dict(session.execute(select(Delivery.email, Delivery.status)
+                                        .where(Delivery.distribution_id == dist.id)).all())
+    assert statuses["b@example.org"] == "cancelled"
+    assert statuses["a@example.org"] == "pending"

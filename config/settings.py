@@ -67,6 +67,10 @@ class Settings:
     dkim_ed25519_key_file: str
     dns_server: str
     confirmations_per_hour: int
+    media_store: str
+    media_dir: str
+    media_max_bytes: int
+    media_max_pixels: int
 
     @property
     def sender_domain(self) -> str:
@@ -151,6 +155,8 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
         values["database_url"] = f"sqlite:///{home / 'pressroom.db'}"
     if not values["outbox"]:
         values["outbox"] = str(home / "outbox")
+    if not values["media_dir"]:
+        values["media_dir"] = str(home / "media")
     if not values["secret_key"]:
         values["secret_key"] = _stored_secret(home)
     if not values["unsubscribe_mailto"]:
@@ -164,7 +170,9 @@ def _fill_computed(values: dict[str, object], home: Path) -> Settings:
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
-            "soft_bounce_limit": 1, "confirmations_per_hour": 0}
+            "soft_bounce_limit": 1, "confirmations_per_hour": 0, "media_max_bytes": 1,
+            "media_max_pixels": 1}
+MEDIA_STORES = ("folder", "database")
 # A bounce address is a plain address VERP can extend: local+TOKEN@domain.
 _BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 
@@ -197,6 +205,9 @@ def _checked(settings: Settings) -> Settings:
             normalize_zone(settings.timezone)
         except ValueError as exc:
             raise ConfigError(f"setting 'timezone': {exc}") from None
+    if settings.media_store not in MEDIA_STORES:
+        raise ConfigError(f"setting 'media_store' must be one of {', '.join(MEDIA_STORES)}, "
+                          f"not {settings.media_store!r}")
     if settings.bounce_address and not _BOUNCE_ADDRESS.fullmatch(settings.bounce_address):
         raise ConfigError("setting 'bounce_address' must be a plain address such as "
                           f"bounces@press.example.org (no '+'), not {settings.bounce_address!r}")

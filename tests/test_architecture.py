@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "distribution"
 
 FACES = ("distribution.web", "distribution.cli", "workers")
-DOMAIN = ("releases", "audience", "mail", "engine", "embargo", "transport", "store",
+DOMAIN = ("releases", "audience", "mail", "media", "engine", "embargo", "transport", "store",
           "deliverability")
 
 

@@ -23,8 +23,7 @@ COMMANDS = {
     "contacts": Lazy("distribution.cli.audience.contacts:contacts_group",
                      "Journalists and subscribers: import them from CSV, list them."),
     "demo": Lazy("distribution.cli.service.demo:demo",
-                 "Load a sample release and lists into a demo database of their own, and "
-                 "send it."),
+                 "Load a sample release and lists into a demo database of their own, and send it."),
     "distributions": Lazy("distribution.cli.sending.operate:list_distributions",
                           "The latest distributions, newest first."),
     "doctor": Lazy("distribution.cli.service.doctor:doctor",

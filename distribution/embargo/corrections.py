@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from distribution.embargo.notices import NOT_YET_SENT, UNFINISHED, family, follow_up
 from distribution.errors import InvalidInput
+from distribution.media import catalogue as media_catalogue
+from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
 from distribution.releases.parse import ParsedRelease
 from distribution.store.models import (
@@ -51,11 +53,21 @@ def plan_correction(session: Session, release_id: int,
 
 def correct_release(session: Session, release_id: int, parsed: ParsedRelease, *,
                     now: datetime, source_name: str | None = None,
+                    photos: MediaUploads | None = None,
                     ) -> tuple[Release, Distribution | None]:
-    """Store the corrected version; schedule the correction (None: no one had the release)."""
+    """Store the corrected version; schedule the correction (None: no one had the release).
+
+    The photos and files go with it: the file's own (`photos`, read from its front matter)
+    if it names any, else the corrected release's.
+    """
     versions, note = plan_correction(session, release_id, parsed)
     original = next(r for r in versions if r.id == release_id)
     corrected = _new_version(session, original, parsed, now, source_name)
+    if photos and photos.uploads:
+        media_catalogue.attach_all(session, photos.settings, corrected, photos.uploads,
+                                   new_version=True)
+    else:
+        media_catalogue.copy_media(session, original.id, corrected.id)
     dist, _ = follow_up(session, corrected, DistributionKind.CORRECTION, note, now)
     _carry_over(session, [r.id for r in versions], corrected, now)
     return corrected, dist

@@ -19,8 +19,10 @@ from distribution.engine.claims import Claimed
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.dkim import configured_signer
+from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.mail.verp import Verp
+from distribution.media.mailing import message_media
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token
 from distribution.store.models import (
@@ -68,14 +70,15 @@ _PREPARED_KEEP = 16
 
 def prepared_message(release: Release, settings: Settings, *, marked: bool,
                      list_name: str | None, kind: DistributionKind,
-                     note: str | None) -> PreparedMessage:
+                     note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
     templates = _templates(settings)
-    key = (_fingerprint(release), settings, marked, list_name, kind, note,
+    key = (_fingerprint(release), settings, marked, list_name, kind, note, media,
            _loaded_templates(templates))
     found = _PREPARED.get(key)
     if found is None:
         found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
-                                         list_name=list_name, kind=kind.value, note=note)
+                                         list_name=list_name, kind=kind.value, note=note,
+                                         media=media)
         if len(_PREPARED) > _PREPARED_KEEP:
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
@@ -84,11 +87,11 @@ def prepared_message(release: Release, settings: Settings, *, marked: bool,
 
 def checked_message(release: Release, settings: Settings, *, marked: bool,
                     list_name: str | None, kind: DistributionKind,
-                    note: str | None) -> PreparedMessage:
+                    note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
     """`prepared_message`, its failures as one MessageError saying why."""
     try:
         return prepared_message(release, settings, marked=marked, list_name=list_name,
-                                kind=kind, note=note)
+                                kind=kind, note=note, media=media)
     except _MAKING_ERRORS as exc:
         raise MessageError(f"cannot build the message: {exc}") from exc
 
@@ -148,7 +151,9 @@ class MessageFactory:
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
                  contacts: dict[int, tuple[str | None, str | None]],
-                 list_names: dict[int, str], *, installation: str = "0",
+                 list_names: dict[int, str],
+                 media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA), *,
+                 installation: str = "0",
                  held: dict[int, tuple[str, ...]] | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
@@ -165,6 +170,7 @@ class MessageFactory:
         self._marked_at: tuple[datetime | None, bool] = (None, False)
         self._installation = installation
         self._held = held or {}
+        self._media = media  # (for unmarked copies, for marked ones: signed links)
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -178,8 +184,14 @@ class MessageFactory:
         held = held_copies(session, distribution, ids)
         installation = installation_token(session)
         release = distribution.release
+        media = (NO_MEDIA, NO_MEDIA)
+        if distribution.kind in RELEASE_KINDS:
+            media = (message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=False),
+                     message_media(session, settings, release.id,
+                                   distribution_id=distribution.id, signed=True))
         session.expunge(release)
-        return cls(settings, distribution, release, contacts, lists,
+        return cls(settings, distribution, release, contacts, lists, media,
                    installation=installation, held=held)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
@@ -223,5 +235,5 @@ class MessageFactory:
         if key not in self._prepared:
             self._prepared[key] = checked_message(
                 self.release, self.settings, marked=marked, list_name=list_name,
-                kind=self.kind, note=self.note)
+                kind=self.kind, note=self.note, media=self._media[marked])
         return self._prepared[key]

@@ -13,6 +13,7 @@ from distribution.audience.rows import mailable_address
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.dkim import signed
+from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import Recipient, load_templates, prepare
 from distribution.mail.verp import Verp
 from distribution.store.models import Release
@@ -20,13 +21,14 @@ from distribution.transport import Envelope, Outcome, open_transport
 
 
 def send_test_copy(settings: Settings, release: Release, address: str,
-                   now: datetime) -> Outcome:
+                   now: datetime, media: MessageMedia = NO_MEDIA) -> Outcome:
     try:
         email = mailable_address(address)
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     prepared = prepare(release, settings, load_templates(settings),
-                       marked=embargo.marked(release.embargo_until, now), kind="test")
+                       marked=embargo.marked(release.embargo_until, now), kind="test",
+                       media=media)
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     recipient = Recipient(
         email=email, name=None, timezone=None,

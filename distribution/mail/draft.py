@@ -11,6 +11,7 @@ import jinja2
 
 from config import Settings
 from distribution.mail import headers as h
+from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
 from distribution.mail.templates import inline_css
 from distribution.mail.view import ReleaseView, organisation, parse_blocks, release_view
 from distribution.store.models import Release
@@ -29,6 +30,7 @@ class Draft:
     context: Mapping[str, Any]
     headers: Mapping[str, object]  # every header that is the same for all recipients
     embargo: tuple[datetime, str] | None  # (lift in UTC, zone it was given in) when marked
+    inline: tuple[InlineImage, ...] = ()  # photos embedded as related parts
 
     def embargo_line(self, recipient_zone: str | None) -> str | None:
         if self.embargo is None:
@@ -55,16 +57,20 @@ class Draft:
 
 
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
-              marked: bool, list_name: str | None, kind: str, note: str | None) -> Draft:
+              marked: bool, list_name: str | None, kind: str, note: str | None,
+              media: MessageMedia = NO_MEDIA) -> Draft:
     if kind not in RELEASE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
+    # Notices say what changed; the photos and the online copy go with the release.
+    shown = media if kind not in NOTICE_KINDS or kind == "correction" else NO_MEDIA
     context = {
         "kind": kind,
         "release": view,
         "org": organisation(settings),
         "note": parse_blocks(note),
         "list_name": list_name,
+        "media": shown,
     }
     return Draft(
         templates=templates,
@@ -72,6 +78,7 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         context=context,
         headers=_fixed_headers(view, settings, list_name),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
+        inline=shown.inline,
     )
 
 

@@ -22,6 +22,7 @@ from config import Settings
 from distribution.mail import headers as h
 from distribution.mail.draft import Draft, draft_for
 from distribution.mail.folding import check_header_block
+from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
 from distribution.mail.stencil import Stencil, cut
 from distribution.mail.templates import load_templates
 from distribution.store.models import Release
@@ -92,28 +93,28 @@ class PreparedMessage:
 
 def prepare(release: Release, settings: Settings, templates: jinja2.Environment, *,
             marked: bool, list_name: str | None = None, kind: str = "release",
-            note: str | None = None) -> PreparedMessage:
+            note: str | None = None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
     return PreparedMessage(draft_for(release, settings, templates, marked=marked,
-                                     list_name=list_name, kind=kind, note=note))
+                                     list_name=list_name, kind=kind, note=note, media=media))
 
 
 def render(release: Release, recipient: Recipient, templates: jinja2.Environment,
            settings: Settings, *, marked: bool, list_name: str | None = None,
            kind: str = "release", note: str | None = None,
-           date: datetime | None = None) -> bytes:
+           date: datetime | None = None, media: MessageMedia = NO_MEDIA) -> bytes:
     """The message for one recipient: no database, no network."""
     prepared = prepare(release, settings, templates, marked=marked, list_name=list_name,
-                       kind=kind, note=note)
+                       kind=kind, note=note, media=media)
     return prepared.personalise(recipient, date=date)
 
 
 def compose(release: Release, recipient: Recipient, templates: jinja2.Environment,
             settings: Settings, *, marked: bool, list_name: str | None = None,
             kind: str = "release", note: str | None = None,
-            date: datetime | None = None) -> EmailMessage:
+            date: datetime | None = None, media: MessageMedia = NO_MEDIA) -> EmailMessage:
     """The slow reference: templates, inlining and every header built for this recipient."""
     draft = draft_for(release, settings, templates, marked=marked, list_name=list_name,
-                      kind=kind, note=note)
+                      kind=kind, note=note, media=media)
     subject, text, html = draft.render(draft.embargo_line(recipient.timezone),
                                        _links(recipient))
     personal = {
@@ -125,12 +126,15 @@ def compose(release: Release, recipient: Recipient, templates: jinja2.Environmen
         **{name: h.FoldedHeader(name, line)
            for name, line in _threading(recipient.references).items() if line},
     }
-    return build_message(_fixed(draft, subject), personal, text, html)
+    return build_message(_fixed(draft, subject), personal, text, html, draft.inline)
 
 
 def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], text: str,
-                  html: str) -> EmailMessage:
-    """multipart/alternative: text/plain first, then text/html, both UTF-8 quoted-printable."""
+                  html: str, inline: tuple[InlineImage, ...] = ()) -> EmailMessage:
+    """multipart/alternative: text/plain first, then text/html, both UTF-8 quoted-printable.
+
+    With embedded photos the HTML and its images are one multipart/related part.
+    """
     message = EmailMessage(policy=h.POLICY)
     for name in HEADER_ORDER:
         value = personal.get(name, fixed.get(name))
@@ -138,10 +142,24 @@ def build_message(fixed: Mapping[str, object], personal: Mapping[str, object], t
             message[name] = value
     message.make_alternative()
     message.attach(_text_part(text, "plain"))
-    message.attach(_text_part(html, "html"))
+    message.attach(_with_images(_text_part(html, "html"), inline) if inline
+                   else _text_part(html, "html"))
     if language := fixed.get("Content-Language"):
         message["Content-Language"] = language  # after the content: set_content clears it
     return message
+
+
+def _with_images(html: MIMEPart, inline: tuple[InlineImage, ...]) -> MIMEPart:
+    related = MIMEPart(policy=h.POLICY)
+    related.make_related()
+    related.attach(html)
+    for image in inline:
+        part = MIMEPart(policy=h.POLICY)
+        maintype, _, subtype = image.content_type.partition("/")
+        part.set_content(image.data, maintype, subtype, disposition="inline",
+                         filename=h.clean_header_value(image.filename), cid=f"<{image.cid}>")
+        related.attach(part)
+    return related
 
 
 def _text_part(content: str, subtype: str) -> MIMEPart:
@@ -160,7 +178,8 @@ def _stencil(draft: Draft, embargo_line: str | None) -> Stencil:
     header_slots = {f"PRESSROOM{nonce}H{i}": name for i, name in enumerate(PERSONAL_HEADERS)}
     text_token, html_token = f"PRESSROOM{nonce}T", f"PRESSROOM{nonce}M"
     personal = {name: h.FoldedHeader(name, token + "\r\n") for token, name in header_slots.items()}
-    skeleton = build_message(_fixed(draft, subject), personal, text_token, html_token)
+    skeleton = build_message(_fixed(draft, subject), personal, text_token, html_token,
+                             draft.inline)
     blob = skeleton.as_bytes(policy=h.POLICY)
     check_header_block(blob, skeleton.keys(),
                        {f"{token}".encode(): name for token, name in header_slots.items()})

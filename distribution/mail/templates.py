@@ -41,7 +41,7 @@ def load_templates(settings: Settings) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink)
+    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink, bullet=bullet)
     return env
 
 
@@ -53,6 +53,12 @@ def inline_css(html: str) -> str:
 def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "") -> str:
     """Plain-text wrapping that never breaks a URL or a hyphenated word."""
     return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def bullet(text: str, width: int = TEXT_WIDTH) -> str:
+    """One list item: "- " before its first line, its other lines indented under it."""
+    return textwrap.fill(text, width=width, initial_indent="- ", subsequent_indent="  ",
                          break_long_words=False, break_on_hyphens=False)
 
 

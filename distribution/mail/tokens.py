@@ -27,6 +27,9 @@ from distribution.errors import PressroomError
 UNSUBSCRIBE = "unsubscribe"
 PREFERENCES = "preferences"
 CONFIRM = "confirm"
+# Trusted copies' links to a release's photos and files, and to its page, before the lift.
+MEDIA = "media"
+RELEASE_PAGE = "release-page"
 
 
 class BadToken(PressroomError):
@@ -242,6 +245,29 @@ def _signup_request(payload: object) -> SignupRequest:
 def confirm_url(settings: Settings, contact_id: int, list_id: int, **signup: object) -> str:
     token = confirm_token(settings, contact_id, list_id, **signup)  # type: ignore[arg-type]
     return f"{_base(settings)}/confirm/{token}"
+
+
+# Media and the release page for trusted copies: per distribution, so the links of a
+# distribution are made once, and the web app refuses them once the release is withdrawn.
+
+def media_token(settings: Settings, media_id: int, distribution_id: int) -> str:
+    return _dumps(settings, MEDIA, [media_id, distribution_id])
+
+
+def read_media_token(settings: Settings, token: str) -> tuple[int, int]:
+    """(media id, distribution id). Raises BadToken."""
+    media_id, distribution_id = _loads(settings, MEDIA, token, 2)
+    return media_id, distribution_id
+
+
+def release_page_token(settings: Settings, release_id: int, distribution_id: int) -> str:
+    return _dumps(settings, RELEASE_PAGE, [release_id, distribution_id])
+
+
+def read_release_page_token(settings: Settings, token: str) -> tuple[int, int]:
+    """(release id, distribution id). Raises BadToken."""
+    release_id, distribution_id = _loads(settings, RELEASE_PAGE, token, 2)
+    return release_id, distribution_id
 
 
 def _base(settings: Settings) -> str:

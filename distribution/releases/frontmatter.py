@@ -1,6 +1,7 @@
 """Front matter: an optional block of `key: value` lines between `---` lines atop a release.
 
-It is not YAML, and deliberately tiny: one key per line, plain-text values, `contact` may
+It is not YAML, and deliberately tiny: one key per line, plain-text values, `contact` and
+`photo` ("photo: site.jpg | caption | credit | alt text", path relative to the file) may
 repeat, blank lines and `#` comments are skipped. Its values override what the release text
 says, so a mistake in it is an error (with its line number), never a guess.
 """
@@ -15,7 +16,7 @@ from distribution.releases.media_contacts import MediaContact, parse_contact_spe
 
 KEYS = (
     "headline", "subheadline", "language", "dateline", "date", "place", "embargo",
-    "contact", "end_marker", "boilerplate_heading",
+    "contact", "end_marker", "boilerplate_heading", "photo",
 )
 _DELIMITER = "---"
 _LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)\s*:\s*(?P<value>.*)")
@@ -29,11 +30,32 @@ class FrontMatterError(ValueError):
     """A front-matter line that cannot be read; the message names the line."""
 
 
+@dataclass(frozen=True)
+class PhotoSpec:
+    """A photo named in front matter: its path (relative to the release file) and texts."""
+
+    path: str
+    caption: str | None = None
+    credit: str | None = None
+    alt: str | None = None
+
+
+def parse_photo_spec(value: str) -> PhotoSpec:
+    parts = [" ".join(p.split()) or None for p in value.split("|")]
+    if len(parts) > 4:
+        raise ValueError("expected 'path | caption | credit | alt text' (at most four parts)")
+    path, *texts = parts
+    if not path:
+        raise ValueError("the photo's path is missing")
+    return PhotoSpec(path, *texts)
+
+
 @dataclass
 class FrontMatter:
     values: dict[str, str] = field(default_factory=dict)  # repeated `contact` lines: "\n"-joined
     contacts: list[MediaContact] = field(default_factory=list)
     date: datetime.date | None = None
+    photos: list[PhotoSpec] = field(default_factory=list)
 
 
 def split_front_matter(lines: list[str]) -> tuple[FrontMatter, list[str]]:
@@ -67,7 +89,7 @@ def _read_line(front: FrontMatter, number: int, line: str) -> None:
         raise FrontMatterError(
             f"front matter line {number}: {key!r} is longer than {_MAX_LENGTH[key]} characters"
         )
-    if key != "contact" and key in front.values:
+    if key not in ("contact", "photo") and key in front.values:
         raise FrontMatterError(f"front matter line {number}: {key!r} is given twice")
     try:
         _store(front, key, value)
@@ -79,6 +101,10 @@ def _store(front: FrontMatter, key: str, value: str) -> None:
     if key == "contact":
         front.contacts.append(parse_contact_spec(value))
         previous = front.values.get("contact")
+        value = value if previous is None else f"{previous}\n{value}"
+    elif key == "photo":
+        front.photos.append(parse_photo_spec(value))
+        previous = front.values.get("photo")
         value = value if previous is None else f"{previous}\n{value}"
     elif key == "date":
         front.date = _iso_date(value)

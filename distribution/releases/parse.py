@@ -32,7 +32,12 @@ from distribution.releases.datelines import (
     take_dateline,
 )
 from distribution.releases.endmatter import is_boilerplate_heading, is_end_marker, split_end_matter
-from distribution.releases.frontmatter import FrontMatter, FrontMatterError, split_front_matter
+from distribution.releases.frontmatter import (
+    FrontMatter,
+    FrontMatterError,
+    PhotoSpec,
+    split_front_matter,
+)
 from distribution.releases.media_contacts import (
     MediaContact,
     parse_contact_block,
@@ -62,6 +67,7 @@ class ParsedRelease:
     boilerplate: str | None = None
     embargo_text: str | None = None  # raw, e.g. "09:00 CET, 16 April 2025"
     front_matter: dict[str, str] = field(default_factory=dict)
+    photos: list[PhotoSpec] = field(default_factory=list)  # from front matter only
     warnings: list[str] = field(default_factory=list)
 
 
@@ -310,6 +316,7 @@ def _apply_front_matter(release: ParsedRelease, front: FrontMatter) -> None:
             setattr(release, attribute, front.values[key])
     if front.contacts:
         release.media_contacts = list(front.contacts)
+    release.photos = list(front.photos)
 
 
 def _warnings(

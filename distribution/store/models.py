@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -269,6 +271,60 @@ class Delivery(Base):
         Index("ix_deliveries_held", "distribution_id",
               postgresql_where=text("status = 'held'"), sqlite_where=text("status = 'held'")),
     )
+
+
+class MediaKind(enum.StrEnum):
+    IMAGE = "image"   # a photo: shown in the email and on the release page
+    FILE = "file"     # a document: linked for download, never attached to bulk mail
+
+
+class ReleaseMedia(Base):
+    """A photo or file of a release. The bytes live in the media store, by sha256.
+
+    `public_key` is the random part of its public address: nobody can guess the address of
+    an embargoed photo, and the web app answers it only once the release is public.
+    """
+
+    __tablename__ = "release_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"))
+    kind: Mapped[MediaKind] = mapped_column(_enum(MediaKind, "media_kind"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    # Resized copies made once, when the photo is attached: {"1200": {"sha256": ..., ...}}.
+    renditions: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
+    caption: Mapped[str | None] = mapped_column(Text)
+    credit: Mapped[str | None] = mapped_column(String(300))
+    alt: Mapped[str | None] = mapped_column(Text)
+    public_key: Mapped[str] = mapped_column(String(43), unique=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_release_media_release", "release_id", "position"),)
+
+
+class MediaBlob(Base):
+    """Media bytes, by content hash, for deployments that keep media in the database."""
+
+    __tablename__ = "media_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ReleaseMediaOptions(Base):
+    """How a release's photos travel in email; no row means the default (links)."""
+
+    __tablename__ = "release_media_options"
+
+    release_id: Mapped[int] = mapped_column(
+        ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
+    inline_photos: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Installation(Base):

@@ -19,6 +19,7 @@ from distribution.web.accesslog import AccessLog
 from distribution.web.context import Clock, Web, web
 from distribution.web.newsroom import archive as newsroom
 from distribution.web.newsroom import feed
+from distribution.web.newsroom import media as newsroom_media
 from distribution.web.pages import Pages, static_file
 from distribution.web.security import CanonicalSlashes, Csrf, RateLimiter, SecurityHeaders
 from distribution.web.subscribers import confirm, preferences, subscribe, unsubscribe
@@ -39,7 +40,8 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
                clock: Clock = _utcnow, *, signup_limiter: RateLimiter | None = None,
                confirm_max_age_seconds: int = CONFIRM_MAX_AGE_SECONDS) -> Starlette:
     """The web app. `clock` decides what the newsroom shows and when links expire."""
-    routes = [*newsroom.routes, *feed.routes, *unsubscribe.routes, *subscribe.routes,
+    routes = [*newsroom.routes, *feed.routes, *newsroom_media.routes, *unsubscribe.routes,
+              *subscribe.routes,
               *confirm.routes, *preferences.routes,
               Route("/static/style.css", _static("style.css", "text/css"), methods=["GET"]),
               Route("/static/icon.svg", _static("icon.svg", "image/svg+xml"), methods=["GET"]),

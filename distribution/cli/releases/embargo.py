@@ -14,6 +14,8 @@ from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.embargo import corrections, notices
 from distribution.engine import status
 from distribution.engine.dispatch import get_release
+from distribution.media import catalogue as media_catalogue
+from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
@@ -74,6 +76,8 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
     as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
     """
     parsed = read_release_file(file)
+    photos = MediaUploads(app.settings, media_catalogue.front_matter_uploads(
+        parsed.photos, file.parent, app.settings))
     for warning in parsed.warnings:
         click.echo(f"warning: {warning}", err=True)
     if parsed.embargo_text:
@@ -90,7 +94,7 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
     with app.transaction() as session:
         new, dist = corrections.correct_release(session, release_id, parsed,
                                                 now=database_now(session),
-                                                source_name=file.name)
+                                                source_name=file.name, photos=photos)
         carried = corrections.carried_over(session, new.id)
         result = {"release_id": new.id, "corrects_id": release_id,
                   "distribution_id": dist.id if dist else None,

@@ -7,18 +7,27 @@ from pathlib import Path
 
 import click
 
+from distribution import embargo
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
 from distribution.embargo.notices import family
 from distribution.engine import dispatch
 from distribution.errors import InvalidInput
 from distribution.mail.preview import preview_bytes
+from distribution.media import catalogue as media_catalogue
+from distribution.media.mailing import NO_DISTRIBUTION, message_media
 from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
-# Changes after copies went out need the delivery machinery: imported when they run.
+# Commands with heavier imports (the delivery machinery, Pillow): imported when they run.
 AFTER_SENDING = {
+    "attach": Lazy("distribution.cli.releases.media:attach",
+                   "Add a photo or document FILE to a release not yet sent."),
+    "detach": Lazy("distribution.cli.releases.media:detach",
+                   "Remove photo or file MEDIA_ID from a release not yet sent."),
+    "photos": Lazy("distribution.cli.releases.media:photos",
+                   "How the release's photos travel in email: linked (default) or embedded."),
     "correct": Lazy("distribution.cli.releases.embargo:correct",
                     "Send a corrected FILE to those who received the release."),
     "embargo": Lazy("distribution.cli.releases.embargo:embargo",
@@ -46,12 +55,14 @@ def add(app: App, file: Path, embargo: str | None, language: str | None,
     parsed = read_release_file(file)
     flag_contacts = catalogue.contacts_from_flags(contacts)
     language = catalogue.checked_language(language)
+    photos = media_catalogue.front_matter_uploads(parsed.photos, file.parent, app.settings)
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(embargo or parsed.embargo_text, from_file=not embargo,
                                          settings=app.settings, now=now)
         item = catalogue.add_release(session, parsed, embargo=when, language=language,
                                      contacts=flag_contacts, source_name=file.name, now=now)
+        media_catalogue.attach_all(session, app.settings, item, photos)
         info = catalogue.describe(item, app.settings)
     warnings = list(parsed.warnings)
     if flag_contacts:
@@ -99,6 +110,9 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         info["withdrawn_at"] = item.withdrawn_at.isoformat() if item.withdrawn_at else None
         info["corrects_id"] = item.corrects_id
         info["corrected_by"] = [r.id for r in family(session, release_id) if r.id > release_id]
+        info["media"] = [media_catalogue.describe(m, app.settings)
+                         for m in media_catalogue.media_of(session, release_id)]
+        info["inline_photos"] = media_catalogue.inline_photos(session, release_id)
     if as_json:
         emit_json(info)
         return
@@ -106,12 +120,14 @@ def show(app: App, release_id: int, as_json: bool) -> None:
         if key in _NOT_LISTED or value in (None, "", []):
             continue
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
+    for media in info["media"]:
+        click.echo(f"{media['kind']} {media['id']}: {media['filename']} {media['public_url']}")
     click.echo("")
     click.echo(info["body"])
 
 
 # The embargo is shown once, in the organisation's zone and in UTC (embargo_display).
-_NOT_LISTED = {"body", "boilerplate", "embargo_until"}
+_NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos"}
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in"}
 
 
@@ -127,9 +143,12 @@ def preview(app: App, release_id: int, part: str, out: Path | None) -> None:
     """Show the email a recipient would receive."""
     with app.transaction() as session:
         item = dispatch.get_release(session, release_id)
-        session.expunge(item)
         now = database_now(session)
-    data = preview_bytes(app.settings, item, part, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=embargo.marked(item.embargo_until, now))
+        session.expunge(item)
+    data = preview_bytes(app.settings, item, part, now, media)
     if out:
         write_file(out, data)
         click.echo(f"Wrote {out}", err=True)

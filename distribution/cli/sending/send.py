@@ -123,14 +123,20 @@ def _confirm(plan: dispatch.Plan, when: times.WhenParsed | None) -> None:
 
 
 def _send_test(app: App, release_id: int, address: str, as_json: bool) -> None:
-    from distribution.engine import testsend  # renders and talks SMTP: not needed by a real send
+    # Renders and talks SMTP: not needed by a real send.
+    from distribution.embargo import marked
+    from distribution.engine import testsend
+    from distribution.media.mailing import NO_DISTRIBUTION, message_media
 
     with app.transaction() as session:
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)
-        session.expunge(release)
         now = database_now(session)
-    outcome = testsend.send_test_copy(app.settings, release, address, now)
+        media = message_media(session, app.settings, release_id,
+                              distribution_id=NO_DISTRIBUTION,
+                              signed=marked(release.embargo_until, now))
+        session.expunge(release)
+    outcome = testsend.send_test_copy(app.settings, release, address, now, media)
     if as_json:
         emit_json({"test_to": address, "result": outcome.kind.value, "code": outcome.code,
                    "text": outcome.text})

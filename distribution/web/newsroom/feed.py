@@ -16,6 +16,9 @@ from starlette.routing import Route
 
 from config import Settings
 from distribution.mail.view import parse_blocks
+from distribution.media.catalogue import media_by_release
+from distribution.media.links import public_url
+from distribution.store.models import ReleaseMedia
 from distribution.web.context import Web, web
 from distribution.web.newsroom.visibility import PublicRelease, public_releases
 
@@ -48,7 +51,8 @@ def _summary(view: PublicRelease) -> str:
     return first.text if first else view.release.headline
 
 
-def _entry(feed: ET.Element, base: str, view: PublicRelease) -> None:
+def _entry(feed: ET.Element, base: str, view: PublicRelease,
+           media: list[ReleaseMedia], settings: Settings) -> None:
     release = view.release
     entry = _el(feed, "entry")
     url = f"{base}/releases/{release.id}"
@@ -57,10 +61,15 @@ def _entry(feed: ET.Element, base: str, view: PublicRelease) -> None:
     _el(entry, "published", _stamp(view.published_at))
     _el(entry, "updated", _stamp(_updated(view)))
     _el(entry, "link", rel="alternate", type="text/html", href=url)
+    if not view.withdrawn:  # a withdrawn release's media are gone
+        for item in media:
+            _el(entry, "link", rel="enclosure", type=item.content_type, length=str(item.bytes),
+                title=item.caption or item.filename, href=public_url(settings, item))
     _el(entry, "summary", _summary(view))
 
 
-def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime) -> bytes:
+def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime,
+              media: dict[int, list[ReleaseMedia]] | None = None) -> bytes:
     base = settings.base_url.rstrip("/")
     feed = ET.Element(f"{{{ATOM}}}feed")
     _el(feed, "id", f"{base}/feed.atom")
@@ -71,14 +80,16 @@ def atom_feed(settings: Settings, views: list[PublicRelease], now: datetime) -> 
     author = _el(feed, "author")
     _el(author, "name", settings.org_name)
     for view in views[:FEED_SIZE]:
-        _entry(feed, base, view)
+        _entry(feed, base, view, (media or {}).get(view.release.id, []), settings)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
 def _build(w: Web) -> bytes:
     now = w.clock()
     with w.sessions() as session:
-        return atom_feed(w.settings, public_releases(session, now), now)
+        views = public_releases(session, now)[:FEED_SIZE]
+        media = media_by_release(session, [v.release.id for v in views])
+        return atom_feed(w.settings, views, now, media)
 
 
 async def show(request: Request) -> Response:

@@ -9,11 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from distribution.embargo import Visibility, publicly_visible
-from distribution.store.models import Release, ReleaseStatus
+from distribution.embargo import Visibility, lifted, publicly_visible
+from distribution.store.models import (
+    RELEASE_KINDS,
+    Delivery,
+    DeliveryStatus,
+    Distribution,
+    Release,
+    ReleaseStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -27,9 +34,14 @@ class PublicRelease:
         return self.visibility is Visibility.WITHDRAWN
 
 
-def public_view(release: Release, now: datetime) -> PublicRelease | None:
-    """The release as the public may see it at `now`, or None while it must stay hidden."""
-    sent = release.status is ReleaseStatus.SENT or release.first_sent_at is not None
+def public_view(release: Release, now: datetime, *,
+                copies_out: bool = False) -> PublicRelease | None:
+    """The release as the public may see it at `now`, or None while it must stay hidden.
+
+    `copies_out`: a copy has been delivered though the distribution has not finished.
+    """
+    sent = (release.status is ReleaseStatus.SENT or release.first_sent_at is not None
+            or copies_out)
     withdrawn = release.status is ReleaseStatus.WITHDRAWN or release.withdrawn_at is not None
     # A withdrawn release is judged as it stood when it was withdrawn: one withdrawn before
     # its embargo lifted was never public, so its headline must not appear after the lift.
@@ -47,8 +59,23 @@ def published_at(release: Release) -> datetime:
 
 
 def public_release(session: Session, release_id: int, now: datetime) -> PublicRelease | None:
+    """One release's page (and its media): public from the first copy delivered, since
+    the emails link to it, not only once the whole distribution has finished."""
     release = session.get(Release, release_id)
-    return None if release is None else public_view(release, now)
+    if release is None:
+        return None
+    view = public_view(release, now)
+    if view is None and release.first_sent_at is None and lifted(release.embargo_until, now):
+        view = public_view(release, now, copies_out=copies_delivered(session, release_id))
+    return view
+
+
+def copies_delivered(session: Session, release_id: int) -> bool:
+    """Has any copy of the release itself (or a correction of it) been delivered?"""
+    return bool(session.scalar(select(exists().where(
+        Delivery.distribution_id == Distribution.id, Distribution.release_id == release_id,
+        Distribution.kind.in_([k.value for k in RELEASE_KINDS]),
+        Delivery.status == DeliveryStatus.SENT.value))))
 
 
 def public_releases(session: Session, now: datetime) -> list[PublicRelease]:

@@ -1,0 +1,1 @@
+"""Photos and files of a release: checking what is uploaded, resizing, storing, serving rules."""

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import dkim
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import HealthCheck, given
@@ -18,6 +19,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from config import ConfigError
+from distribution.cli import main
 from distribution.embargo.notices import change_embargo
 from distribution.engine import dispatch
 from distribution.engine.runner import deliver_due
@@ -201,3 +203,16 @@ def test_the_body_canonicalisation_is_dkimpys(body):
 
     assert relaxed_body(body) == Relaxed.canonicalize_body(body)
     assert relaxed_body(body) == Relaxed.canonicalize_body(body)  # and again, from the cache
+
+
+@pytest.mark.parametrize("content", [b"not a key at all\n", b""])
+def test_a_key_file_that_is_no_key_is_refused_in_one_line(tmp_path, content):
+    path = tmp_path / "broken.pem"
+    path.write_bytes(content)
+    os.chmod(path, 0o600)
+    env = {"PRESSROOM_HOME": str(tmp_path / "home"), "PRESSROOM_CONFIG": "",
+           "PRESSROOM_DKIM_SELECTOR": SELECTOR, "PRESSROOM_DKIM_DOMAIN": DOMAIN,
+           "PRESSROOM_DKIM_PRIVATE_KEY_FILE": str(path)}
+    result = CliRunner().invoke(main, ["send", "1", "--list", "media"], env=env)
+    assert result.exit_code != 0 and "not an unencrypted PEM private key" in result.output
+    assert "Traceback" not in result.output

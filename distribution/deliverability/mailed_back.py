@@ -65,11 +65,12 @@ def read_report(raw: bytes, verp: Verp) -> Report:
     try:
         message = email.message_from_bytes(raw, policy=email.policy.compat32)
         report = _classify(message)
+        if report.verdict in ("dsn", "arf", "nonstandard"):
+            _find_delivery(message, raw, verp, report)
     except Exception as exc:  # noqa: BLE001 - broken MIME takes many shapes in the parser
+        # (deep nesting, bad encodings, a flufl.bounce detector choking): a stranger's mail.
         return Report("skipped", note=f"cannot read the message: {type(exc).__name__}")
     report.fingerprint = hashlib.sha256(raw).hexdigest()
-    if report.verdict in ("dsn", "arf", "nonstandard"):
-        _find_delivery(message, raw, verp, report)
     return report
 
 

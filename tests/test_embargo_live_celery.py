@@ -101,7 +101,7 @@ def kind(received: Received) -> str:
     title = subject(received)
     if "EMBARGO MOVED" in title:
         return "moved"
-    if "RELEASE WITHDRAWN" in title:
+    if title.startswith("WITHDRAWN"):
         return "withdrawn"
     return "release"
 

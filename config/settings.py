@@ -71,6 +71,7 @@ class Settings:
     media_dir: str
     media_max_bytes: int
     media_max_pixels: int
+    require_approval: bool
 
     @property
     def sender_domain(self) -> str:
@@ -143,11 +144,26 @@ def _typed(values: dict[str, object]) -> dict[str, object]:
     for key, value in values.items():
         name = ALIASES.get(key, key)
         kind = types[name]
+        if kind == "bool":
+            typed[name] = _boolean(key, value)
+            continue
         try:
             typed[name] = {"int": int, "float": float}.get(kind, str)(value)
         except (TypeError, ValueError, OverflowError):
             raise ConfigError(f"setting {key!r} must be a number, not {value!r}") from None
     return typed
+
+
+def _boolean(key: str, value: object) -> bool:
+    """true/false from TOML; from the environment, also 1/0, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"setting {key!r} must be true or false, not {value!r}")
 
 
 def _fill_computed(values: dict[str, object], home: Path) -> Settings:

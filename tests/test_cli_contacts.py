@@ -20,8 +20,8 @@ def run(sqlite_store, tmp_path):
     env = {"PRESSROOM_DATABASE_URL": sqlite_store.url, "PRESSROOM_HOME": str(tmp_path / "home"),
            "PRESSROOM_CONFIG": ""}
 
-    def invoke(*args: object):
-        return CliRunner().invoke(main, [str(a) for a in args], obj=None, env=env)
+    def invoke(*args: object, input: str | None = None):
+        return CliRunner().invoke(main, [str(a) for a in args], obj=None, env=env, input=input)
 
     return invoke
 
@@ -58,7 +58,7 @@ def test_lists_are_created_listed_and_shown(run):
     assert {k: shown[k] for k in ("name", "trusted", "open_signup", "description", "members")} == {
         "name": "public", "trusted": False, "open_signup": True, "description": None,
         "members": 0}
-    assert set(shown) == {"id", "name", "trusted", "open_signup", "description", "members",
+    assert set(shown) == {"id", "name", "title", "trusted", "open_signup", "description", "members",
                           "created_at"}
     assert "members:     0" in run("lists", "show", "media").stdout
 
@@ -113,7 +113,9 @@ def test_import_json_report(run, csv_file):
                  "media", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
-        "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "list": "media",
+        "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "unsubscribed": 0,
+        "forgotten": 0,
+        "list": "media",
         "rejected": [{"line": 3, "reason": "invalid email 'bob@': There must be something "
                                            "after the @-sign."}],
         "warnings": [],
@@ -184,3 +186,88 @@ def test_a_large_file_shows_a_progress_bar_on_a_terminal_only(monkeypatch, csv_f
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with cli_contacts._progress(path) as progress:
         assert progress is None
+
+
+def test_suppressed_addresses_are_listed_with_their_reasons(run, sqlite_store):
+    from distribution.store.models import Suppression
+
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="gone@example.org", reason="550 5.1.1 no such user"))
+        session.add(Suppression(email="left@example.org", reason="unsubscribed from all via web"))
+    listed = run("contacts", "list", "--suppressed")
+    assert listed.exit_code == 0
+    assert "gone@example.org" in listed.stdout and "550 5.1.1 no such user" in listed.stdout
+    rows = json.loads(run("contacts", "list", "--suppressed", "--json").stdout)
+    assert [(r["email"], r["reason"]) for r in rows] == [
+        ("gone@example.org", "550 5.1.1 no such user"),
+        ("left@example.org", "unsubscribed from all via web")]
+
+
+def test_import_says_how_many_were_not_subscribed_because_they_had_left(run, csv_file,
+                                                                         sqlite_store):
+    from distribution.store.models import Subscription, SubscriptionStatus
+
+    run("lists", "create", "media")
+    file = csv_file("email\nana@example.com\nsam@example.net\n")
+    assert run("contacts", "import", file, "--list", "media").exit_code == 0
+    with sqlite_store.Session.begin() as session:
+        for sub in session.scalars(select(Subscription)):
+            if sub.contact.email == "ana@example.com":
+                sub.status = SubscriptionStatus.UNSUBSCRIBED
+    again = run("contacts", "import", file, "--list", "media")
+    assert again.exit_code == 0
+    assert "1 not subscribed because they had unsubscribed from it" in again.stdout
+    report = json.loads(run("contacts", "import", file, "--list", "media", "--json").stdout)
+    assert report["unsubscribed"] == 1
+
+
+def test_forget_erases_a_person_and_keeps_them_from_coming_back(run, csv_file, sqlite_store):
+    from distribution.audience.membership import suppression_of
+    from distribution.store.models import Delivery, Suppression
+
+    run("lists", "create", "media")
+    file = csv_file("email,name\nana@example.com,Ana Ribeiro\nsam@example.net,Sam\n")
+    assert run("contacts", "import", file, "--list", "media").exit_code == 0
+    with sqlite_store.Session.begin() as session:
+        session.add(Delivery(distribution_id=1, contact_id=1, email="ana@example.com",
+                             smtp_reply="250 ok for ana@example.com"))
+    assert run("contacts", "forget", "Ana@Example.com", input="n\n").exit_code == 1
+    forgotten = run("contacts", "forget", "Ana@Example.com", "--yes")
+    assert forgotten.exit_code == 0, forgotten.output
+    assert emails(sqlite_store) == ["sam@example.net"]
+    with sqlite_store.Session() as session:
+        everything = " ".join(str(v) for row in session.execute(
+            select(Delivery.email, Delivery.smtp_reply)) for v in row)
+        everything += " ".join(s.email for s in session.scalars(select(Suppression)))
+        assert "ana@example.com" not in everything.lower()
+        assert suppression_of(session, "ana@example.com") is not None
+    again = run("contacts", "import", file, "--list", "media")
+    assert again.exit_code == 0 and "1 skipped: they asked to be forgotten" in again.stdout
+    assert emails(sqlite_store) == ["sam@example.net"]
+    assert run("contacts", "forget", "nobody@example.org", "--yes").exit_code == 1
+
+
+def test_lists_are_renamed_and_deleted_keeping_suppressions(run, csv_file, sqlite_store):
+    from distribution.store.models import Subscription, Suppression
+
+    run("lists", "create", "media")
+    run("contacts", "import", csv_file("email\nana@example.com\nsam@example.net\n"),
+        "--list", "media")
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="gone@example.org", reason="550 no such user"))
+    renamed = run("lists", "rename", "media", "press-corps", "--title", "Press corps")
+    assert renamed.exit_code == 0, renamed.output
+    assert json.loads(run("lists", "show", "press-corps", "--json").stdout)["title"] == \
+        "Press corps"
+    assert json.loads(run("lists", "show", "press-corps", "--json").stdout)["members"] == 2
+    assert run("lists", "rename", "nope", "x").exit_code == 1
+    assert run("lists", "rename", "press-corps", "bad name").exit_code == 1
+    refused = run("lists", "delete", "press-corps", input="n\n")
+    assert refused.exit_code == 1 and "2 memberships" in refused.stderr
+    deleted = run("lists", "delete", "press-corps", "--yes")
+    assert deleted.exit_code == 0 and "2 memberships" in deleted.stdout
+    assert json.loads(run("lists", "list", "--json").stdout) == []
+    with sqlite_store.Session() as session:
+        assert session.scalars(select(Subscription)).all() == []
+        assert [s.email for s in session.scalars(select(Suppression))] == ["gone@example.org"]
+    assert emails(sqlite_store) == ["ana@example.com", "sam@example.net"]

@@ -115,8 +115,6 @@ def test_rows_longer_or_shorter_than_the_header_are_read(store):
 @pytest.mark.parametrize(("data", "message"), [
     ("name,outlet\nAna,Courier\n", "the header row has no email column; expected columns: "
                                    "email, name, outlet, beat, language, country, timezone"),
-    ("email;name\nana@example.com;Ana\n", "the header row has no email column (the file must "
-                                         "be comma-separated)"),
     ("", "the file is empty: expected a header row with an email column"),
     ("\n\n", "the file is empty: expected a header row with an email column"),
     ("email,name,EMAIL\n", "the header names the column 'email' twice"),
@@ -166,19 +164,32 @@ def test_a_non_ascii_local_part_is_refused_on_its_line_with_the_reason(store):
 def test_timezones_are_checked_and_spelled_as_iana_does(store):
     report = run_import(store, "email,timezone\na@example.org,europe/zurich\n"
                                "b@example.org,Mars/Olympus\nc@example.org,UTC\n")
-    assert report.rejected == [(3, "unknown timezone 'Mars/Olympus': use an IANA name such as "
-                                   "'Europe/Zurich'")]
+    assert report.rejected == []
+    assert report.warnings == ["line 3: unknown timezone 'Mars/Olympus': use an IANA name such "
+                               "as 'Europe/Zurich'; imported without it"]
     assert {e: c.timezone for e, c in saved(store).items()} == {
-        "a@example.org": "Europe/Zurich", "c@example.org": "UTC"}
+        "a@example.org": "Europe/Zurich", "b@example.org": None, "c@example.org": "UTC"}
 
 
 def test_languages_are_short_codes_written_the_usual_way(store):
     report = run_import(store, "email,language\na@example.org,EN\nb@example.org,pt_br\n"
                                "c@example.org,English\nd@example.org,zh-hant-tw\n")
-    assert [line for line, _ in report.rejected] == [4]
-    assert report.rejected[0][1].startswith("invalid language 'English'")
+    assert report.rejected == []
+    assert report.warnings[0].startswith("line 4: invalid language 'English'")
     assert {e: c.language for e, c in saved(store).items()} == {
-        "a@example.org": "en", "b@example.org": "pt-BR", "d@example.org": "zh-Hant-TW"}
+        "a@example.org": "en", "b@example.org": "pt-BR", "c@example.org": None,
+        "d@example.org": "zh-Hant-TW"}
+
+
+@pytest.mark.parametrize("data", [
+    "E-mail;First name;Last name;Organisation\nana@example.com;Ana;Ribeiro;Courier\n",
+    "E-mail address\tFull name\tTime zone\nana@example.com\tAna Ribeiro\tEurope/Lisbon\n",
+    '"Email Address","First Name","Last Name"\n"ana@example.com","Ana","Ribeiro"\n',
+])
+def test_semicolon_and_tab_files_and_common_header_names_are_read(store, data):
+    report = run_import(store, data)
+    assert (report.imported, report.rejected) == (1, [])
+    assert saved(store)["ana@example.com"].name == "Ana Ribeiro"
 
 
 def test_values_too_long_for_the_table_or_with_control_characters_are_rejected(store):

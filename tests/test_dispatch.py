@@ -10,6 +10,7 @@ from hypothesis import settings as settings_
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from distribution.accountability.log import entries
 from distribution.engine import claims, dispatch, lifecycle
 from distribution.engine.batch import run_batch
 from distribution.engine.runner import deliver_due
@@ -157,6 +158,9 @@ def test_sender_rejection_pauses_instead_of_suppressing_everyone(store, smtp_ser
         assert "refused the sender" in dist.paused_reason and "5.7.1" in dist.paused_reason
         assert session.scalars(select(Suppression)).all() == []
         assert {d.attempts for d in session.scalars(select(Delivery))} == {0}
+        logged = [(e.actor_kind, e.action, e.object) for e in entries(session)]
+        assert logged == [("system", "send.started", f"distribution {distribution_id}"),
+                          ("system", "send.paused", f"distribution {distribution_id}")]
 
 
 def test_server_down_leaves_everything_pending_then_completes(store, smtp_server, tmp_path):

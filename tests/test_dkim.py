@@ -24,7 +24,7 @@ from distribution.embargo.notices import change_embargo
 from distribution.engine import dispatch
 from distribution.engine.runner import deliver_due
 from distribution.engine.testsend import send_test_copy
-from distribution.mail.dkim import DkimSigner, public_record, relaxed_body
+from distribution.mail.signing.dkim import DkimSigner, public_record, relaxed_body
 from distribution.store.models import Release
 from distribution.times import WhenParsed
 from distribution.web.pages import Pages

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from distribution.cli import main
 from distribution.deliverability.doctor import Dns, run_checks
-from distribution.mail.dkim import public_record
+from distribution.mail.signing.dkim import public_record
 from tests.fixtures.settings import make_settings
 from tests.fixtures.smtpd import SmtpTestServer
 from tests.test_transport import certificate, server_context, trusting  # noqa: F401

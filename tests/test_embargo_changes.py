@@ -388,3 +388,31 @@ def test_release_show_and_status_say_when_it_lifts_and_why_a_send_waits(run, sto
     status = run("status", distribution_id)
     assert "paused (late: found after its time)" in status.stdout
     assert " UTC" in status.stdout and "held 2" in status.stdout
+
+
+def test_cli_withdraw_and_correct_carry_the_offices_own_words(run, smtp_server, sent,
+                                                               tmp_path):
+    release_id, _ = sent
+    file = tmp_path / "corrected.txt"
+    file.write_text("IIIM Head Concludes Visit to Damascus and Beirut\n\n"
+                    "Damascus, April 16, 2025 – The meetings focused on cooperation.\n\n"
+                    "-ENDS-\n", encoding="utf-8")
+    before = len(smtp_server.messages)
+    corrected = run("release", "correct", release_id, file, "--yes", "--json",
+                    "--note", "The visit also took in <Beirut>.")
+    assert corrected.exit_code == 0, corrected.output
+    assert json.loads(corrected.stdout)["note"].endswith("The visit also took in <Beirut>.")
+    arrived = _new_messages(smtp_server, before)
+    for message in arrived.values():
+        assert "The visit also took in <Beirut>." in message.get_body(("plain",)).get_content()
+        assert "&lt;Beirut&gt;" in message.get_body(("html",)).get_content()
+    new_id = json.loads(corrected.stdout)["release_id"]
+    before = len(smtp_server.messages)
+    withdrawn = run("release", "embargo", new_id, "--withdraw", "--yes", "--json",
+                    "--reason", "The figures were wrong.")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert json.loads(withdrawn.stdout)["note"].endswith("The figures were wrong.")
+    for message in _new_messages(smtp_server, before).values():
+        assert "The figures were wrong." in message.get_body(("plain",)).get_content()
+    misplaced = run("release", "embargo", new_id, "--lift", "--reason", "x", "--yes")
+    assert misplaced.exit_code != 0 and "--withdraw" in misplaced.stderr

@@ -120,3 +120,14 @@ def test_an_oversized_mail_is_reported_and_skipped_unread(cli, tmp_path):
     result = cli("unsubscribe-mail", input=huge)
     assert result.exit_code == 0
     assert "larger than an unsubscribe request may be" in result.stdout
+
+
+def test_a_mailed_request_is_in_the_audit_log_as_the_subscriber(cli, tmp_path):
+    delivered = {str(m["To"].addresses[0].addr_spec): m
+                 for m in _send_to_two_lists(cli, tmp_path)}
+    assert cli("unsubscribe-mail", input=_reply_to_mailto(delivered["ana@example.com"])
+               ).exit_code == 0
+    entry = cli.json("log")[-1]
+    assert (entry["actor_kind"], entry["action"], entry["object"], entry["summary"]) == (
+        "subscriber", "subscription.leave", "list public", "unsubscribed by a mailed request")
+    assert entry["actor"].startswith("contact ") and entry["origin"].startswith("mailed request")

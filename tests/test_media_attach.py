@@ -253,3 +253,24 @@ def test_an_embargoed_release_whose_trusted_copies_went_out_takes_no_new_photo(
     assert result.exit_code != 0 and "has already been sent" in result.stderr
     inline = cli("release", "photos", str(release_id), "--inline")
     assert inline.exit_code != 0 and "has already been sent" in inline.stderr
+
+
+def test_attaching_is_an_editors_change_that_voids_an_approval_and_is_logged(cli, tmp_path):
+    for name, role in (("chief", "editor"), ("ed", "editor"), ("bea", "approver")):
+        assert cli("--as", "chief", "operators", "add", name, "--role", role).exit_code == 0
+    cli.env["PRESSROOM_REQUIRE_APPROVAL"] = "true"
+    release_id = cli.json("--as", "ed", "release", "add", str(DAMASCUS))["id"]
+    assert cli("--as", "bea", "release", "approve", str(release_id)).exit_code == 0
+    photo = _file(tmp_path, "photo.jpg", media.jpeg(400, 300))
+    stranger = cli("--as", "mallory", "release", "attach", str(release_id), str(photo))
+    assert stranger.exit_code != 0
+    media_id = cli.json("--as", "ed", "release", "attach", str(release_id), str(photo))["id"]
+    approval = cli.json("release", "show", str(release_id))["approval"]
+    assert approval["approved"] is False and approval["revision"] == 2
+    assert cli("--as", "ed", "release", "detach", str(release_id), str(media_id)).exit_code == 0
+    log = cli.json("log", "--release", str(release_id))
+    actions = [(e["actor"], e["action"]) for e in log]
+    assert ("ed", "release.attach") in actions and ("ed", "release.detach") in actions
+    attached = next(e for e in log if e["action"] == "release.attach")
+    assert "photo.jpg" in attached["summary"] and "approval of revision 1 voided" in attached[
+        "summary"]

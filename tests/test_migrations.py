@@ -78,3 +78,23 @@ def test_a_migration_that_fails_says_where_in_one_line(cli, sqlite_store):
         f"Error: upgrading the schema from 0003 to {SCHEMA_REVISION} failed: "
         "no such index: ix_deliveries_sending"]
     assert current_revision(sqlite_store.engine) == "0003"
+
+
+def test_addresses_stored_with_a_unicode_domain_are_rewritten_as_idna(store):
+    from sqlalchemy import select
+
+    from distribution.store.models import Contact, Suppression
+
+    command.downgrade(_alembic_config(store.engine), "0006")
+    with store.engine.begin() as conn:
+        conn.execute(Contact.__table__.insert(), [
+            {"email": "user@exämple.org"}, {"email": "redaktion@bücher.de"},
+            {"email": "redaktion@xn--bcher-kva.de"}, {"email": "plain@example.org"}])
+        conn.execute(Suppression.__table__.insert(), [
+            {"email": "gone@exämple.org", "reason": "550"}])
+    upgrade(store.engine)
+    with store.Session() as session:
+        assert set(session.scalars(select(Contact.email))) == {
+            "user@xn--exmple-cua.org", "redaktion@bücher.de", "redaktion@xn--bcher-kva.de",
+            "plain@example.org"}  # the one already stored in IDNA keeps its place
+        assert list(session.scalars(select(Suppression.email))) == ["gone@xn--exmple-cua.org"]

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select, update
 
+from distribution.accountability.log import entries
 from distribution.engine import claims, dispatch
 from distribution.engine.batch import run_batch
 from distribution.engine.lifecycle import activate_due
@@ -171,6 +172,9 @@ def test_a_login_that_cannot_work_pauses_with_the_reason(store, smtp_server, tmp
     dist = _distribution(store, distribution_id)
     assert dist.status == DistributionStatus.PAUSED
     assert "does not offer AUTH" in dist.paused_reason
+    with store.Session() as session:
+        assert [e.summary for e in entries(session) if e.action == "send.paused"] == [
+            f"paused by the engine: {dist.paused_reason}"]
     rows = _rows(store, distribution_id).values()
     assert {(r.status.value, r.attempts, r.next_attempt_at) for r in rows} == {
         ("pending", 0, None)}

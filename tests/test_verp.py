@@ -16,7 +16,7 @@ from distribution.embargo.notices import change_embargo
 from distribution.engine import dispatch
 from distribution.engine.runner import deliver_due
 from distribution.engine.testsend import send_test_copy
-from distribution.mail.verp import Verp
+from distribution.mail.signing.verp import Verp
 from distribution.store.models import Delivery, Release
 from distribution.times import WhenParsed
 from tests.fixtures.builders import make_list, make_release, now_utc
@@ -124,7 +124,7 @@ def test_without_a_bounce_address_the_from_address_is_the_envelope_sender(tmp_pa
 
 @given(st.integers(min_value=0, max_value=10**18), st.binary(min_size=1, max_size=32))
 def test_the_signature_is_base32_of_the_hmac(delivery_id, key):
-    from distribution.mail.verp import _signature
+    from distribution.mail.signing.verp import _signature
 
     digest = hmac.digest(key, str(delivery_id).encode(), "sha256")
     assert _signature(key, delivery_id) == b32encode(digest[:5]).decode().lower()

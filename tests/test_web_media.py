@@ -297,3 +297,14 @@ def test_media_and_page_are_public_from_the_first_copy_delivered_after_the_lift(
         row.status = DeliveryStatus.SENT
     assert client.get(path).status_code == 200
     assert client.get(f"/releases/{release_id}").status_code == 200
+
+
+def test_head_answers_like_get_without_the_bytes(client, store, settings_, embargoed, clock):
+    _, _, pdf_id = embargoed
+    path = _path(public_url(settings_, _row(store, pdf_id)))
+    assert client.head(path).status_code == 404
+    clock.advance(hours=1)
+    head, get = client.head(path), client.get(path)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
+    assert head.headers["etag"] == get.headers["etag"]

@@ -124,3 +124,14 @@ def test_a_bounced_address_is_not_resubscribed_from_preferences(
     assert _status(sqlite_store, jane["contact"], jane["speeches"]) is None
     with sqlite_store.Session() as session:
         assert session.query(Suppression).count() == 1
+
+
+def test_saved_choices_are_in_the_audit_log_as_the_subscriber(
+        web_client, settings, sqlite_store, jane) -> None:
+    from distribution.accountability.log import entries
+
+    _save(web_client, _path(settings, jane["contact"]), [jane["newsroom"], jane["speeches"]])
+    with sqlite_store.Session() as session:
+        logged = [(e.actor, e.action, e.summary) for e in entries(session)]
+    assert logged == [(f"contact {jane['contact']}", "subscription.preferences",
+                       "lists chosen on the preferences page: Newsroom, Speeches")]

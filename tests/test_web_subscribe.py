@@ -463,3 +463,52 @@ def test_confirmation_emails_stop_at_the_hourly_cap_with_the_same_page(
         assert len({p.text for p in pages}) == 1
         assert len(outbox_messages(capped)) == 2
 
+
+def test_a_confirmed_sign_up_is_in_the_audit_log_as_the_subscriber(
+        web_client, settings, sqlite_store, lists) -> None:
+    from distribution.accountability.log import entries
+
+    _sign_up(web_client)
+    path = _confirm_path(settings)
+    _press_confirm(web_client, path)
+    token = csrf_token(web_client.get("/subscribe/Newsroom").text)
+    web_client.post(path, data={"csrf_token": token})  # twice: one consent, one entry
+    contact = _contact(sqlite_store, "new@example.org")
+    with sqlite_store.Session() as session:
+        logged = [(e.actor, e.actor_kind, e.origin, e.action, e.object)
+                  for e in entries(session)]
+    assert logged == [(f"contact {contact.id}", "subscriber", "web client testclient",
+                       "subscription.confirm", f"list {lists['open']}")]
+
+
+def test_subscribe_lists_the_open_lists_and_the_newsroom_links_it(web_client, lists) -> None:
+    page = web_client.get("/subscribe")
+    assert page.status_code == 200
+    assert 'href="/subscribe/Newsroom"' in page.text
+    assert "Every press release, as it is published." in page.text
+    assert "Media" not in page.text  # closed: not public
+    assert 'href="/subscribe"' in web_client.get("/releases").text
+
+
+def test_a_lists_title_is_what_the_public_reads(web_client, settings, sqlite_store,
+                                                 lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.get_one(MailingList, lists["open"]).title = "Médias <francophones>"
+    page = web_client.get("/subscribe/Newsroom")
+    assert "Subscribe to Médias &lt;francophones&gt;" in page.text
+    assert "Médias &lt;francophones&gt;" in web_client.get("/subscribe").text
+    _sign_up(web_client)
+    [message] = outbox_messages(settings)
+    assert "Médias <francophones>" in message["Subject"]
+
+
+def test_a_forgotten_address_signing_up_is_stored_nowhere_again(
+        web_client, settings, sqlite_store, lists) -> None:
+    from distribution.audience.forget import forgotten_key
+
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email=forgotten_key("new@example.org"), reason="forgotten"))
+    response = _sign_up(web_client)
+    assert response.status_code == 200 and "Check your inbox" in response.text
+    assert _contact(sqlite_store, "new@example.org") is None
+    assert outbox_messages(settings) == []

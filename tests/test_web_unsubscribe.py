@@ -212,3 +212,28 @@ def test_a_trailing_slash_redirects_to_the_public_address_not_the_host_header(
     assert location.startswith(settings.base_url.rstrip("/") + "/")
     assert "evil.example" not in location
     assert location.endswith(path.rstrip("/").replace("/?", "?"))
+
+
+def _log(store) -> list[tuple[str, str, str, str, str]]:
+    from distribution.accountability.log import entries
+
+    with store.Session() as session:
+        return [(e.actor, e.actor_kind, e.action, e.object, e.summary)
+                for e in entries(session)]
+
+
+def test_one_click_and_the_page_are_recorded_as_the_subscriber_not_by_address(
+        settings, sqlite_store, member, web_client) -> None:
+    jane, newsroom, media = member
+    web_client.post(_path(settings, jane, newsroom), data=ONE_CLICK)
+    web_client.post(_path(settings, jane, media), data={"scope": "all"})
+    assert _log(sqlite_store) == [
+        (f"contact {jane}", "subscriber", "subscription.leave", "list Newsroom",
+         "unsubscribed by the one-click POST"),
+        (f"contact {jane}", "subscriber", "subscription.leave", "every list",
+         "unsubscribed by the unsubscribe page; address suppressed")]
+    with sqlite_store.Session() as session:
+        from distribution.accountability.log import entries
+
+        assert {e.origin for e in entries(session)} == {"web client testclient"}
+    assert "jane@example.org" not in repr(_log(sqlite_store))

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
+from distribution.audience.forget import forgotten_key, forgotten_keys
 from distribution.audience.lists import CHUNK, get_list, subscribe
 from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
-from distribution.store.db import dialect_insert, json_rows
+from distribution.store.db import dialect_insert, json_rows, one_of
 from distribution.store.models import (
     Contact,
     MailingList,
@@ -60,6 +61,10 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     report = ImportReport()
     contacts = read_contacts(source, report, check_deliverability=check_deliverability,
                              on_progress=on_progress)
+    if forgotten := forgotten_keys(session):  # erased people never come back by an import
+        kept = [c for c in contacts if forgotten_key(str(c[0])) not in forgotten]
+        report.forgotten = len(contacts) - len(kept)
+        contacts = kept
     new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.
@@ -67,7 +72,19 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
             session, [str(c[0]) for c in contacts if c[0] not in new and c[0] not in updated])
         report.subscribed = (_subscribe_new(session, list(new.values()), target.id)
                              + subscribe(session, known.values(), target.id))
+        report.unsubscribed = _left(session, list(known.values()), target.id)
     return report
+
+
+def _left(session: Session, contact_ids: list[int], list_id: int) -> int:
+    """How many of these contacts unsubscribed from the list (an import never undoes it)."""
+    left = 0
+    for start in range(0, len(contact_ids), CHUNK):
+        left += session.scalar(select(func.count()).select_from(Subscription).where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+            one_of(session, Subscription.contact_id, contact_ids[start:start + CHUNK]))) or 0
+    return left
 
 
 def all_contacts(session: Session, limit: int | None = None, *,
@@ -87,6 +104,19 @@ def all_contacts(session: Session, limit: int | None = None, *,
     return [ContactRow(*row[:-2], lists=sorted(row[-1].split(",")) if row[-1] else [],
                        suppressed=row[-2])
             for row in session.execute(query.limit(limit))]
+
+
+@dataclass(frozen=True)
+class SuppressedRow:
+    email: str
+    reason: str
+    since: str  # ISO 8601, UTC
+
+
+def all_suppressions(session: Session) -> list[SuppressedRow]:
+    """Every address never mailed again, with why and since when."""
+    return [SuppressedRow(s.email, s.reason, s.created_at.isoformat())
+            for s in session.scalars(select(Suppression).order_by(Suppression.email))]
 
 
 def _save(session: Session, contacts: list[Row],

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, and_, func, literal, select
+from sqlalchemy import Integer, Select, and_, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ CHUNK = 5000
 class ListSummary:
     id: int
     name: str
+    title: str | None
     trusted: bool
     open_signup: bool
     description: str | None
@@ -38,7 +39,7 @@ class ListSummary:
 
 
 def create_list(session: Session, name: str, *, trusted: bool = False, open_signup: bool = False,
-                description: str | None = None) -> MailingList:
+                description: str | None = None, title: str | None = None) -> MailingList:
     if not LIST_NAME.match(name):
         raise InvalidInput(f"invalid list name '{name}': use 1-100 letters, digits, "
                            "'-', '_' or '.', without spaces")
@@ -48,13 +49,63 @@ def create_list(session: Session, name: str, *, trusted: bool = False, open_sign
     if session.scalar(select(MailingList.id).where(MailingList.name == name)) is not None:
         raise InvalidInput(f"list '{name}' already exists")
     mailing_list = MailingList(name=name, trusted=trusted, open_signup=open_signup,
-                               description=description or None, created_at=utcnow())
+                               description=description or None, title=checked_title(title),
+                               created_at=utcnow())
     session.add(mailing_list)
     try:
         session.flush()
     except IntegrityError:  # created by someone else since the check above
         raise InvalidInput(f"list '{name}' already exists") from None
     return mailing_list
+
+
+def _check_name(session: Session, name: str) -> None:
+    if not LIST_NAME.match(name):
+        raise InvalidInput(f"invalid list name '{name}': use 1-100 letters, digits, "
+                           "'-', '_' or '.', without spaces")
+    if session.scalar(select(MailingList.id).where(MailingList.name == name)) is not None:
+        raise InvalidInput(f"list '{name}' already exists")
+
+
+def checked_title(title: str | None) -> str | None:
+    """A list's public title: one line of at most 200 characters."""
+    if title is None:
+        return None
+    cleaned = " ".join(title.split())
+    if not cleaned.isprintable() or len(cleaned) > 200:
+        raise InvalidInput("a list title is one line of at most 200 printable characters")
+    return cleaned or None
+
+
+def rename_list(session: Session, name: str, new_name: str | None, *,
+                title: str | None = None) -> MailingList:
+    """A new name (the slug commands use) and/or title (what the public reads); members,
+    sign-up page and history follow the list's id."""
+    mailing_list = get_list(session, name)
+    if title is not None:
+        mailing_list.title = checked_title(title)
+    if new_name is None or new_name == name:
+        return mailing_list
+    _check_name(session, new_name)
+    mailing_list.name = new_name
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvalidInput(f"list '{new_name}' already exists") from None
+    return mailing_list
+
+
+def delete_list(session: Session, name: str) -> int:
+    """Delete the list and its memberships; returns how many there were. Suppressions stay:
+    an address never to be mailed again stays so whatever list it came from."""
+    mailing_list = get_list(session, name)
+    # No foreign key from subscriptions to lists (see Subscription): deleted here.
+    members = session.execute(delete(Subscription).where(
+        Subscription.list_id == mailing_list.id)
+        .execution_options(synchronize_session=False)).rowcount
+    session.delete(mailing_list)
+    session.flush()
+    return members
 
 
 def get_list(session: Session, name: str) -> MailingList:
@@ -111,7 +162,8 @@ def _with_members() -> Select:
 
 
 def _summary(mailing_list: MailingList, members: int) -> ListSummary:
-    return ListSummary(id=mailing_list.id, name=mailing_list.name, trusted=mailing_list.trusted,
+    return ListSummary(id=mailing_list.id, name=mailing_list.name, title=mailing_list.title,
+                       trusted=mailing_list.trusted,
                        open_signup=mailing_list.open_signup,
                        description=mailing_list.description, members=members,
                        created_at=mailing_list.created_at)

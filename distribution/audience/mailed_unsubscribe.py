@@ -71,6 +71,6 @@ def _candidates(subject: str) -> list[str]:
 
 
 def apply_request(session: Session, request: Request, now: datetime) -> str:
-    """Do what the one-click link does; says what was done."""
+    """Do what the one-click link does; says what was left: a list's name, or "every list"."""
     left = membership.leave(session, request.contact_id, request.list_id, now)
-    return f"contact {request.contact_id} unsubscribed from {left or 'every list'}"
+    return f"list {left}" if left else "every list"

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from distribution.audience.forget import forgotten_key
 from distribution.store.models import (
     Contact,
     MailingList,
@@ -208,7 +209,15 @@ def suppress(session: Session, email: str, now: datetime) -> None:
 
 
 def suppression_of(session: Session, email: str) -> Suppression | None:
-    return session.scalar(select(Suppression).where(Suppression.email == email))
+    """The address's suppression, also one left by `forget` (a hash of the address)."""
+    return session.scalar(select(Suppression).where(
+        Suppression.email.in_([email, forgotten_key(email)])).limit(1))
+
+
+def forgotten(session: Session, email: str) -> bool:
+    """Whether the person behind the address asked to be forgotten (`forget.forget`)."""
+    return session.scalar(select(Suppression.id).where(
+        Suppression.email == forgotten_key(email))) is not None
 
 
 def liftable(suppression: Suppression) -> bool:

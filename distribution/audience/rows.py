@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import operator
 import re
 from collections.abc import Callable, Iterator
@@ -55,6 +56,8 @@ class ImportReport:
     updated: int = 0                # existing contacts given new details
     duplicates_merged: int = 0      # rows merged into an earlier row for the same address
     subscribed: int = 0             # subscriptions added to the list
+    unsubscribed: int = 0           # rows not subscribed: the person had left the list
+    forgotten: int = 0              # rows skipped: the person asked to be forgotten
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 
@@ -150,7 +153,9 @@ def _open(source: Source) -> Iterator[IO[bytes] | IO[str]]:
 def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressValidator,
           on_progress: Progress | None) -> list[Row]:
     """Validated contacts by normalised address, duplicates merged; bad rows reported."""
-    rows = _csv_rows(_lines(stream, on_progress))
+    lines = _lines(stream, on_progress)
+    first = next(lines, "")
+    rows = _csv_rows(itertools.chain([first], lines), _delimiter(first))
     header = _header(rows)
     # Short rows read the padding; absent columns read its last item (-1), even after a row
     # longer than the header. One C call picks every field.
@@ -165,10 +170,12 @@ def _read(stream: IO[bytes] | IO[str], report: ImportReport, validator: AddressV
         try:
             if not joined.isprintable() or "  " in joined:  # rare, so checked only then
                 fields = _one_line(joined, fields)
-            contact = _clean(fields, validator)
+            warnings: list[str] = []
+            contact = _clean(fields, validator, warnings)
         except RowRejected as exc:
             report.rejected.append((line, str(exc)))
             continue
+        report.warnings += [f"line {line}: {warning}" for warning in warnings]
         earlier = contacts.setdefault(contact[0], contact)
         if earlier is not contact:
             report.duplicates_merged += 1
@@ -210,9 +217,18 @@ def _physical_lines(stream: IO[bytes] | IO[str]) -> Iterator[bytes | str]:
             yield raw
 
 
-def _csv_rows(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
+def _delimiter(header: str) -> str:
+    """The separator the header row uses: offices export with commas, semicolons (Excel in
+    much of Europe) or tabs; the one seen most outside quotes wins, commas on a tie."""
+    unquoted = "".join(header.split('"')[0::2])
+    counts = {sep: unquoted.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] else ","
+
+
+def _csv_rows(lines: Iterator[str], delimiter: str = ",") -> Iterator[tuple[int, list[str]]]:
     """(line where the row starts, values): a quoted newline makes a row span lines."""
-    reader = csv.reader(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
         start = reader.line_num + 1
         try:
@@ -231,15 +247,31 @@ def _header(rows: Iterator[tuple[int, list[str]]]) -> list[str]:
     raise InvalidInput("the file is empty: expected a header row with an email column")
 
 
+# Column titles as offices' address books and mail tools export them.
+ALIASES = {"e-mail": "email", "e-mail address": "email", "email address": "email",
+           "mail": "email", "full name": "name", "display name": "name",
+           "organisation": "outlet", "organization": "outlet", "media outlet": "outlet",
+           "publication": "outlet", "company": "outlet", "lang": "language",
+           "time zone": "timezone", "first name": "first_name", "given name": "first_name",
+           "firstname": "first_name", "last name": "last_name", "surname": "last_name",
+           "family name": "last_name", "lastname": "last_name"}
+PICKED = (*FIELDS, "first_name", "last_name")  # a name may come in two columns
+
+
+def _column_name(title: str) -> str:
+    name = " ".join(title.lower().replace("_", " ").split())
+    return ALIASES.get(name, name.replace(" ", "_"))
+
+
 def _columns(header: list[str], report: ImportReport) -> list[int]:
-    """Where each of FIELDS is (-1 if absent); names are case-insensitive and trimmed."""
+    """Where each of PICKED is (-1 if absent); names are case-insensitive and trimmed."""
     columns: dict[str, int] = {}
     unknown: list[str] = []
     for index, title in enumerate(value.strip() for value in header):
-        name = title.lower()
+        name = _column_name(title)
         if name in columns:
             raise InvalidInput(f"the header names the column '{name}' twice")
-        if name in FIELDS:
+        if name in PICKED:
             columns[name] = index
         elif title:
             unknown.append(title)
@@ -249,7 +281,7 @@ def _columns(header: list[str], report: ImportReport) -> list[int]:
                            + ", ".join(FIELDS))
     if unknown:
         report.warnings.append("ignored unknown columns: " + ", ".join(unknown))
-    return [columns.get(name, -1) for name in FIELDS]
+    return [columns.get(name, -1) for name in PICKED]
 
 
 def _one_line(joined: str, fields: list[str]) -> list[str]:
@@ -259,9 +291,11 @@ def _one_line(joined: str, fields: list[str]) -> list[str]:
     return [" ".join(value.split()) for value in fields]
 
 
-def _clean(values: list[str], validator: AddressValidator) -> Row:
-    """The row's FIELDS, checked and normalised; raises RowRejected."""
-    email, name, outlet, beat, language, country, timezone = values
+def _clean(values: list[str], validator: AddressValidator, warnings: list[str]) -> Row:
+    """The row's FIELDS, checked and normalised; raises RowRejected. A bad optional field
+    (a time zone typo) goes into `warnings` and is left out, the row imported without it."""
+    email, name, outlet, beat, language, country, timezone, first, last = values
+    name = name or " ".join(part for part in (first, last) if part)
     if not email:
         raise RowRejected("missing email")
     try:
@@ -269,9 +303,19 @@ def _clean(values: list[str], validator: AddressValidator) -> Row:
     except EmailNotValidError as exc:
         raise RowRejected(f"invalid email '{email}': {exc}") from None
     if max(len(name), len(outlet), len(beat)) > MAX_TEXT or len(country) > MAX_COUNTRY:
-        raise RowRejected(_too_long(values))
-    return (email, name or None, outlet or None, beat or None, _language(language),
-            country or None, _timezone(timezone))
+        raise RowRejected(_too_long([email, name, *values[2:len(FIELDS)]]))
+    return (email, name or None, outlet or None, beat or None,
+            _optional(_language, language, warnings), country or None,
+            _optional(_timezone, timezone, warnings))
+
+
+def _optional(read: Callable[[str], str | None], value: str,
+              warnings: list[str]) -> str | None:
+    try:
+        return read(value)
+    except RowRejected as exc:
+        warnings.append(f"{exc}; imported without it")
+        return None
 
 
 def _too_long(values: list[str]) -> str:

@@ -32,10 +32,14 @@ COMMANDS = {
                  "Create the database, or upgrade it to the current schema."),
     "lists": Lazy("distribution.cli.audience.lists:lists_group",
                   "Mailing lists: trusted media lists and public lists."),
+    "log": Lazy("distribution.cli.accountability.log:show_log",
+                "The audit log: who changed what, when and from where."),
+    "operators": Lazy("distribution.cli.accountability.operators:operators_group",
+                      "Operators and their roles: add, list, remove, set-role."),
     "pause": Lazy("distribution.cli.sending.operate:pause",
                   "Pause a distribution; batches stop within one group of messages."),
     "release": Lazy("distribution.cli.releases.release:release",
-                    "Add, inspect, preview, re-embargo and correct press releases."),
+                    "Add, edit, delete, inspect, preview, re-embargo and correct press releases."),
     "report": Lazy("distribution.cli.sending.report:report",
                    "Each recipient of a distribution: list, status, time, the server's reply, "
                    "bounces."),
@@ -61,13 +65,15 @@ COMMANDS = {
 @click.group(cls=LazyGroup, lazy=COMMANDS)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               envvar="PRESSROOM_CONFIG", help="TOML settings file (see `pressroom config`).")
+@click.option("--as", "operator", metavar="NAME", envvar="PRESSROOM_OPERATOR",
+              help="The operator you act as (see `pressroom operators`).")
 @click.version_option(package_name="pressroom")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None) -> None:
+def main(ctx: click.Context, config_file: str | None, operator: str | None) -> None:
     """Pressroom: send press releases to media lists and subscribers."""
     from distribution.cli.app import App  # not above: `--help` needs none of what it imports
 
-    ctx.obj = app = App(config_file=config_file)
+    ctx.obj = app = App(config_file=config_file, operator=operator or None)
     ctx.call_on_close(app.close)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ConfigError, Settings, load_settings
+from distribution.accountability import Actor, Refused, Role, acting, process_origin
+from distribution.accountability.log import record_refusal
 from distribution.errors import PressroomError
 from distribution.store.db import StoreError, check_schema, make_engine, session_factory
 from distribution.transport import TransportError
@@ -47,6 +49,7 @@ ROW_ID = RowId()
 @dataclass
 class App:
     config_file: str | None = None
+    operator: str | None = None  # --as NAME or PRESSROOM_OPERATOR
     _settings: Settings | None = None
     _engine: Engine | None = None
     _factory: sessionmaker[Session] | None = field(default=None, repr=False)
@@ -83,9 +86,24 @@ class App:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
-        with self.Session() as session, session.begin():
-            yield session
+        """One unit of work: committed when the block ends, rolled back on any error.
+
+        A refusal (unknown operator, missing role, unapproved send) rolls the work back and
+        is recorded in the audit log by a transaction of its own.
+        """
+        try:
+            with self.Session() as session, session.begin():
+                yield session
+        except Refused as refusal:
+            with self.Session() as session, session.begin():
+                record_refusal(session, refusal)
+            raise
+
+    def acting(self, session: Session, need: Role, action: str, obj: str,
+               release_id: int | None = None) -> Actor:
+        """The operator this command runs as, checked to hold `need` (accountability)."""
+        return acting(session, self.operator, process_origin(), action=action, obj=obj,
+                      need=need, release_id=release_id)
 
 
 def _usable(settings: Settings) -> Settings:
@@ -97,7 +115,7 @@ def _usable(settings: Settings) -> Settings:
             raise ConfigError(f"setting 'smtp_url': {exc}") from None
     if settings.dkim_private_key_file:
         # Read the keys now: a key that cannot sign would otherwise stop every batch.
-        from distribution.mail.dkim import DkimError, configured_signer
+        from distribution.mail.signing.dkim import DkimError, configured_signer
 
         try:
             configured_signer(settings)

@@ -17,7 +17,7 @@ import dns.exception
 import dns.resolver
 
 from config import Settings
-from distribution.mail.dkim import DkimError, configured_signer, load_key, public_record
+from distribution.mail.signing.dkim import DkimError, configured_signer, load_key, public_record
 from distribution.transport.url import parse_smtp_url
 
 OK, WARN, FAIL = "ok", "warn", "fail"

@@ -21,7 +21,7 @@ from email.utils import getaddresses
 
 from flufl.bounce import all_failures
 
-from distribution.mail.verp import Verp
+from distribution.mail.signing.verp import Verp
 
 # flufl.bounce logs a traceback for a message one of its detectors chokes on (then raises,
 # which is reported here as an unreadable message): a stranger's mail must not fill the log.

@@ -15,7 +15,14 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from distribution.embargo.notices import NOT_YET_SENT, UNFINISHED, family, follow_up
+from distribution.embargo.notices import (
+    NOT_YET_SENT,
+    UNFINISHED,
+    family,
+    follow_up,
+    office_words,
+    with_office_words,
+)
 from distribution.errors import InvalidInput
 from distribution.media import catalogue as media_catalogue
 from distribution.media.catalogue import MediaUploads
@@ -52,15 +59,18 @@ def plan_correction(session: Session, release_id: int,
 
 
 def correct_release(session: Session, release_id: int, parsed: ParsedRelease, *,
-                    now: datetime, source_name: str | None = None,
+                    now: datetime, source_name: str | None = None, note: str | None = None,
                     photos: MediaUploads | None = None,
                     ) -> tuple[Release, Distribution | None]:
     """Store the corrected version; schedule the correction (None: no one had the release).
 
-    The photos and files go with it: the file's own (`photos`, read from its front matter)
-    if it names any, else the corrected release's.
+    note: the office's own words, added after the list of what changed. The photos and
+    files go with it: the file's own (`photos`, read from its front matter) if it names
+    any, else the corrected release's.
     """
-    versions, note = plan_correction(session, release_id, parsed)
+    words = office_words(note)
+    versions, changed = plan_correction(session, release_id, parsed)
+    note = with_office_words(changed, words)
     original = next(r for r in versions if r.id == release_id)
     corrected = _new_version(session, original, parsed, now, source_name)
     if photos and photos.uploads:

@@ -8,6 +8,7 @@ set-based, from the family's sent deliveries; the engine then delivers it like a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -146,17 +147,23 @@ def follow_up(session: Session, release: Release, kind: DistributionKind, note: 
 
 
 def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed | None = None,
-                   lift: bool = False, withdraw: bool = False, now: datetime) -> ChangeReport:
-    """Move, lift or withdraw; held rows follow by themselves (the sweep reads the release)."""
+                   lift: bool = False, withdraw: bool = False, now: datetime,
+                   reason: str | None = None) -> ChangeReport:
+    """Move, lift or withdraw; held rows follow by themselves (the sweep reads the release).
+
+    reason: the office's own words, added to a withdrawal notice."""
     if sum((until is not None, lift, withdraw)) != 1:
         raise InvalidInput("give exactly one of --until, --lift or --withdraw")
+    if reason is not None and not withdraw:
+        raise InvalidInput("a reason goes with --withdraw only")
+    words = office_words(reason)
     versions = _lock(session, family(session, release_id))
     current = versions[-1]
     if current.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be changed again")
     held = impact(session, release_id).held
     if withdraw:
-        return _withdraw(session, release_id, versions, held, now)
+        return _withdraw(session, release_id, versions, held, now, words)
     if until is not None:
         _check_move(session, current, until, now)
         note = _moved_note(current, until)
@@ -206,6 +213,25 @@ def _moved_note(release: Release, until: times.WhenParsed) -> str:
     return note
 
 
+MAX_OFFICE_WORDS = 2_000
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def office_words(text: str | None) -> str | None:
+    """The office's own words for a notice, on their own paragraphs, without control
+    characters; refused past MAX_OFFICE_WORDS characters."""
+    if text is None:
+        return None
+    cleaned = _CONTROLS.sub(" ", text.replace("\r\n", "\n")).strip()
+    if len(cleaned) > MAX_OFFICE_WORDS:
+        raise InvalidInput(f"the note may be at most {MAX_OFFICE_WORDS:,} characters")
+    return cleaned or None
+
+
+def with_office_words(note: str, words: str | None) -> str:
+    return f"{note}\n\n{words}" if words else note
+
+
 def _lifted_note(release: Release, now: datetime) -> str:
     assert release.embargo_until is not None
     return (f"Lifted at {_moment(now, _zone(release))}, ahead of the planned "
@@ -235,7 +261,7 @@ def _holding(session: Session, versions: list[Release]) -> tuple[int, ...]:
 
 
 def _withdraw(session: Session, release_id: int, versions: list[Release], held: int,
-              now: datetime) -> ChangeReport:
+              now: datetime, words: str | None) -> ChangeReport:
     """Nothing more of the release leaves; those who hold it are told not to publish."""
     ids = [r.id for r in versions]
     cancelled = session.execute(
@@ -256,7 +282,7 @@ def _withdraw(session: Session, release_id: int, versions: list[Release], held: 
         version.status, version.withdrawn_at = ReleaseStatus.WITHDRAWN, now
     session.flush()
     current = versions[-1]
-    note = _withdrawn_note(current, now)
+    note = with_office_words(_withdrawn_note(current, now), words)
     notice, notified = follow_up(session, current, DK.NOTICE_WITHDRAWN, note, now)
     return ChangeReport(release_id, "withdrawn", current.embargo_until, current.embargo_zone,
                         note, notice.id if notice else None, notified, held,

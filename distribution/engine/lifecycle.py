@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Row, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
+from distribution.accountability import record, system_actor
 from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
 from distribution.store.models import (
@@ -49,14 +51,16 @@ def after_group(session: Session, distribution_id: int, tally: Tally, rejected: 
     assert dist is not None
     if rejected:
         outcome = rejected[0].outcome
-        _pause(dist, f"the SMTP server refused the sender: {outcome.code} {outcome.text}")
+        _pause_by_engine(session, dist, f"the SMTP server refused the sender: {outcome.code} "
+                                        f"{outcome.text}")
     elif tally.sent:
         dist.consecutive_errors = 0
         dist.waiting_reason = dist.waiting_since = None  # mail flows again
     else:
         dist.consecutive_errors += tally.errors
         if dist.consecutive_errors >= settings.pause_after_errors > 0:
-            _pause(dist, f"{dist.consecutive_errors} consecutive delivery errors")
+            _pause_by_engine(session, dist, f"{dist.consecutive_errors} consecutive delivery "
+                                            "errors")
     if dist.status != DS.SENDING:
         return f"distribution is {dist.status.value}"
     return None
@@ -67,11 +71,18 @@ def _pause(dist: Distribution, reason: str) -> None:
     dist.paused_reason = reason
 
 
+def _pause_by_engine(session: Session, dist: Distribution, reason: str) -> None:
+    if dist.status == DS.SENDING:
+        record(session, system_actor(), "send.paused", f"distribution {dist.id}",
+               f"paused by the engine: {reason}", release_id=dist.release_id)
+    _pause(dist, reason)
+
+
 def pause_for_server(session: Session, distribution_id: int, reason: str) -> None:
     """The SMTP server cannot be used as configured (login, TLS): an operator must act."""
     dist = get_distribution(session, distribution_id, lock=True)
     if dist.status == DS.SENDING:
-        _pause(dist, reason)
+        _pause_by_engine(session, dist, reason)
 
 
 def pause_for_message(session: Session, distribution_id: int, reason: str) -> None:
@@ -98,9 +109,10 @@ def activate_due(session: Session, now: datetime, lateness_seconds: int) -> list
         .values(status=DS.PAUSED.value,
                 paused_reason="late: found more than the allowed lateness after its send time;"
                               " check it, then `pressroom resume`")
+        .returning(Distribution.id, Distribution.release_id)
         .execution_options(synchronize_session=False)
     )
-    session.execute(late)
+    _record_late(session, session.execute(late).all(), "its send time")
     stmt = (
         update(Distribution)
         .where(Distribution.status == DS.SCHEDULED.value, Distribution.send_at <= now)
@@ -138,14 +150,23 @@ def _pause_late_lifts(session: Session, late_before: datetime) -> None:
                           Delivery.status == DeliveryStatus.HELD.value)
     lifted_long_ago = exists().where(Release.id == Distribution.release_id,
                                      Release.embargo_until < late_before)
-    session.execute(
+    paused = session.execute(
         update(Distribution)
         .where(Distribution.status == DS.SENDING.value, held, lifted_long_ago)
         .values(status=DS.PAUSED.value,
                 paused_reason="late: the embargo lifted more than the allowed lateness ago "
                               "and public recipients are still held; check it, then "
                               "`pressroom resume`")
-        .execution_options(synchronize_session=False))
+        .returning(Distribution.id, Distribution.release_id)
+        .execution_options(synchronize_session=False)).all()
+    _record_late(session, paused, "the embargo's lift")
+
+
+def _record_late(session: Session, paused: Sequence[Row[int, int]], what: str) -> None:
+    for distribution_id, release_id in paused:
+        record(session, system_actor(), "send.paused", f"distribution {distribution_id}",
+               f"paused by the engine: found late after {what}; waits for `pressroom resume`",
+               release_id=release_id)
 
 
 def work_available(session: Session, now: datetime) -> dict[int, int]:
@@ -206,12 +227,14 @@ def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
         .execution_options(synchronize_session=False))
 
 
-def pause(session: Session, distribution_id: int, reason: str = "paused by an operator") -> None:
+def pause(session: Session, distribution_id: int,
+          reason: str = "paused by an operator") -> Distribution:
     dist = get_distribution(session, distribution_id, lock=True)
     if dist.status not in (DS.SCHEDULED, DS.SENDING):
         raise InvalidInput(f"distribution {distribution_id} is {dist.status.value}; "
                            "only a scheduled or sending one can be paused")
     _pause(dist, reason)
+    return dist
 
 
 def resume(session: Session, distribution_id: int, now: datetime) -> None:

@@ -18,10 +18,10 @@ from distribution.embargo import notices
 from distribution.engine.claims import Claimed
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
-from distribution.mail.dkim import configured_signer
 from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
-from distribution.mail.verp import Verp
+from distribution.mail.signing.dkim import configured_signer
+from distribution.mail.signing.verp import Verp
 from distribution.media.mailing import message_media
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from distribution.accountability import approval, record, system_actor
 from distribution.engine import claims, lifecycle
 from distribution.store.db import database_now
+from distribution.store.models import Distribution
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class SweepReport:
     started: list[int] = field(default_factory=list)
+    held_for_approval: list[int] = field(default_factory=list)
     released: int = 0
     reclaimed: int = 0
     finished: list[int] = field(default_factory=list)
@@ -30,12 +35,38 @@ def sweep(factory: sessionmaker[Session], settings: Settings) -> SweepReport:
     report = SweepReport()
     with factory() as session, session.begin():
         now = database_now(session)
+        if settings.require_approval:  # where a scheduled send would become sending
+            report.held_for_approval = _hold_unapproved(session, now)
         report.started = lifecycle.activate_due(session, now, settings.lateness_seconds)
         report.released = lifecycle.release_held(session, now, settings.lateness_seconds)
         report.reclaimed = claims.return_stale(session, now, settings.claim_timeout_seconds)
         lifecycle.cancel_leftovers(session)
         report.finished = lifecycle.finish_done(session, now)
+        _record(session, "send.started", report.started)
+        _record(session, "send.finished", report.finished)
         report.work = lifecycle.work_available(session, now)
     if report.reclaimed:
         log.warning("returned %d stale claims to pending", report.reclaimed)
     return report
+
+
+def _hold_unapproved(session: Session, now: datetime) -> list[int]:
+    actor = system_actor()
+    held = approval.hold_unapproved(session, now)
+    for distribution_id, release_id, why in held:
+        record(session, actor, "send.refused", f"distribution {distribution_id}",
+               f"not started, paused: {why}", release_id=release_id)
+    return [distribution_id for distribution_id, _, _ in held]
+
+
+def _record(session: Session, action: str, distribution_ids: list[int]) -> None:
+    """The sweep's transitions, in its own transaction: one entry per distribution."""
+    if not distribution_ids:
+        return
+    actor = system_actor()
+    releases = {row.id: row.release_id for row in session.execute(
+        select(Distribution.id, Distribution.release_id)
+        .where(Distribution.id.in_(distribution_ids)))}
+    for distribution_id in distribution_ids:
+        record(session, actor, action, f"distribution {distribution_id}",
+               action.split(".")[1], release_id=releases.get(distribution_id))

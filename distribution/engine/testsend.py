@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from email_validator import EmailNotValidError
@@ -12,34 +13,49 @@ from distribution import embargo
 from distribution.audience.rows import mailable_address
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
-from distribution.mail.dkim import signed
 from distribution.mail.media import NO_MEDIA, MessageMedia
+from distribution.mail.preview import Viewer, recipient_for
 from distribution.mail.render import Recipient, load_templates, prepare
-from distribution.mail.verp import Verp
+from distribution.mail.signing.dkim import signed
+from distribution.mail.signing.verp import Verp
 from distribution.store.models import Release
 from distribution.transport import Envelope, Outcome, open_transport
 
 
 def send_test_copy(settings: Settings, release: Release, address: str,
-                   now: datetime, media: MessageMedia = NO_MEDIA) -> Outcome:
+                   now: datetime, viewer: Viewer | None = None,
+                   media: MessageMedia = NO_MEDIA) -> Outcome:
+    """One copy to `address`; with a viewer, the copy that contact would get (marked only
+    for a trusted list, their zone and their footer's links, which work as theirs)."""
     try:
         email = mailable_address(address)
     except EmailNotValidError as exc:
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
-    prepared = prepare(release, settings, load_templates(settings),
-                       marked=embargo.marked(release.embargo_until, now), kind="test",
-                       media=media)
+    marked = embargo.marked(release.embargo_until, now) and (viewer is None or viewer.trusted)
+    prepared = prepare(release, settings, load_templates(settings), marked=marked, kind="test",
+                       list_name=viewer.list_name if viewer else None, media=media)
+    if viewer is not None:
+        recipient = replace(recipient_for(settings, viewer, f"test.{release.id}"), email=email,
+                            message_id=_test_message_id(settings, release.id))
+        return _send(settings, email, prepared.personalise(recipient, date=now))
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     recipient = Recipient(
         email=email, name=None, timezone=None,
-        # Random: a test copy is sent once, and no other install may repeat its id.
-        message_id=f"<pressroom.test.{release.id}.{secrets.token_hex(8)}@{settings.sender_domain}>",
+        message_id=_test_message_id(settings, release.id),
         unsubscribe_url=tokens.unsubscribe_url(settings, 0, 0),
         preferences_url=tokens.preferences_url(settings, 0),
         unsubscribe_mailto=tokens.unsubscribe_mailto(settings, 0, 0),
     )
+    return _send(settings, email, prepared.personalise(recipient, date=now))
+
+
+def _test_message_id(settings: Settings, release_id: int) -> str:
+    # Random: a test copy is sent once, and no other install may repeat its id.
+    return f"<pressroom.test.{release_id}.{secrets.token_hex(8)}@{settings.sender_domain}>"
+
+
+def _send(settings: Settings, email: str, data: bytes) -> Outcome:
     with open_transport(settings.smtp_url, settings.outbox) as transport:
         # VERP for delivery 0: a bounce of a test copy is recognised, and matches no row.
         return transport.send([Envelope(Verp(settings).sender(0), email,
-                                        signed(settings, prepared.personalise(
-                                            recipient, date=now)))])[0]
+                                        signed(settings, data))])[0]

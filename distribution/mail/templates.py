@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from config import ConfigError, Settings
+from distribution.mail.inline import inline_html, inline_text
 from distribution.mail.view import Block
 
 TEXT_WIDTH = 72
@@ -41,7 +42,8 @@ def load_templates(settings: Settings) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink, bullet=bullet)
+    env.filters.update(wrap=wrap, text_block=text_block, autolink=autolink, bullet=bullet,
+                       rich=rich)
     return env
 
 
@@ -63,14 +65,42 @@ def bullet(text: str, width: int = TEXT_WIDTH) -> str:
 
 
 def text_block(block: Block, width: int = TEXT_WIDTH) -> str:
-    """A paragraph (with the dateline before it) or a bullet list, wrapped."""
-    if block.kind == "ul":
+    """A block as plain text, wrapped: paragraph (with the dateline before it), lists with
+    their bullets or numbers, a heading, a quote ("> "), a table in aligned columns."""
+    if block.kind in ("ul", "ol"):
+        marks = ([f"{n}. " for n in block.numbers] if block.kind == "ol"
+                 else ["- "] * len(block.items))
         return "\n".join(
-            textwrap.fill(item, width=width, initial_indent="- ", subsequent_indent="  ",
-                          break_long_words=False, break_on_hyphens=False)
-            for item in block.items)
-    text = f"{block.lead} – {block.text}" if block.lead else block.text
+            textwrap.fill(inline_text(item), width=width, initial_indent=mark,
+                          subsequent_indent=" " * len(mark), break_long_words=False,
+                          break_on_hyphens=False)
+            for mark, item in zip(marks, block.items, strict=False))
+    if block.kind == "quote":
+        return wrap(inline_text(block.text), width, indent="> ")
+    if block.kind == "table":
+        return _text_table(block.rows)
+    if block.kind in ("h2", "h3"):
+        heading = inline_text(block.text)
+        return f"{heading}\n{('=' if block.kind == 'h2' else '-') * min(len(heading), width)}"
+    text = inline_text(block.text)
+    text = f"{block.lead} – {text}" if block.lead else text
     return wrap(text.strip(), width)
+
+
+def _text_table(rows: tuple[tuple[str, ...], ...]) -> str:
+    cells = [[inline_text(cell) for cell in row] for row in rows]
+    count = max((len(row) for row in cells), default=0)
+    widths = [max((len(row[i]) for row in cells if i < len(row)), default=0) for i in range(count)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+             for row in cells]
+    if len(lines) > 1:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def rich(text: str) -> Markup:
+    """A block's text as HTML: inline markup, escaping, and bare URLs as links."""
+    return inline_html(text, autolink)
 
 
 def autolink(text: str) -> Markup:

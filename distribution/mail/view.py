@@ -24,9 +24,13 @@ _DASHES = " \t-–—"
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # "p" (one paragraph) or "ul" (a bullet list)
+    # "p" (a paragraph), "ul" (a bullet list), "ol" (a numbered list), "h2"/"h3" (a heading),
+    # "quote" (a block quote) or "table"
+    kind: str
     items: tuple[str, ...]  # the paragraph's text, or the list's items
     lead: str | None = None  # the dateline, written before the release's first paragraph
+    numbers: tuple[int, ...] = ()  # an "ol" list's numbers, as written
+    rows: tuple[tuple[str, ...], ...] = ()  # a table's cells, the header row first
 
     @property
     def text(self) -> str:
@@ -93,17 +97,52 @@ def organisation(settings: Settings) -> Organisation:
 
 
 def parse_blocks(text: str | None) -> tuple[Block, ...]:
-    """Paragraphs and bullet lists; a list's lines start with "- "."""
+    """The blocks of text in the body format (distribution.releases.bodyformat)."""
     blocks: list[Block] = []
     for chunk in (text or "").replace("\r\n", "\n").split("\n\n"):
         lines = [line.strip() for line in chunk.split("\n") if line.strip()]
         # Lenient: a chunk mixing a lead-in line and bullets becomes a paragraph and a list.
-        for is_item, run in _runs(lines):
-            if is_item:
-                blocks.append(Block("ul", tuple(line[2:].strip() for line in run)))
-            else:
-                blocks.append(Block("p", (" ".join(run),)))
+        for kind, run in _runs(lines):
+            blocks.append(_block(kind, run))
     return tuple(blocks)
+
+
+_NUMBERED = re.compile(r"(\d{1,3})\.\s+")
+_HEADING = re.compile(r"(#{2,6})\s+")
+
+
+def _line_kind(line: str) -> str:
+    if line.startswith("- "):
+        return "ul"
+    if _NUMBERED.match(line):
+        return "ol"
+    if _HEADING.match(line):
+        return "h"
+    if line.startswith(">"):
+        return "quote"
+    if len(line) > 1 and line.startswith("|") and line.endswith("|"):
+        return "table"
+    return "p"
+
+
+def _block(kind: str, run: list[str]) -> Block:
+    if kind == "ul":
+        return Block("ul", tuple(line[2:].strip() for line in run))
+    if kind == "ol":
+        matches = [(_NUMBERED.match(line), line) for line in run]
+        return Block("ol", tuple(line[m.end():] for m, line in matches if m),
+                     numbers=tuple(int(m[1]) for m, _ in matches if m))
+    if kind == "h":
+        match = _HEADING.match(run[0])
+        level = min(len(match[1]), 3) if match else 2
+        return Block(f"h{level}", (" ".join(run)[match.end() if match else 0:],))
+    if kind == "quote":
+        return Block("quote", (" ".join(line.lstrip(">").strip() for line in run),))
+    if kind == "table":
+        rows = [tuple(cell.strip() for cell in line.strip("|").split("|")) for line in run]
+        rows = [row for row in rows if not all(set(cell) <= set("-: ") for cell in row)]
+        return Block("table", (), rows=tuple(rows))
+    return Block("p", (" ".join(run),))
 
 
 def parse_contact(text: str) -> MediaContact | None:
@@ -117,14 +156,14 @@ def parse_contact(text: str) -> MediaContact | None:
     return as_address if as_address.email_ok else MediaContact(text, None, None)
 
 
-def _runs(lines: list[str]) -> list[tuple[bool, list[str]]]:
-    runs: list[tuple[bool, list[str]]] = []
+def _runs(lines: list[str]) -> list[tuple[str, list[str]]]:
+    runs: list[tuple[str, list[str]]] = []
     for line in lines:
-        is_item = line.startswith("- ")
-        if runs and runs[-1][0] == is_item:
+        kind = _line_kind(line)
+        if runs and runs[-1][0] == kind and kind != "h":
             runs[-1][1].append(line)
         else:
-            runs.append((is_item, [line]))
+            runs.append((kind, [line]))
     return runs
 
 

@@ -1,9 +1,17 @@
-"""The body format of a parsed release, which the renderer relies on.
+"""The body format of a parsed release, which the renderer relies on: a small part of
+Markdown, so that it reads well as plain text and maps one to one onto HTML.
 
-Blocks are separated by exactly one blank line. A paragraph is one line (wrapped lines are
-joined with a space). A list is one block of "- item" lines, whatever bullets the source used
-("•", "-", "*", "–", "1.", ...). Quotes and photo credits are blocks of their own. Text is
-kept as written (curly quotes, accents, URLs); only whitespace is normalised.
+Blocks are separated by exactly one blank line:
+- a paragraph is one line (wrapped lines are joined with a space);
+- a bullet list is a block of "- item" lines, whatever bullets the source used ("•", "*",
+  "–", ...); a numbered list a block of "1. item" lines, with the numbers as written;
+- a heading is "## text" ("###" for a sub-heading);
+- a block quote is "> text";
+- a table is a block of "| cell | cell |" lines, the first of them the header;
+- quotes and photo credits written as paragraphs are blocks of their own.
+Inside a block, **bold**, *italic* and [links](https://...) may appear (from Word and
+Markdown files). Text is kept as written (curly quotes, accents, URLs); only whitespace is
+normalised.
 """
 
 from __future__ import annotations
@@ -14,7 +22,11 @@ from dataclasses import dataclass
 Paragraph = list[str]  # whitespace-normalised, non-empty source lines
 
 # No em dash: a wrapped line may well start with one ("— and this, she said, ...").
-_LIST_ITEM = re.compile(r"(?:[•●▪◦‣·*–-]|\d{1,2}[.)]|\(\d{1,2}\))\s+(?=\S)")
+_BULLET = re.compile(r"(?:[•●▪◦‣·*–-])\s+(?=\S)")
+_NUMBER = re.compile(r"(?:(?P<n>\d{1,3})[.)]|\((?P<p>\d{1,3})\))\s+(?=\S)")
+_HEADING = re.compile(r"(?P<marks>#{1,6})\s+(?=\S)")
+_QUOTE = re.compile(r">\s*(?=\S)")
+_TABLE_ROW = re.compile(r"\|.*\|")
 _PHOTO_CREDIT = re.compile(r"©|\(c\)\s|photo(?:\s+credit)?s?\s*:", re.IGNORECASE)
 _QUOTE_MARKS = "“”„«»\""
 
@@ -25,7 +37,7 @@ def normalise_line(line: str) -> str:
 
 
 def is_list_item(line: str) -> bool:
-    return _LIST_ITEM.match(line) is not None
+    return _BULLET.match(line) is not None or _NUMBER.match(line) is not None
 
 
 def is_photo_credit(line: str) -> bool:
@@ -37,13 +49,40 @@ def is_quote(text: str) -> bool:
     return text.startswith(("‘", "'")) or any(mark in text for mark in _QUOTE_MARKS)
 
 
+def is_pull_quote(text: str) -> bool:
+    """Whether text is a quotation set apart (the quote runs to its end, or to a short
+    attribution: `... never again.” Fadwa Mahmud`), not prose that quotes a phrase."""
+    if not is_quote(text):
+        return False
+    closing = max(text.rfind(mark) for mark in _QUOTE_MARKS)
+    return closing >= 0 and len(text[closing + 1:].split()) <= 5
+
+
+# Word and Markdown files set labels in bold: "**GENEVA, 3 March 2025** – The ...",
+# "**Media contact:** Jane Doe".
+_LEADING_EMPHASIS = re.compile(r"(\*\*|\*|__)(?P<inner>[^*_]+?)\1")
+
+
+def without_leading_emphasis(line: str) -> str:
+    """ "**Media contact:** Jane" -> "Media contact: Jane"; other lines unchanged."""
+    match = _LEADING_EMPHASIS.match(line)
+    return line if match is None else match["inner"] + line[match.end():]
+
+
+def heading_text(line: str) -> str:
+    """ "## About us" -> "About us"; other lines unchanged."""
+    match = _HEADING.match(line)
+    return line[match.end():] if match else line
+
+
 def format_body(paragraphs: list[Paragraph]) -> str:
     """Render paragraphs in the body format."""
     blocks: list[_Block] = []
     for paragraph in paragraphs:
         for block in _blocks(paragraph):
-            if block.kind == "list" and blocks and blocks[-1].kind == "list":
-                blocks[-1].lines += block.lines  # list items separated by blank lines
+            last = blocks[-1] if blocks else None
+            if block.kind in ("list", "olist") and last is not None and last.kind == block.kind:
+                last.lines += block.lines  # list items separated by blank lines
             else:
                 blocks.append(block)
     return "\n\n".join(block.render() for block in blocks)
@@ -51,12 +90,16 @@ def format_body(paragraphs: list[Paragraph]) -> str:
 
 @dataclass
 class _Block:
-    kind: str  # "text", "list" or "credit"
+    kind: str  # "text", "list", "olist", "heading", "quote", "table" or "credit"
     lines: list[str]
 
     def render(self) -> str:
         if self.kind == "list":
             return "\n".join(f"- {item}" for item in self.lines)
+        if self.kind in ("olist", "table", "heading"):
+            return "\n".join(self.lines)
+        if self.kind == "quote":
+            return "> " + " ".join(self.lines)
         return " ".join(self.lines)
 
 
@@ -64,18 +107,32 @@ def _blocks(paragraph: Paragraph) -> list[_Block]:
     blocks: list[_Block] = []
     for line in paragraph:
         last = blocks[-1] if blocks else None
-        item = _LIST_ITEM.match(line)
-        if item:
-            if last is not None and last.kind == "list":
-                last.lines.append(line[item.end():])
-            else:
-                blocks.append(_Block("list", [line[item.end():]]))
-        elif is_photo_credit(line):
-            blocks.append(_Block("credit", [line]))
-        elif last is not None and last.kind == "list":
-            last.lines[-1] += f" {line}"  # a wrapped list item
+        kind, text = _line_kind(line)
+        if kind in ("list", "olist", "table", "quote") and last is not None and last.kind == kind:
+            last.lines.append(text)
+        elif kind != "text":
+            blocks.append(_Block(kind, [text]))
+        elif last is not None and last.kind in ("list", "olist", "quote"):
+            last.lines[-1] += f" {line}"  # a wrapped list item or quote
         elif last is not None and last.kind == "text":
             last.lines.append(line)
         else:
             blocks.append(_Block("text", [line]))
     return blocks
+
+
+def _line_kind(line: str) -> tuple[str, str]:
+    """The kind of block a line belongs to, and the text it contributes to it."""
+    if (heading := _HEADING.match(line)) and line.replace("#", "").strip():
+        return "heading", f"{'#' * max(2, len(heading['marks']))} {line[heading.end():]}"
+    if bullet := _BULLET.match(line):
+        return "list", line[bullet.end():]
+    if number := _NUMBER.match(line):
+        return "olist", f"{number['n'] or number['p']}. {line[number.end():]}"
+    if _TABLE_ROW.fullmatch(line):
+        return "table", line
+    if quote := _QUOTE.match(line):
+        return "quote", line[quote.end():]
+    if is_photo_credit(line):
+        return "credit", line
+    return "text", line

@@ -13,12 +13,29 @@ from sqlalchemy.orm import Session
 from config import Settings
 from distribution import times
 from distribution.errors import InvalidInput
-from distribution.releases.endmatter import DEFAULT_END_MARKER
+from distribution.releases.conventions.embargo_lines import time_for_reading
+from distribution.releases.endmatter import house_end_marker
 from distribution.releases.media_contacts import MediaContact, parse_contact_spec
 from distribution.releases.parse import ParsedRelease
 from distribution.store.models import Delivery, DeliveryStatus, Distribution, Release
 
 LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}")
+
+
+def embargo_to_use(parsed: ParsedRelease, flag: str | None,
+                   no_embargo: bool) -> tuple[str | None, bool]:
+    """(embargo text, whether it comes from the file). An embargo line that cannot be read
+    never passes silently: the release is refused unless a flag says what to do."""
+    if flag and no_embargo:
+        raise InvalidInput("--embargo and --no-embargo contradict each other; give one")
+    if flag:
+        return flag, False
+    if no_embargo:
+        return None, False
+    if parsed.unreadable_embargo:
+        raise InvalidInput(f"the line {parsed.unreadable_embargo!r} looks like an embargo but "
+                           "its time cannot be read; give --embargo WHEN or --no-embargo")
+    return parsed.embargo_text, True
 
 
 def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
@@ -27,12 +44,23 @@ def resolve_embargo(text: str | None, *, from_file: bool, settings: Settings,
     if not text:
         return None
     zone = settings.timezone or None
-    parser = times.parse_embargo_text if from_file else times.parse_when
-    when = parser(text, zone) if from_file else parser(text, zone, now=now)
+    when = _embargo_from_file(text, zone) if from_file else times.parse_when(text, zone, now=now)
     if when.utc <= now:
         raise InvalidInput(f"the embargo {times.format_in_zone(when.utc, when.zone)} is in the "
                            "past; a release cannot be embargoed to a time that has passed")
     return when
+
+
+def _embargo_from_file(text: str, zone: str | None) -> times.WhenParsed:
+    try:
+        return times.parse_embargo_text(text, zone)
+    except times.TimeError:
+        pass
+    try:  # French, Spanish, German or Arabic words, or a date the English reader lacks
+        return times.parse_embargo_text(time_for_reading(text), zone)
+    except times.TimeError as exc:
+        raise InvalidInput(f"the embargo {text!r} in the file cannot be read ({exc}); give "
+                           "--embargo WHEN or --no-embargo") from None
 
 
 def checked_language(code: str | None) -> str | None:
@@ -56,26 +84,31 @@ def add_release(session: Session, parsed: ParsedRelease, *, embargo: times.WhenP
                 language: str | None, contacts: list[MediaContact], source_name: str | None,
                 now: datetime) -> Release:
     """Store a parsed release as a draft; flags (embargo, language, contacts) win."""
-    release = Release(
-        headline=parsed.headline,
-        subheadline=parsed.subheadline,
-        language=language or parsed.language or "en",
-        dateline_place=parsed.dateline_place,
-        dateline_date=parsed.dateline_date,
-        dateline_text=parsed.dateline_text,
-        body=parsed.body,
-        end_marker=parsed.end_marker or DEFAULT_END_MARKER,
-        media_contacts=[asdict(c) for c in (contacts or parsed.media_contacts)],
-        boilerplate_heading=parsed.boilerplate_heading,
-        boilerplate=parsed.boilerplate,
-        embargo_until=embargo.utc if embargo else None,
-        embargo_zone=embargo.zone if embargo else None,
-        source_name=source_name,
-        created_at=now,
-    )
+    release = Release(source_name=source_name, created_at=now)
+    fill_release(release, parsed, embargo=embargo, language=language, contacts=contacts)
     session.add(release)
     session.flush()
     return release
+
+
+def fill_release(release: Release, parsed: ParsedRelease, *, embargo: times.WhenParsed | None,
+                 language: str | None, contacts: list[MediaContact]) -> None:
+    """Set every field a release file gives (a new draft, or a draft edited)."""
+    language = language or parsed.language or "en"
+    release.headline = parsed.headline
+    release.subheadline = parsed.subheadline
+    release.language = language
+    release.dateline_place = parsed.dateline_place
+    release.dateline_date = parsed.dateline_date
+    release.dateline_text = parsed.dateline_text
+    release.body = parsed.body
+    release.end_marker = parsed.end_marker or house_end_marker(language)
+    release.end_marker_added = parsed.end_marker is None
+    release.media_contacts = [asdict(c) for c in (contacts or parsed.media_contacts)]
+    release.boilerplate_heading = parsed.boilerplate_heading
+    release.boilerplate = parsed.boilerplate
+    release.embargo_until = embargo.utc if embargo else None
+    release.embargo_zone = embargo.zone if embargo else None
 
 
 def all_releases(session: Session) -> list[Release]:
@@ -109,6 +142,7 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
         "embargo_display": (f"{times.format_in_zone(embargo, shown_zone)} "
                             f"({times.format_in_zone(embargo, 'UTC')})") if embargo else None,
         "end_marker": release.end_marker,
+        "end_marker_added": release.end_marker_added,
         "media_contacts": release.media_contacts,
         "boilerplate_heading": release.boilerplate_heading,
         "boilerplate": release.boilerplate,

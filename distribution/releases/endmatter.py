@@ -10,16 +10,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from distribution.releases.bodyformat import Paragraph
+from distribution.releases.bodyformat import Paragraph, heading_text
 from distribution.releases.media_contacts import has_contact_details, split_contact_heading
 
 DEFAULT_END_MARKER = "-ENDS-"  # for a release whose text has none
+# The house marker in the release's own language, where the office's custom is known.
+_HOUSE_END_MARKERS = {"fr": "-FIN-", "es": "-FIN-", "de": "– Ende –", "ar": "-انتهى-"}
+# End markers, by convention: English "-ENDS-"/"ENDS"/"- ends -", US "###"/"# # #" and
+# "-30-", "***", German "– Ende –" and the wire's "(Schluss)"/"(schluß)", French and Spanish
+# "-FIN-"/"FIN", Arabic "-انتهى-".
 _END_MARKER = re.compile(
-    r"[-–—]*\s*ends?\s*[-–—]*|#\s?#\s?#|[-–—]\s*30\s*[-–—]|\*\s*\*\*\*\s*\*", re.IGNORECASE
+    r"[-–—]*\s*(?:ends?|ende|fin|انتهى)\s*[-–—]*|#\s?#\s?#|[-–—]\s*30\s*[-–—]|\*(?:\s*\*){2,5}"
+    r"|\((?:schluss|schluß)\)",
+    re.IGNORECASE,
 )
+# The German wire writes "(Schluss)" at the end of the last paragraph, not on a line alone.
+_TRAILING_MARKER = re.compile(r"(?P<text>.*\S)\s+(?P<marker>\((?:schluss|schluß)\))"
+                              r"(?:\s+[a-z]{2,4}(?:/[a-z]{2,4})*)?", re.IGNORECASE)
+# Boilerplate headings: "About ...", "Notes to editors", "Background"; French "À propos
+# ...", "Note aux rédactions"; Spanish "Acerca de ...", "Sobre ...", "Nota para editores";
+# German "Über ...", "Hintergrund"; Arabic "نبذة عن ...", "عن ...", "حول ...".
 _BOILERPLATE_HEADING = re.compile(
     r"(?:about(?:\s+(?!\d)\S.*)?|notes?\s+(?:to|for)\s+(?:the\s+)?editors?"
-    r"|editors?['’]?s?\s+notes?|background(?:\s+information)?)\s*:?",
+    r"|editors?['’]?s?\s+notes?|background(?:\s+information)?"
+    r"|[àa]\s+propos\s+(?:de\s+|du\s+|des\s+|d['’])?\S.*|notes?\s+aux\s+r[ée]dactions?"
+    r"|acerca\s+de\s+\S.*|sobre\s+\S.*|notas?\s+(?:para|a)\s+(?:los\s+)?(?:editores|redactores)"
+    r"|über\s+(?!\d)\S.*|hintergrund(?:informationen)?"
+    r"|نبذة\s+عن\s+\S.*|عن\s+\S.*|حول\s+\S.*|معلومات\s+عن\s+\S.*)\s*:?",
     re.IGNORECASE,
 )
 
@@ -43,12 +60,25 @@ class EndMatter:
         return [line for line in lines if line.strip()]
 
 
+def house_end_marker(language: str | None) -> str:
+    """The marker added to a release whose text has none."""
+    base = (language or "").split("-")[0].lower()
+    return _HOUSE_END_MARKERS.get(base, DEFAULT_END_MARKER)
+
+
 def is_end_marker(line: str) -> bool:
     return _END_MARKER.fullmatch(line) is not None
 
 
+def split_trailing_marker(line: str) -> tuple[str, str] | None:
+    """ "... angesprochen?" (Schluss)" -> the text and the marker written at its end."""
+    match = _TRAILING_MARKER.fullmatch(line)
+    return None if match is None else (match["text"], match["marker"])
+
+
 def is_boilerplate_heading(line: str) -> bool:
     # "About 200 people attended" is prose: a heading is short and has no final period.
+    line = heading_text(line)
     return (
         len(line) <= 60
         and len(line.split()) <= 8
@@ -111,7 +141,7 @@ def _read_tail(tail: list[Paragraph]) -> EndMatter:
         if _is_marker_paragraph(paragraph):
             end.end_marker = end.end_marker or paragraph[0]
         elif end.boilerplate_heading is None and is_boilerplate_heading(paragraph[0]):
-            end.boilerplate_heading = paragraph[0].rstrip(" :")
+            end.boilerplate_heading = heading_text(paragraph[0]).rstrip(" :")
             if paragraph[1:]:
                 end.boilerplate.append(paragraph[1:])
         else:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from email_validator import EmailNotValidError, validate_email
 
+from distribution.releases.bodyformat import heading_text, without_leading_emphasis
+
 
 @dataclass(frozen=True)
 class MediaContact:
@@ -37,9 +39,17 @@ _HEADING = re.compile(
       | for\s+(?:media|press)\s+(?:inquiries|enquiries|queries)\s*:
       | (?:media|press)\s+(?:contacts?|contact\(s\)|inquiries|enquiries|queries|office)\s*:
       | contacts?\s*:
+      | (?:press|media)\s+contacts?\s*$
+      | r[üu]ckfragen\s*(?:&|und)\s*kontakt\s*:? | pressekontakt\s*:? | kontakt\s*:
+      | contacts?\s+(?:presse|m[ée]dias?)\s*:? | pour\s+toute\s+demande\s+(?:des|de)\s+m[ée]dias?
+            [^:]{0,60}:?
+      | contactos?\s+(?:de\s+)?(?:prensa|medios)\s*:? | para\s+m[áa]s\s+informaci[óo]n[^:]{0,60}:
+      | للاستفسارات\s+الإعلامية[^:]{0,40}:? | للاستفسار[^:]{0,40}:
+      | بيانات\s+الاتصال[^:]{0,40}:? | للتواصل[^:]{0,40}:? | لمزيد\s+من\s+المعلومات[^:]{0,60}:
     )\s*""",
     re.IGNORECASE | re.VERBOSE,
 )
+_URL = re.compile(r"(?:https?://|www\.)\S*", re.IGNORECASE)
 _OBFUSCATED = re.compile(r"\[\s*email\s+protected\s*\]", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 # Looser than is_valid_email: stored and organisation contacts are not validated again;
@@ -49,7 +59,8 @@ _PHONE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
 # "Tel: +41 ...", "E-mail: ...": labels carry no name. Single letters only with a colon,
 # so that an initial ("M. Petit") survives.
 _LABEL = re.compile(
-    r"\b(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|e-?mail|mailto|whatsapp)\s*[.:]?"
+    r"\b(?:tel(?:ephone)?|phone|mobile|mob|cell|fax|e-?mail|mailto|whatsapp|web|net|internet"
+    r"|website|url)(?!\w)\s*[.:]?"
     r"|\b[tmep]\s*:",
     re.IGNORECASE,
 )
@@ -61,6 +72,7 @@ _CONNECTOR = re.compile(
 
 def split_contact_heading(line: str) -> str | None:
     """The rest of a line opening a contact block ("Media contacts: Jane ..."), else None."""
+    line = without_leading_emphasis(heading_text(line))
     match = _HEADING.match(line)
     return None if match is None else line[match.end():]
 
@@ -147,7 +159,7 @@ def _read_segment(segment: str, warnings: list[str]) -> _Entry | None:
                 f"media contact address {address!r} is not a valid email address; "
                 "set one with --contact"
             )
-    rest = _EMAIL.sub(" ", rest)
+    rest = _URL.sub(" ", _EMAIL.sub(" ", rest))  # a website is not a name
     phones = _phones(rest)
     for phone in phones:
         rest = rest.replace(phone, " ")

@@ -9,7 +9,6 @@ raises `ReleaseError`. `body` and `boilerplate` follow distribution.releases.bod
 
 from __future__ import annotations
 
-import codecs
 import datetime
 import os
 import re
@@ -20,18 +19,21 @@ from distribution.errors import InvalidInput
 from distribution.releases.bodyformat import (
     Paragraph,
     format_body,
-    is_list_item,
-    is_photo_credit,
-    is_quote,
     normalise_line,
 )
-from distribution.releases.datelines import (
+from distribution.releases.conventions.datelines import (
     Dateline,
     parse_dateline,
-    split_opening_dateline,
     take_dateline,
 )
-from distribution.releases.endmatter import is_boilerplate_heading, is_end_marker, split_end_matter
+from distribution.releases.conventions.head import Head, read_head, skip_head_items
+from distribution.releases.conventions.language import detect_language
+from distribution.releases.endmatter import (
+    is_end_marker,
+    split_end_matter,
+    split_trailing_marker,
+)
+from distribution.releases.formats import MAX_WORD_BYTES, is_word, release_text
 from distribution.releases.frontmatter import (
     FrontMatter,
     FrontMatterError,
@@ -41,8 +43,8 @@ from distribution.releases.frontmatter import (
 from distribution.releases.media_contacts import (
     MediaContact,
     parse_contact_block,
-    split_contact_heading,
 )
+from distribution.releases.subheadline import take_subheadline
 
 __all__ = ["MediaContact", "ParsedRelease", "ReleaseError", "parse_release", "read_release_file"]
 
@@ -55,7 +57,8 @@ class ReleaseError(InvalidInput, ValueError):
 class ParsedRelease:
     headline: str
     subheadline: str | None = None
-    language: str | None = None  # from front matter only
+    language: str | None = None  # front matter, else a guess from the text (language_guessed)
+    language_guessed: bool = False
     dateline_place: str | None = None
     dateline_date: datetime.date | None = None  # None when the year is not written
     dateline_text: str | None = None  # as written: "Damascus, April 16, 2025"
@@ -66,21 +69,15 @@ class ParsedRelease:
     boilerplate_heading: str | None = None
     boilerplate: str | None = None
     embargo_text: str | None = None  # raw, e.g. "09:00 CET, 16 April 2025"
+    embargo_convention: str | None = None  # which form of embargo line was read
+    unreadable_embargo: str | None = None  # a line that looks like an embargo, not read
+    kickers: list[str] = field(default_factory=list)  # labels above or under the headline
+    source_format: str = "text"  # "text", "markdown" or "word"
     front_matter: dict[str, str] = field(default_factory=dict)
     photos: list[PhotoSpec] = field(default_factory=list)  # from front matter only
     warnings: list[str] = field(default_factory=list)
 
 
-_EMBARGO = re.compile(
-    r"(?:strictly\s+)?(?:(?:under\s+)?embargo(?:ed)?\s+until\s*:?|embargo(?:ed)?\s*:)"
-    r"\s*(?P<time>.+)",
-    re.IGNORECASE,
-)
-# Labels some offices put above the headline; they are not the headline.
-_RELEASE_LABEL = re.compile(
-    r"(?:for\s+immediate\s+release|(?:press|news|media)\s+release)\W*", re.IGNORECASE
-)
-_ITALIC = re.compile(r"([*_])(\S(?:.*\S)?)\1")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _DANGLING_LINK = re.compile(
     r"\b(?:read|see|click|find|watch|listen)\b[^.!?]{0,80}?\bhere\b[^.!?]*[.!?]?", re.IGNORECASE
@@ -96,31 +93,37 @@ _OVERRIDES = {  # front-matter key -> field
 }
 
 
-# A press release is a few pages; a file past this is a mistake (a PDF, a log, a video)
-# that would be sent to every recipient. Documented in the README.
+# A press release is a few pages; text past this is a mistake (a PDF, a log, a video) that
+# would be sent to every recipient. Documented in the README. (A Word file may be larger on
+# disk, with its photos; the text read from it is held to the same limit.)
 MAX_RELEASE_BYTES = 1_000_000
 
 
 def read_release_file(path: str | os.PathLike[str]) -> ParsedRelease:
-    """Read and parse a release file: UTF-8 (a BOM is fine), any line endings."""
+    """Read and parse a release file: plain text, Markdown or Word (chosen by content)."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_RELEASE_BYTES + 1)
+            data = handle.read(MAX_WORD_BYTES + 1)
     except FileNotFoundError:
         raise ReleaseError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise ReleaseError(f"not a file: {path}") from None
     except OSError as exc:
         raise ReleaseError(f"cannot read {path}: {exc.strerror}") from None
-    if len(data) > MAX_RELEASE_BYTES:
+    if len(data) > MAX_RELEASE_BYTES and not is_word(data):
         raise ReleaseError(f"{path} is larger than a release may be "
                            f"({MAX_RELEASE_BYTES:,} bytes)")
-    text = _decode(data, path)
     try:
-        return parse_release(text)
+        text, source_format = release_text(data, path)
+    except InvalidInput as exc:
+        raise ReleaseError(str(exc)) from None
+    try:
+        release = parse_release(text)
     except ReleaseError as exc:
         raise ReleaseError(f"{path}: {exc}") from None
+    release.source_format = source_format
+    return release
 
 
 def parse_release(text: str) -> ParsedRelease:
@@ -134,15 +137,18 @@ def parse_release(text: str) -> ParsedRelease:
     except FrontMatterError as exc:
         raise ReleaseError(str(exc)) from None
     paragraphs = _paragraphs(lines)
-    headline, embargo = _read_head(paragraphs)
+    head = read_head(paragraphs)
+    headline = head.headline
     if headline is not None and is_end_marker(headline.strip()):
         raise ReleaseError(f"release has no headline: it starts with the end marker "
                            f"{headline.strip()!r}")
     if headline is None and "headline" not in front.values:
         raise ReleaseError("release has no headline")
-    subheadline = _take_subheadline(paragraphs)
+    # A subheadline given in the front matter: the text's first paragraph is text.
+    subheadline = None if "subheadline" in front.values else take_subheadline(paragraphs)
+    skip_head_items(paragraphs, head)
     story, end = split_end_matter(paragraphs)
-    dateline = take_dateline(story)
+    dateline = take_dateline(story) or head.dateline
     contacts, contact_warnings = parse_contact_block(end.contact_lines())
     release = ParsedRelease(
         headline=headline or "",
@@ -153,10 +159,16 @@ def parse_release(text: str) -> ParsedRelease:
         media_contact_text=end.contact_text(),
         boilerplate_heading=end.boilerplate_heading,
         boilerplate=format_body(end.boilerplate) or None,
-        embargo_text=embargo,
+        embargo_text=head.embargo,
+        embargo_convention=head.embargo_convention,
+        unreadable_embargo=head.unreadable_embargo,
+        kickers=head.kickers,
     )
-    dateline_warning = _set_dateline(release, dateline, front)
+    dateline_warning = _set_dateline(release, dateline, front, head)
     _apply_front_matter(release, front)
+    if release.language is None:
+        release.language = detect_language(f"{release.headline}\n{release.body}")
+        release.language_guessed = release.language is not None
     if front.contacts:  # the front matter settles what the contact block left in doubt
         contact_warnings = []
     release.warnings = _warnings(release, dateline_warning, contact_warnings)
@@ -165,16 +177,6 @@ def parse_release(text: str) -> ParsedRelease:
     if headline is not None and headline != release.headline:
         release.warnings.append(f"the front-matter headline replaces the first line {headline!r}")
     return release
-
-
-def _decode(data: bytes, path: Path) -> str:
-    data = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        line = before.count(b"\n") + 1
-        raise ReleaseError(f"{path} is not UTF-8 (line {line})") from None
 
 
 # C0 and C1 controls but tab and line ends, DEL, and the two noncharacters XML refuses: a
@@ -212,12 +214,15 @@ def _paragraphs(lines: list[str]) -> list[Paragraph]:
 def _split_at_markers(paragraph: Paragraph) -> list[Paragraph]:
     # A marker written right under the last line still ends the story; a lower-case "end"
     # alone on a line of wrapped prose counts only as a paragraph of its own.
-    if len(paragraph) == 1:
+    if len(paragraph) == 1 and split_trailing_marker(paragraph[0]) is None:
         return [paragraph]
     parts: list[Paragraph] = []
     current: Paragraph = []
     for line in paragraph:
-        if is_end_marker(line) and not (line.isalpha() and line.islower()):
+        if (trailing := split_trailing_marker(line)) is not None:
+            parts += [[*current, trailing[0]], [trailing[1]]]
+            current = []
+        elif is_end_marker(line) and not (line.isalpha() and line.islower()):
             parts += [current, [line]] if current else [[line]]
             current = []
         else:
@@ -225,74 +230,11 @@ def _split_at_markers(paragraph: Paragraph) -> list[Paragraph]:
     return parts + [current] if current else parts
 
 
-def _first_line(paragraphs: list[Paragraph]) -> str | None:
-    return paragraphs[0][0] if paragraphs else None
-
-
-def _pop_line(paragraphs: list[Paragraph]) -> str | None:
-    if not paragraphs:
-        return None
-    line = paragraphs[0].pop(0)
-    if not paragraphs[0]:
-        paragraphs.pop(0)
-    return line
-
-
-def _read_head(paragraphs: list[Paragraph]) -> tuple[str | None, str | None]:
-    """Take the headline, and the embargo line found before it or right after it."""
-    embargo = None
-    while (line := _first_line(paragraphs)) is not None and (
-        _EMBARGO.fullmatch(line) or _RELEASE_LABEL.fullmatch(line)
-    ):
-        embargo = embargo or _embargo_time(line)
-        _pop_line(paragraphs)
-    headline = _pop_line(paragraphs)
-    line = _first_line(paragraphs)
-    if line is not None and _EMBARGO.fullmatch(line):
-        embargo = embargo or _embargo_time(line)
-        _pop_line(paragraphs)
-    return headline, embargo
-
-
-def _embargo_time(line: str) -> str | None:
-    match = _EMBARGO.fullmatch(line)
-    return match["time"] if match else None
-
-
-def _take_subheadline(paragraphs: list[Paragraph]) -> str | None:
-    # Conservative on purpose: a short single line right after the headline, with more text
-    # after it, and no final period unless set in *italics*. A line with quotation marks is
-    # a pull quote (samples 03, 04 and 08 open with one; 04's lost its opening mark) and
-    # stays in the body as a paragraph of its own.
-    if len(paragraphs) < 2 or len(paragraphs[0]) != 1:
-        return None
-    line = paragraphs[0][0]
-    italic = _ITALIC.fullmatch(line)
-    text = italic[2] if italic else line
-    if is_quote(text) or _has_a_role(line) or _URL.search(text) or len(text) > 200:
-        return None
-    if not italic and text.endswith((".", ":")):
-        return None
-    paragraphs.pop(0)
-    return text
-
-
-def _has_a_role(line: str) -> bool:
-    """Whether a line is something other than prose: marker, heading, dateline, list, ..."""
-    return bool(
-        is_end_marker(line)
-        or is_boilerplate_heading(line)
-        or _EMBARGO.fullmatch(line)
-        or split_contact_heading(line) is not None
-        or split_opening_dateline(line)
-        or parse_dateline(line)
-        or is_list_item(line)
-        or is_photo_credit(line)
-    )
-
-
-def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMatter) -> str | None:
-    """Fill the dateline fields, front matter first; return the warning that still applies."""
+def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMatter,
+                  head: Head) -> str | None:
+    """Fill the dateline fields, front matter first; return the warning that still applies.
+    A date from the head (a kicker's date, a date line) dates a release whose dateline has
+    none."""
     written = front.values.get("dateline")
     if written is not None:
         release.dateline_text = written
@@ -305,6 +247,9 @@ def _set_dateline(release: ParsedRelease, found: Dateline | None, front: FrontMa
         release.dateline_place = front.values["place"]
     if front.date is not None:
         release.dateline_date = front.date
+        return None
+    if release.dateline_date is None and head.date is not None:
+        release.dateline_date = head.date
         return None
     return found.warning if found is not None else None
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -115,6 +116,9 @@ class Release(Base):
     dateline_text: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     end_marker: Mapped[str] = mapped_column(String(20), default="-ENDS-")
+    # True when the text had none and the house marker was put in its place.
+    end_marker_added: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
     media_contacts: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
     boilerplate_heading: Mapped[str | None] = mapped_column(String(200))
     boilerplate: Mapped[str | None] = mapped_column(Text)
@@ -127,6 +131,13 @@ class Release(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Approval (distribution/accountability/approval.py): every change counts a revision;
+    # the release is approved while approved_revision equals it.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    changed_by: Mapped[str | None] = mapped_column(String(100))   # who added or last changed it
+    approved_revision: Mapped[int | None] = mapped_column(Integer)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Contact(Base):
@@ -148,6 +159,8 @@ class MailingList(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # What the public reads (sign-up pages); the name is the slug commands use.
+    title: Mapped[str | None] = mapped_column(String(200))
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str | None] = mapped_column(Text)
     # Open to sign-up through the public subscribe form (double opt-in).
@@ -325,6 +338,54 @@ class ReleaseMediaOptions(Base):
     release_id: Mapped[int] = mapped_column(
         ForeignKey("releases.id", ondelete="CASCADE"), primary_key=True)
     inline_photos: Mapped[bool] = mapped_column(Boolean, default=False)
+class Operator(Base):
+    """A person who runs Pressroom, with a role (distribution/accountability/roles.py)."""
+
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ListSender(Base):
+    """A trusted list restricted to named operators: only they may send to it."""
+
+    __tablename__ = "list_senders"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"),
+                                             primary_key=True)
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log: a trigger refuses UPDATE and DELETE.
+
+    Names, not foreign keys: an entry outlives the operator, release or contact it names.
+    A subscriber is named by contact id, never by address.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)          # the database's clock
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_kind: Mapped[str] = mapped_column(String(20))       # operator, implicit, system...
+    origin: Mapped[str] = mapped_column(String(200))          # host and pid, or web client
+    action: Mapped[str] = mapped_column(String(40))
+    object: Mapped[str] = mapped_column(String(100))
+    release_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_release", "release_id"),
+        Index("ix_audit_log_actor", "actor"),
+    )
+
+
 
 
 class Installation(Base):

@@ -7,9 +7,11 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import escape
 from starlette.responses import HTMLResponse
 
 from config import Settings
+from distribution.mail.inline import inline_html
 from distribution.mail.templates import wrap
 
 # Pages about one person (token pages) must not be kept by shared caches or indexed.
@@ -29,6 +31,8 @@ def environment() -> jinja2.Environment:
     )
     # The confirmation email's text part is wrapped as a release's is.
     env.filters["wrap"] = wrap
+    # Release text may carry **bold**, *italic* and [links](...): shown, escaped, as HTML.
+    env.filters["rich"] = lambda text: inline_html(text, escape)
     return env
 
 

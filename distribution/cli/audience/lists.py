@@ -1,4 +1,4 @@
-"""`pressroom lists create|list|show`."""
+"""`pressroom lists create|rename|delete|list|show`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from collections.abc import Sequence
 
 import click
 
-from distribution.audience.lists import all_lists, create_list, list_summary
+from distribution.accountability import Role, record
+from distribution.accountability.operators import restrict_list
+from distribution.audience.lists import (
+    all_lists,
+    create_list,
+    delete_list,
+    list_summary,
+    rename_list,
+)
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 
 
@@ -22,15 +30,72 @@ def lists_group() -> None:
               help="Media who may be sent embargoed releases before the embargo lifts.")
 @click.option("--open-signup", is_flag=True, help="Open to the public subscribe form.")
 @click.option("--description", metavar="TEXT", help="What the list is for.")
+@click.option("--title", metavar="TEXT", help="The name the public reads on sign-up pages.")
 @pass_app
 @user_errors
 def create(app: App, name: str, trusted: bool, open_signup: bool,
-           description: str | None) -> None:
+           description: str | None, title: str | None) -> None:
     """Create a mailing list named NAME (letters, digits, '-', '_', '.')."""
+    kind = "trusted" if trusted else "public"
     with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.create", f"list {name}")
         create_list(session, name, trusted=trusted, open_signup=open_signup,
-                    description=description)
-    click.echo(f"Created {'trusted' if trusted else 'public'} list '{name}'.")
+                    description=description, title=title)
+        record(session, actor, "list.create", f"list {name}",
+               f"created {kind} list{' open to sign-up' if open_signup else ''}")
+    click.echo(f"Created {kind} list '{name}'.")
+
+
+@lists_group.command("restrict")
+@click.argument("name")
+@click.argument("operators", nargs=-1)
+@pass_app
+@user_errors
+def restrict(app: App, name: str, operators: tuple[str, ...]) -> None:
+    """Only OPERATORS may send to list NAME; none named: anyone may again."""
+    with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.restrict", f"list {name}")
+        allowed = restrict_list(session, actor, name, operators)
+    who = ", ".join(allowed) if allowed else "any operator"
+    click.echo(f"List '{name}': {who} may send to it.")
+
+
+@lists_group.command("rename")
+@click.argument("name")
+@click.argument("new_name", required=False)
+@click.option("--title", metavar="TEXT", help="A new public title ('' removes it).")
+@pass_app
+@user_errors
+def rename(app: App, name: str, new_name: str | None, title: str | None) -> None:
+    """Rename list NAME to NEW_NAME, or give it a new --title (its members follow)."""
+    if new_name is None and title is None:
+        raise click.UsageError("give NEW_NAME, --title, or both")
+    with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.rename", f"list {name}")
+        renamed = rename_list(session, name, new_name, title=title)
+        shown = f"'{renamed.name}'" + (f" (“{renamed.title}”)" if renamed.title else "")
+        record(session, actor, "list.rename", f"list {name}", f"now {shown}")
+    click.echo(f"List '{name}' is now {shown}.")
+
+
+@lists_group.command("delete")
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+@user_errors
+def delete(app: App, name: str, yes: bool) -> None:
+    """Delete list NAME and its memberships; suppressed addresses stay suppressed."""
+    with app.transaction() as session:
+        members = list_summary(session, name).members
+    if not yes and not click.confirm(f"Delete list '{name}' and its {members} memberships? "
+                                     "This cannot be undone.", err=True):
+        raise click.ClickException("nothing deleted")
+    with app.transaction() as session:
+        actor = app.acting(session, Role.ADMIN, "list.delete", f"list {name}")
+        removed = delete_list(session, name)
+        record(session, actor, "list.delete", f"list {name}",
+               f"deleted with {removed} memberships; suppressions kept")
+    click.echo(f"Deleted list '{name}' and {removed} memberships.")
 
 
 @lists_group.command("list")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from distribution.accountability import process_origin, record, subscriber_actor
 from distribution.audience.mailed_unsubscribe import (
     MAX_MAIL_BYTES,
     apply_request,
@@ -39,8 +40,13 @@ def unsubscribe_mail(app: App, files: tuple[Path, ...]) -> None:
             click.echo(f"{name}: no valid unsubscribe token; skipped")
             continue
         with app.transaction() as session:
-            done = apply_request(session, request, datetime.now(UTC))
-        click.echo(f"{name}: {done}")
+            left = apply_request(session, request, datetime.now(UTC))
+            record(session, subscriber_actor(request.contact_id,
+                                             f"mailed request, {process_origin()}"),
+                   "subscription.leave", left, "unsubscribed by a mailed request"
+                   + ("; address suppressed" if left == "every list" else ""))
+        click.echo(f"{name}: contact {request.contact_id} unsubscribed from "
+                   f"{left.removeprefix('list ')}")
     if unreadable:
         raise click.ClickException(f"cannot read {', '.join(unreadable)}")
 

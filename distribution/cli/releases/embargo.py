@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from distribution import times
+from distribution.accountability import Actor, Role, record, release_added, release_changed
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import deliver_now, hand_to_workers
 from distribution.embargo import corrections, notices
@@ -20,18 +21,25 @@ from distribution.releases import catalogue
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from distribution.store.models import Distribution, Release
+
 
 @click.command("embargo")
 @click.argument("release_id", type=ROW_ID)
 @click.option("--until", metavar="WHEN", help="Move it: '2025-04-17 10:00 Europe/Zurich'.")
 @click.option("--lift", is_flag=True, help="Lift it now: everyone may publish.")
 @click.option("--withdraw", is_flag=True, help="Withdraw the release: 'do not publish'.")
+@click.option("--reason", metavar="TEXT", help="With --withdraw: the office's words, in the "
+                                                 "notice.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
 def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: bool,
-            yes: bool, as_json: bool) -> None:
+            reason: str | None, yes: bool, as_json: bool) -> None:
     """Move, lift or withdraw the embargo; tell who received it.
 
     Everyone who received the release gets a notice, and nobody else. Held public copies
@@ -39,6 +47,9 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
     """
     if sum((until is not None, lift, withdraw)) != 1:
         raise click.UsageError("give exactly one of --until, --lift or --withdraw")
+    notices.office_words(reason)  # checked before the question
+    if reason is not None and not withdraw:
+        raise click.UsageError("--reason goes with --withdraw")
     with app.transaction() as session:
         now = database_now(session)
         when = catalogue.resolve_embargo(until, from_file=False, settings=app.settings,
@@ -51,8 +62,12 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
                                      err=True):
         raise click.ClickException("nothing changed")
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "release.embargo", f"release {release_id}",
+                           release_id)
         report = notices.change_embargo(session, release_id, until=when, lift=lift,
-                                        withdraw=withdraw, now=database_now(session))
+                                        withdraw=withdraw, now=database_now(session),
+                                        reason=reason)
+        _record_embargo(session, actor, report)
     to_deliver = [d for d in (report.notice_id, *report.released_from) if d is not None]
     result = {**_report_json(report), "delivery": _deliver(app, to_deliver, as_json)}
     if as_json:
@@ -65,16 +80,19 @@ def embargo(app: App, release_id: int, until: str | None, lift: bool, withdraw: 
 @click.command("correct")
 @click.argument("release_id", type=ROW_ID)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--note", metavar="TEXT", help="The office's words, after what changed.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
 @user_errors
-def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> None:
+def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
+            as_json: bool) -> None:
     """Send a corrected FILE to those who received the release.
 
     The corrected text becomes a new release; exactly those who received the original get it
     as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
     """
+    notices.office_words(note)  # checked before anything is read or asked
     parsed = read_release_file(file)
     photos = MediaUploads(app.settings, media_catalogue.front_matter_uploads(
         parsed.photos, file.parent, app.settings))
@@ -84,32 +102,63 @@ def correct(app: App, release_id: int, file: Path, yes: bool, as_json: bool) -> 
         click.echo("warning: the file's embargo line is ignored; a correction keeps the "
                    "release's embargo (change it with `pressroom release embargo`)", err=True)
     with app.transaction() as session:
-        _, note = corrections.plan_correction(session, release_id, parsed)
+        _, changed = corrections.plan_correction(session, release_id, parsed)
         recipients = notices.impact(session, release_id).recipients
     told = (f"send the correction to {recipients} recipients who received it" if recipients
             else "no one has received it yet, so no correction is sent")
-    if not yes and not click.confirm(f"Correct release {release_id} ({note}); {told}. "
+    if not yes and not click.confirm(f"Correct release {release_id} ({changed}); {told}. "
                                      "Go ahead?", err=True):
         raise click.ClickException("nothing sent")
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "release.correct", f"release {release_id}",
+                           release_id)
         new, dist = corrections.correct_release(session, release_id, parsed,
                                                 now=database_now(session),
-                                                source_name=file.name, photos=photos)
+                                                source_name=file.name, note=note,
+                                                photos=photos)
+        _record_correction(session, actor, release_id, new, dist)
+        waits = app.settings.require_approval  # the corrected text is a new, unapproved release
         carried = corrections.carried_over(session, new.id)
         result = {"release_id": new.id, "corrects_id": release_id,
                   "distribution_id": dist.id if dist else None,
                   "note": dist.note if dist else None,
                   "recipients": status.counts(session, dist.id)["total"] if dist else 0,
                   "carried_over": carried}
-    to_deliver = ([dist.id] if dist else []) + carried
+    to_deliver = [] if waits else ([dist.id] if dist else []) + carried
     result["delivery"] = _deliver(app, to_deliver, as_json)
+    result["awaiting_approval"] = waits
     if as_json:
         emit_json(result)
+    elif waits:
+        click.echo(f"Release {new.id} corrects release {release_id}; it is sent once an "
+                   f"approver runs `pressroom release approve {new.id}`.")
     else:
         click.echo(f"Release {new.id} corrects release {release_id}. "
                    + (f"Correction ({dist.note}) sent to {result['recipients']} recipients."
                       if dist else "No one had received it yet: no correction to send."))
     _exit_on_error(result)
+
+
+def _record_embargo(session: Session, actor: Actor, report: notices.ChangeReport) -> None:
+    """A move changes what was approved; a lift or a withdrawal is urgent and voids nothing."""
+    summary = f"embargo {report.change}: {_summary(report)}"
+    if report.change == "moved":  # the version that goes out is the newest
+        newest = notices.family(session, report.release_id)[-1]
+        release_changed(session, actor, newest, "release.embargo", summary)
+    else:
+        record(session, actor, "release.embargo", f"release {report.release_id}", summary,
+               release_id=report.release_id)
+
+
+def _record_correction(session: Session, actor: Actor, release_id: int, new: Release,
+                       dist: Distribution | None) -> None:
+    """The original changed (its approval is void) and the corrected text is a new release,
+    to be approved in its turn where approval is required."""
+    told = f"{dist.note} Correction: distribution {dist.id}." if dist else "No one had it yet."
+    release_changed(session, actor, get_release(session, release_id), "release.correct",
+                    f"corrected by release {new.id} from {new.source_name}. {told}")
+    release_added(session, actor, new, f"correction of release {release_id}: "
+                                       f"{new.headline[:120]}")
 
 
 def _question(release_id: int, headline: str, impact: notices.Impact,

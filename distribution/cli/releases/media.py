@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
+from distribution.accountability import Actor, Role, release_changed
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.engine import dispatch
 from distribution.media import catalogue
@@ -29,10 +31,13 @@ def attach(app: App, release_id: int, file: Path, caption: str | None, credit: s
     """
     upload = catalogue.read_upload(file, app.settings, caption=caption, credit=credit, alt=alt)
     with app.transaction() as session:
+        actor = _editor(app, session, "release.attach", release_id)
         item = dispatch.get_release(session, release_id)
         media = catalogue.attach(session, blob_store(app.settings, session), item, upload,
                                  app.settings)
         info = catalogue.describe(media, app.settings)
+        release_changed(session, actor, item, "release.attach",
+                        f"attached {info['kind']} {info['id']}: {info['filename']}")
     if as_json:
         emit_json(info)
         return
@@ -49,9 +54,11 @@ def attach(app: App, release_id: int, file: Path, caption: str | None, credit: s
 def detach(app: App, release_id: int, media_id: int) -> None:
     """Remove photo or file MEDIA_ID from a release not yet sent."""
     with app.transaction() as session:
+        actor = _editor(app, session, "release.detach", release_id)
         item = dispatch.get_release(session, release_id)
         store = blob_store(app.settings, session)
         unused = catalogue.detach(session, item, media_id)
+        release_changed(session, actor, item, "release.detach", f"removed media {media_id}")
         if app.settings.media_store == "database":
             for sha in unused:
                 store.forget(sha)
@@ -76,7 +83,16 @@ def detach(app: App, release_id: int, media_id: int) -> None:
 def photos(app: App, release_id: int, inline: bool) -> None:
     """How the release's photos travel in email: linked (default) or embedded."""
     with app.transaction() as session:
+        actor = _editor(app, session, "release.photos", release_id)
         item = dispatch.get_release(session, release_id)
         catalogue.set_inline_photos(session, item, inline)
+        release_changed(session, actor, item, "release.photos",
+                        "photos embedded in each email" if inline else "photos linked")
     click.echo(f"Release {release_id}: photos are {'embedded in' if inline else 'linked from'} "
                "each email")
+
+
+def _editor(app: App, session: Session, action: str, release_id: int) -> Actor:
+    """A change to the release: an editor's to make, and it voids an approval."""
+    return app.acting(session, Role.EDITOR, action, f"release {release_id}",
+                      release_id=release_id)

@@ -12,7 +12,7 @@ from distribution.cli.app import App, pass_app, user_errors
 from distribution.deliverability.inbox import read_files, read_imap
 from distribution.deliverability.mailed_back import read_report
 from distribution.deliverability.record import apply_report
-from distribution.mail.verp import Verp
+from distribution.mail.signing.verp import Verp
 
 
 @click.command("bounces")

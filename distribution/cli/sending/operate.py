@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from distribution import times
+from distribution.accountability import Actor, Role, check_approved, record
+from distribution.accountability.approval import GATED_KINDS
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import follow
 from distribution.engine import lifecycle, status
 from distribution.store.db import database_now
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from distribution.store.models import Distribution
 
 
 @click.command("status")
@@ -89,7 +97,10 @@ def list_distributions(app: App, as_json: bool) -> None:
 def pause(app: App, distribution_id: int) -> None:
     """Pause a distribution; batches stop within one group of messages."""
     with app.transaction() as session:
-        lifecycle.pause(session, distribution_id)
+        actor = app.acting(session, Role.EDITOR, "send.pause", f"distribution {distribution_id}")
+        dist = lifecycle.pause(session, distribution_id)
+        record(session, actor, "send.paused", f"distribution {distribution_id}",
+               "paused by an operator", release_id=dist.release_id)
     click.echo(f"Distribution {distribution_id} paused.")
 
 
@@ -100,9 +111,13 @@ def pause(app: App, distribution_id: int) -> None:
 def resume(app: App, distribution_id: int) -> None:
     """Resume a paused (or late) distribution."""
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "send.resume", f"distribution {distribution_id}")
+        dist = _check_approved(app, session, actor, distribution_id)
         lifecycle.resume(session, distribution_id, database_now(session))
+        record(session, actor, "send.resumed", f"distribution {distribution_id}",
+               f"resumed ({dist.status.value})", release_id=dist.release_id)
     click.echo(f"Distribution {distribution_id} resumed.")
-    _kick(app, distribution_id)
+    kick(app, distribution_id)
 
 
 @click.command()
@@ -112,7 +127,11 @@ def resume(app: App, distribution_id: int) -> None:
 def cancel(app: App, distribution_id: int) -> None:
     """Cancel a distribution; nothing more is sent."""
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "send.cancel", f"distribution {distribution_id}")
         count = lifecycle.cancel(session, distribution_id, database_now(session))
+        record(session, actor, "send.cancelled", f"distribution {distribution_id}",
+               f"cancelled; {count} deliveries not sent",
+               release_id=lifecycle.get_distribution(session, distribution_id).release_id)
     click.echo(f"Distribution {distribution_id} cancelled; {count} deliveries will not be sent.")
 
 
@@ -123,13 +142,27 @@ def cancel(app: App, distribution_id: int) -> None:
 def retry(app: App, distribution_id: int) -> None:
     """Send again to the recipients that failed."""
     with app.transaction() as session:
+        actor = app.acting(session, Role.EDITOR, "send.retry", f"distribution {distribution_id}")
+        _check_approved(app, session, actor, distribution_id)
         count = lifecycle.retry_failed(session, distribution_id, database_now(session))
+        record(session, actor, "send.retried", f"distribution {distribution_id}",
+               f"{count} failed deliveries queued again",
+               release_id=lifecycle.get_distribution(session, distribution_id).release_id)
     click.echo(f"{count} failed deliveries of distribution {distribution_id} queued again.")
     if count:
-        _kick(app, distribution_id)
+        kick(app, distribution_id)
 
 
-def _kick(app: App, distribution_id: int) -> None:
+def _check_approved(app: App, session: Session, actor: Actor,
+                    distribution_id: int) -> Distribution:
+    """What goes out again is the release as it reads now: approved, where that is required."""
+    dist = lifecycle.get_distribution(session, distribution_id)
+    if dist.kind in GATED_KINDS:
+        check_approved(dist.release, actor, app.settings.require_approval)
+    return dist
+
+
+def kick(app: App, distribution_id: int) -> None:
     """Deliver now in the embedded mode; with a broker, let the workers know."""
     if app.settings.broker_url:
         from workers.enqueue import enqueue_start

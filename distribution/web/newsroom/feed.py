@@ -15,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config import Settings
+from distribution.mail.inline import inline_text
 from distribution.mail.view import parse_blocks
 from distribution.media.catalogue import media_by_release
 from distribution.media.links import public_url
@@ -48,7 +49,7 @@ def _summary(view: PublicRelease) -> str:
     if view.withdrawn:
         return WITHDRAWN_SUMMARY
     first = next((b for b in parse_blocks(view.release.body) if b.kind == "p"), None)
-    return first.text if first else view.release.headline
+    return inline_text(first.text) if first else view.release.headline
 
 
 def _entry(feed: ET.Element, base: str, view: PublicRelease,

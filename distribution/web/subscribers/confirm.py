@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.audience.membership import Confirmed
 from distribution.mail import tokens
@@ -74,9 +75,14 @@ def _load(w: Web, signup: tokens.SignupRequest) -> SignupState:
 
 def _confirm(w: Web, signup: tokens.SignupRequest, ip: str) -> Confirmed:
     with w.sessions() as session, session.begin():
-        return membership.confirm(session, signup.contact_id, signup.list_id, ip, w.clock(),
-                                  sent_at=signup.sent_at, name=signup.name,
-                                  language=signup.language)
+        state = membership.confirm(session, signup.contact_id, signup.list_id, ip, w.clock(),
+                                   sent_at=signup.sent_at, name=signup.name,
+                                   language=signup.language)
+        if state is Confirmed.NOW:  # the consent, in the log the office answers from
+            record(session, subscriber_actor(signup.contact_id, f"web client {ip}"),
+                   "subscription.confirm", f"list {signup.list_id}",
+                   "confirmed the sign-up (double opt-in)")
+        return state
 
 
 def _refusal(w: Web, state: Confirmed) -> Response:

@@ -11,8 +11,8 @@ from email.utils import format_datetime, make_msgid
 from config import Settings
 from distribution.mail import headers as h
 from distribution.mail import tokens
-from distribution.mail.dkim import signed
 from distribution.mail.folding import check_header_block
+from distribution.mail.signing.dkim import signed
 from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
 from distribution.web.pages import Pages
 from distribution.web.subscribers.forms import consent_text

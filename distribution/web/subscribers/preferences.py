@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, Subscription, SubscriptionStatus
@@ -95,9 +96,14 @@ def _save(w: Web, contact_id: int, form: FormData, ip: str) -> None:
               if isinstance(v, str) and v.isascii() and v.isdigit() and len(v) < 19}
     with w.sessions() as session, session.begin():
         contact = _contact(session, contact_id)
-        offered = {lst.id for lst, _ in _offered(session, contact_id)}
+        names = {lst.id: lst.name for lst, _ in _offered(session, contact_id)}
+        offered = set(names)
         membership.set_lists(session, contact, wanted & offered, offered, form=FORM_NAME,
                              wording=PREFERENCES_CONSENT_VERSION, ip=ip, now=w.clock())
+        chosen = ", ".join(sorted(names[i] for i in wanted & offered)) or "none"
+        record(session, subscriber_actor(contact_id, f"web client {ip}"),
+               "subscription.preferences", f"contact {contact_id}",
+               f"lists chosen on the preferences page: {chosen}")
         contact.language = language(form)
 
 

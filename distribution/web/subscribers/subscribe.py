@@ -42,8 +42,14 @@ from distribution.web.subscribers.forms import (
 @dataclass(frozen=True)
 class OpenList:
     id: int
-    name: str
+    name: str  # the slug, in the page's address
     description: str | None
+    title: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """What the public reads: the list's title, else its name."""
+        return self.title or self.name
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,28 @@ def _open_list(w: Web, name: str) -> OpenList:
             MailingList.name == name, MailingList.open_signup.is_(True)))
         if found is None:
             raise HTTPException(404)  # a closed list looks exactly like a missing one
-        return OpenList(found.id, found.name, found.description)
+        return OpenList(found.id, found.name, found.description, found.title)
+
+
+def _open_lists(w: Web) -> list[dict[str, str | None]]:
+    """Every list open to sign-up, as the public index shows it (name, description, form)."""
+    with w.sessions() as session:
+        found = session.scalars(select(MailingList).where(MailingList.open_signup.is_(True))
+                                .order_by(MailingList.name))
+        return [{"name": m.title or m.name, "description": m.description,
+                 "path": "/subscribe/" + quote(m.name, safe="")} for m in found]
+
+
+async def index(request: Request) -> Response:
+    w = web(request)
+    lists = await run_in_threadpool(_open_lists, w)
+    return w.page("subscribe_lists.html.j2", {"lists": lists})
 
 
 def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
     with w.sessions() as session, session.begin():
+        if membership.forgotten(session, signup.email):
+            return Pending(0, False)  # erased at their request: nothing of it is stored again
         contact = membership.contact_for_signup(session, signup.email, signup.name,
                                                 signup.language)
         mailing_list = session.get_one(MailingList, open_list.id)
@@ -76,7 +99,7 @@ def _record(w: Web, open_list: OpenList, signup: Signup) -> Pending:
 def _context(w: Web, open_list: OpenList, values: dict[str, str] | None = None,
              errors: dict[str, str] | None = None) -> dict[str, Any]:
     return {"list": open_list, "languages": LANGUAGES, "values": values or {},
-            "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.name),
+            "errors": errors or {}, "consent": consent_text(w.settings.org_name, open_list.shown),
             "action": "/subscribe/" + quote(open_list.name, safe="")}
 
 
@@ -113,7 +136,7 @@ async def submit(request: Request) -> Response:
     if pending.send:
         request_ = tokens.SignupRequest(pending.contact_id, open_list.id,
                                         name=signup.name, language=signup.language)
-        response.background = BackgroundTask(_mail, w, signup.email, open_list.name, request_)
+        response.background = BackgroundTask(_mail, w, signup.email, open_list.shown, request_)
     return response
 
 
@@ -131,5 +154,6 @@ def _sent(w: Web, contact_id: int, list_id: int, now: datetime) -> None:
         membership.confirmation_sent(session, contact_id, list_id, now)
 
 
-routes = [Route("/subscribe/{list_name}", show, methods=["GET"]),
+routes = [Route("/subscribe", index, methods=["GET"]),
+          Route("/subscribe/{list_name}", show, methods=["GET"]),
           Route("/subscribe/{list_name}", submit, methods=["POST"])]

@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from distribution.accountability import record, subscriber_actor
 from distribution.audience import membership
 from distribution.mail import tokens
 from distribution.store.models import MailingList, Subscription
 from distribution.web.context import Web, bad_link, web
+from distribution.web.security import client_ip
 from distribution.web.subscribers.forms import read_form
 
 
@@ -48,11 +50,14 @@ def _load(w: Web, contact_id: int, list_id: int) -> Target:
                       subscribed)
 
 
-def _apply(w: Web, target: Target, everything: bool) -> None:
+def _apply(w: Web, target: Target, everything: bool, how: str, ip: str) -> None:
     now = w.clock()
     with w.sessions() as session, session.begin():
-        membership.leave(session, target.contact_id, target.list_id, now,
-                         everything=everything)
+        left = membership.leave(session, target.contact_id, target.list_id, now,
+                                everything=everything)
+        record(session, subscriber_actor(target.contact_id, f"web client {ip}"),
+               "subscription.leave", f"list {left}" if left else "every list",
+               f"unsubscribed by the {how}" + ("" if left else "; address suppressed"))
 
 
 async def show(request: Request) -> Response:
@@ -68,7 +73,9 @@ async def submit(request: Request) -> Response:
     # The one-click body, or the page's list button, leaves one list; "all" leaves all.
     everything = form.get("scope") == "all"
     target = await run_in_threadpool(_load, w, contact_id, list_id)
-    await run_in_threadpool(_apply, w, target, everything)
+    how = ("one-click POST" if form.get("List-Unsubscribe") == "One-Click"
+           else "unsubscribe page")
+    await run_in_threadpool(_apply, w, target, everything, how, client_ip(request))
     # No preferences link here: whoever holds a forwarded unsubscribe link could POST it
     # and be handed the key to every subscription of the person.
     return w.page("unsubscribed.html.j2", {

@@ -9,7 +9,7 @@ fingerprint makes feeding the same report twice change nothing. A delivery keeps
 diagnostic of its bounce for the report.
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0008
 Create Date: 2026-12-07
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | Sequence[str] | None = '0011'
+down_revision: str | Sequence[str] | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -60,6 +60,13 @@ class Settings:
     lateness_seconds: int
     rate_limit: float
     domain_rate_limit: float
+    soft_bounce_limit: int
+    dkim_selector: str
+    dkim_domain: str
+    dkim_private_key_file: str
+    dkim_ed25519_selector: str
+    dkim_ed25519_key_file: str
+    dns_server: str
     confirmations_per_hour: int
     media_store: str
     media_dir: str
@@ -182,8 +189,11 @@ def _fill_computed(values: dict[str, Any], home: Path) -> Settings:
 MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_seconds": 1,
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
-            "confirmations_per_hour": 0, "media_max_bytes": 1, "media_max_pixels": 1}
+            "soft_bounce_limit": 1, "confirmations_per_hour": 0, "media_max_bytes": 1,
+            "media_max_pixels": 1}
 MEDIA_STORES = ("folder", "database")
+# A bounce address is a plain address VERP can extend: local+TOKEN@domain.
+_BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
 
 
 # Upper bounds: a value past these is a typing mistake (claim_timeout_seconds = 1e20 passed
@@ -194,7 +204,7 @@ MAXIMUMS = {"batch_size": 100_000, "commit_every": 100_000, "max_attempts": 1_00
             "claim_timeout_seconds": 30 * DAY, "sweep_seconds": DAY,
             "lateness_seconds": 365 * DAY, "pause_after_errors": 1_000_000,
             "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000,
-            "confirmations_per_hour": 1_000_000}
+            "confirmations_per_hour": 1_000_000, "soft_bounce_limit": 1_000}
 
 
 def _checked(settings: Settings) -> Settings:
@@ -217,10 +227,45 @@ def _checked(settings: Settings) -> Settings:
     if settings.media_store not in MEDIA_STORES:
         raise ConfigError(f"setting 'media_store' must be one of {', '.join(MEDIA_STORES)}, "
                           f"not {settings.media_store!r}")
+    if settings.bounce_address and not _BOUNCE_ADDRESS.fullmatch(settings.bounce_address):
+        raise ConfigError("setting 'bounce_address' must be a plain address such as "
+                          f"bounces@press.example.org (no '+'), not {settings.bounce_address!r}")
+    _check_dkim(settings)
     if "change-me" in settings.secret_key:
         raise ConfigError("setting 'secret_key' is still the example value; set a long random "
                           "secret")
     return settings
+
+
+DKIM_SETTINGS = ("dkim_selector", "dkim_domain", "dkim_private_key_file")
+
+
+def _check_dkim(settings: Settings) -> None:
+    """All three DKIM settings or none; key files only their owner can read."""
+    given = [name for name in DKIM_SETTINGS if getattr(settings, name)]
+    if given and len(given) < len(DKIM_SETTINGS):
+        missing = ", ".join(n for n in DKIM_SETTINGS if n not in given)
+        raise ConfigError(f"DKIM signing needs {missing} too (or none of the DKIM settings)")
+    if bool(settings.dkim_ed25519_key_file) != bool(settings.dkim_ed25519_selector):
+        raise ConfigError("set dkim_ed25519_key_file and dkim_ed25519_selector together")
+    if settings.dkim_ed25519_key_file and not given:
+        raise ConfigError("dkim_ed25519_key_file signs beside an RSA key: set "
+                          "dkim_private_key_file, dkim_selector and dkim_domain too")
+    if given and settings.dkim_ed25519_selector == settings.dkim_selector:
+        raise ConfigError("dkim_ed25519_selector must differ from dkim_selector: each "
+                          "key is published under its own selector")
+    for name in ("dkim_private_key_file", "dkim_ed25519_key_file"):
+        path = getattr(settings, name)
+        if not path:
+            continue
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except OSError as exc:
+            raise ConfigError(f"setting {name!r}: cannot read {path}: "
+                              f"{exc.strerror or exc}") from None
+        if mode & 0o077:
+            raise ConfigError(f"setting {name!r}: {path} can be read by others (mode "
+                              f"{mode:o}); run chmod 600 {path}")
 
 
 def _stored_secret(home: Path) -> str:

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from distribution import zones
 from distribution.zones import TimeError, normalize_zone, to_zone
 
-__all__ = ["MONTHS", "TimeError", "WhenParsed", "embargo_line", "format_in_zone",
-           "normalize_zone", "parse_embargo_text", "parse_when", "to_zone"]
+__all__ = ["MONTHS", "TimeError", "WhenParsed", "embargo_line",
+           "format_in_zone", "normalize_zone", "parse_embargo_text", "parse_when", "to_zone"]
 
 EXAMPLE = "'2025-04-16 09:00 Europe/Zurich'"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.smtpd",
     "tests.fixtures.cli",
     "tests.fixtures.services",
+    "tests.fixtures.dnsserver",
 ]
 
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "distribution"
 
 FACES = ("distribution.web", "distribution.cli", "workers")
-DOMAIN = ("releases", "audience", "mail", "media", "engine", "embargo", "transport", "store")
+DOMAIN = ("releases", "audience", "mail", "media", "engine", "embargo", "transport", "store",
+          "deliverability")
 
 
 def _module_name(path: Path) -> str:
@@ -87,7 +88,8 @@ def test_no_package_hides_its_architecture_in_a_crowd_of_modules():
     assert crowded == {}
 
 
-@pytest.mark.parametrize("module", ["distribution.cli.audience.mailed"])
+@pytest.mark.parametrize("module", ["distribution.cli.audience.mailed",
+                                    "distribution.cli.sending.bounces"])
 def test_what_an_mta_runs_per_mail_loads_no_web_server(module):
     """`pressroom unsubscribe-mail` runs once per incoming mail: no Starlette, no uvicorn."""
     code = ("import sys, importlib; importlib.import_module(sys.argv[1]); "

@@ -222,7 +222,7 @@ def test_public_recipients_are_held_and_trusted_get_marked_copies(store, smtp_se
     assert _statuses(store, distribution_id) == {"trusted@example.org": "sent",
                                                  "public@example.org": "held"}
     marked = parse(smtp_server.messages[0])
-    assert marked["Subject"].startswith("STRICTLY EMBARGOED UNTIL")
+    assert marked["Subject"].startswith("EMBARGOED ")
     # The embargo lifts: the held recipient gets an unmarked copy.
     with store.Session() as session, session.begin():
         session.execute(update(type(release)).values(embargo_until=now_utc()

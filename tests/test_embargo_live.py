@@ -69,7 +69,7 @@ def test_no_public_copy_before_the_lift_every_trusted_copy_before_it(store, smtp
     for received in smtp_server.messages:
         subject = parse(received)["Subject"]
         public_copy = received.rcpt_tos[0] in PUBLIC
-        assert subject.startswith("STRICTLY EMBARGOED UNTIL") is not public_copy
+        assert subject.startswith("EMBARGOED ") is not public_copy
 
 
 def test_moving_the_lift_later_while_the_worker_runs(store, smtp_server, worker):

@@ -104,7 +104,7 @@ def kind(received: Received) -> str:
     title = subject(received)
     if "EMBARGO MOVED" in title:
         return "moved"
-    if "RELEASE WITHDRAWN" in title:
+    if title.startswith("WITHDRAWN"):
         return "withdrawn"
     return "release"
 
@@ -142,7 +142,7 @@ def test_two_workers_send_trusted_copies_before_the_lift_and_public_ones_after(
     assert inbox(smtp_server) == {address: ["release"] for address in TRUSTED + PUBLIC}, times
     for received in smtp_server.messages:
         public_copy = received.rcpt_tos[0] in PUBLIC
-        assert subject(received).startswith("STRICTLY EMBARGOED UNTIL") is not public_copy
+        assert subject(received).startswith("EMBARGOED ") is not public_copy
 
 
 def test_moving_the_lift_later_while_the_workers_run(pg_store, smtp_server, engine):
@@ -178,7 +178,7 @@ def test_moving_the_lift_later_while_the_workers_run(pg_store, smtp_server, engi
     for received in smtp_server.messages:
         if kind(received) == "release":
             public_copy = received.rcpt_tos[0] in PUBLIC
-            assert subject(received).startswith("STRICTLY EMBARGOED UNTIL") is not public_copy
+            assert subject(received).startswith("EMBARGOED ") is not public_copy
 
 
 def test_withdrawing_before_the_lift_sends_the_public_nothing(pg_store, smtp_server, engine):

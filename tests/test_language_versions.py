@@ -137,5 +137,6 @@ def test_after_a_correction_a_withdrawal_still_reaches_each_reader_in_their_lang
         path.unlink()
     assert cli("release", "embargo", str(original), "--withdraw", "--yes").exit_code == 0
     got = _received(tmp_path)
-    assert got["rania@example.com"]["Subject"].startswith("يُمنع النشر – سُحب البيان: ")
-    assert got["sam@example.org"]["Subject"].startswith("DO NOT PUBLISH")
+    # The notice's kind first, in each reader's language.
+    assert got["rania@example.com"]["Subject"].startswith("سُحب البيان – يُمنع النشر: ")
+    assert got["sam@example.org"]["Subject"].startswith("WITHDRAWN – DO NOT PUBLISH: ")

@@ -100,6 +100,10 @@ def test_a_sign_up_is_pending_and_sends_a_confirmation_email(
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     assert f"{settings.base_url}/confirm/" in message.get_body(("html",)).get_content()
     assert link_in(message, "/confirm/")
+    # The text part is wrapped as a release's is; only the link may run longer.
+    text = message.get_body(("plain",)).get_content()
+    assert all(len(line) <= 78 or "/confirm/" in line for line in text.splitlines())
+    assert max(len(line) for line in text.splitlines() if "/confirm/" not in line) > 40
 
 
 def test_a_sign_up_without_a_csrf_token_is_refused(web_client, sqlite_store, lists) -> None:

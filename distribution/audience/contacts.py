@@ -42,6 +42,7 @@ class ContactRow:
     country: str | None
     timezone: str | None
     lists: list[str]                # the lists the contact is subscribed to
+    suppressed: str | None = None   # why no mail reaches them (a bounce, a complaint...)
 
 
 def import_contacts(session: Session, source: Source, *, list_name: str | None = None,
@@ -96,13 +97,15 @@ def all_contacts(session: Session, limit: int | None = None, *,
     names = (select(func.aggregate_strings(MailingList.name, ","))
              .join_from(Subscription, MailingList, MailingList.id == Subscription.list_id)
              .where(Subscription.contact_id == Contact.id, subscribed).scalar_subquery())
-    query = select(*(getattr(Contact, f) for f in FIELDS), names).order_by(Contact.email)
+    reason = (select(Suppression.reason).where(Suppression.email == Contact.email)
+              .scalar_subquery())
+    query = select(*(getattr(Contact, f) for f in FIELDS), reason, names).order_by(Contact.email)
     if list_name is not None:
         members = select(Subscription.contact_id).where(
             Subscription.list_id == get_list(session, list_name).id, subscribed)
         query = query.where(Contact.id.in_(members))
-    return [ContactRow(**dict(zip(FIELDS, row[:-1], strict=True)),
-                       lists=sorted(row[-1].split(",")) if row[-1] else [])
+    return [ContactRow(**dict(zip(FIELDS, row[:-2], strict=True)),
+                       lists=sorted(row[-1].split(",")) if row[-1] else [], suppressed=row[-2])
             for row in session.execute(query.limit(limit))]
 
 

@@ -14,6 +14,8 @@ from distribution.cli.lazy import Lazy, LazyGroup
 COMMANDS = {
     "beat": Lazy("distribution.cli.service.worker:beat",
                  "Run the periodic sweep alone (Celery beat)."),
+    "bounces": Lazy("distribution.cli.sending.bounces:bounces",
+                    "Apply bounces and complaints mailed back to the bounce address."),
     "cancel": Lazy("distribution.cli.sending.operate:cancel",
                    "Cancel a distribution; nothing more is sent."),
     "config": Lazy("distribution.cli.service.admin:show_config",
@@ -24,6 +26,8 @@ COMMANDS = {
                  "Load a sample release and lists into a demo database of their own, and send it."),
     "distributions": Lazy("distribution.cli.sending.operate:list_distributions",
                           "The latest distributions, newest first."),
+    "doctor": Lazy("distribution.cli.service.doctor:doctor",
+                   "Check DNS (SPF, DKIM, DMARC), the relay and the links before sending."),
     "init": Lazy("distribution.cli.service.admin:init",
                  "Create the database, or upgrade it to the current schema."),
     "lists": Lazy("distribution.cli.audience.lists:lists_group",
@@ -36,6 +40,9 @@ COMMANDS = {
                   "Pause a distribution; batches stop within one group of messages."),
     "release": Lazy("distribution.cli.releases.release:release",
                     "Add, edit, delete, inspect, preview, re-embargo and correct press releases."),
+    "report": Lazy("distribution.cli.sending.report:report",
+                   "Each recipient of a distribution: list, status, time, the server's reply, "
+                   "bounces."),
     "resume": Lazy("distribution.cli.sending.operate:resume",
                    "Resume a paused (or late) distribution."),
     "retry": Lazy("distribution.cli.sending.operate:retry",

@@ -114,6 +114,14 @@ def _usable(settings: Settings) -> Settings:
             parse_smtp_url(settings.smtp_url)
         except ValueError as exc:
             raise ConfigError(f"setting 'smtp_url': {exc}") from None
+    if settings.dkim_private_key_file:
+        # Read the keys now: a key that cannot sign would otherwise stop every batch.
+        from distribution.mail.signing.dkim import DkimError, configured_signer
+
+        try:
+            configured_signer(settings)
+        except DkimError as exc:
+            raise ConfigError(str(exc)) from None
     return settings
 
 

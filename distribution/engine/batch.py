@@ -233,7 +233,6 @@ class Batch:
         now = self.clock.now()
         built = [self.messages.build(c, now) for c in group]
         sendable = [i for i, b in enumerate(built) if b.error is None]
-        sender = self.settings.envelope_sender  # parses From: once, not per envelope
 
         def accepted(index: int) -> None:
             claimed, message = group[sendable[index]], built[sendable[index]]
@@ -241,7 +240,8 @@ class Batch:
             writer.accepted(entry)
             self.accepted[claimed.id] = entry
 
-        sent = transport.send([Envelope(sender, group[i].email, built[i].data,
+        # Each delivery's own envelope sender (VERP), made with its message.
+        sent = transport.send([Envelope(built[i].sender, group[i].email, built[i].data,
                                         built[i].data_block) for i in sendable], accepted)
         if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
             # No reply at all: the server is down, not the recipients at fault. Stop the

@@ -19,12 +19,18 @@ from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
+from distribution.mail.signing.dkim import configured_signer
+from distribution.mail.signing.verp import Verp
 from distribution.media.mailing import message_media
 from distribution.releases import languages
+from distribution.releases.catalogue import family
 from distribution.store.db import one_of
+from distribution.store.installation import installation_token
 from distribution.store.models import (
     CARRIES_RELEASE,
     Contact,
+    Delivery,
+    DeliveryStatus,
     Distribution,
     DistributionKind,
     MailingList,
@@ -62,6 +68,7 @@ class Built:
     marked: bool
     error: str | None = None   # the message could not be built for this recipient
     data_block: bytes | None = None  # `data` as SMTP sends it
+    sender: str = ""   # the envelope sender: the delivery's own VERP address when set
 
 
 @lru_cache(maxsize=8)
@@ -121,13 +128,38 @@ def _loaded_templates(templates: jinja2.Environment) -> tuple[jinja2.Template, .
     return tuple(templates.get_template(name) for name in names)
 
 
-def message_id(settings: Settings, distribution_id: int, delivery_id: int) -> str:
-    """Stable across retries, so a receiver can drop a copy it already has."""
-    return _message_id(settings.sender_domain, distribution_id, delivery_id)
+def message_id(settings: Settings, installation: str, distribution_id: int,
+               delivery_id: int) -> str:
+    """Stable across retries, so a receiver can drop a copy it already has; unique to this
+    installation (its database's random token), so no other install repeats it."""
+    return _message_id(settings.sender_domain, installation, distribution_id, delivery_id)
 
 
-def _message_id(domain: str, distribution_id: int, delivery_id: int) -> str:
-    return f"<pressroom.{distribution_id}.{delivery_id}@{domain}>"
+def _message_id(domain: str, installation: str, distribution_id: int, delivery_id: int) -> str:
+    return f"<pressroom.{distribution_id}.{delivery_id}.{installation}@{domain}>"
+
+
+def held_copies(session: Session, distribution: Distribution,
+                contact_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """For a notice or correction: the Message-IDs of the release copies each recipient
+    holds, oldest first, so the follow-up threads with them. One query per batch."""
+    if distribution.kind is DistributionKind.RELEASE or distribution.kind is DistributionKind.TEST:
+        return {}
+    versions = [r.id for r in family(session, distribution.release_id)]
+    rows = session.execute(
+        select(Delivery.contact_id, Delivery.message_id)
+        .join(Distribution, Distribution.id == Delivery.distribution_id)
+        .where(Distribution.release_id.in_(versions), Distribution.id != distribution.id,
+               Distribution.kind.in_(CARRIES_RELEASE),
+               Delivery.status == DeliveryStatus.SENT, Delivery.message_id.is_not(None),
+               one_of(session, Delivery.contact_id, contact_ids))
+        .order_by(Delivery.sent_at, Delivery.id))
+    held: dict[int, list[str]] = {}
+    for contact_id, mid in rows:
+        if mid is not None:  # the query asks for none, but the column may hold one
+            held.setdefault(contact_id, []).append(mid)
+    # The last few are enough to thread; a long chain of corrections stays a short header.
+    return {contact: tuple(ids[-5:]) for contact, ids in held.items()}
 
 
 class MessageFactory:
@@ -141,7 +173,9 @@ class MessageFactory:
                  contacts: dict[int, tuple[str | None, str | None, str | None]],
                  list_names: dict[int, str],
                  media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA),
-                 versions: list[Release] | None = None) -> None:
+                 versions: list[Release] | None = None, *,
+                 installation: str = "0",
+                 held: dict[int, tuple[str, ...]] | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -154,7 +188,11 @@ class MessageFactory:
         self._prepared: dict[tuple[int, bool, str | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
+        self._verp = Verp(settings)
+        self._dkim = configured_signer(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
+        self._installation = installation
+        self._held = held or {}
         self._media = media  # (for unmarked copies, for marked ones: signed links)
 
     @classmethod
@@ -166,6 +204,8 @@ class MessageFactory:
             .where(one_of(session, Contact.id, ids)))}
         lists = {row.id: row.name for row in session.execute(
             select(MailingList.id, MailingList.name))}
+        held = held_copies(session, distribution, ids)
+        installation = installation_token(session)
         release = distribution.release
         media = (NO_MEDIA, NO_MEDIA)
         if distribution.kind in CARRIES_RELEASE:
@@ -178,27 +218,35 @@ class MessageFactory:
             select(Release).where(Release.version_of_id.in_(_originals(session, distribution)))))
         for item in (release, *versions):
             session.expunge(item)
-        return cls(settings, distribution, release, contacts, lists, media, versions)
+        return cls(settings, distribution, release, contacts, lists, media, versions,
+                   installation=installation, held=held)
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
         name, zone, language = self.contacts.get(claimed.contact_id, (None, None, None))
         prepared = self._variant(self._version(language), marked, list_name)
-        mid = _message_id(self._domain, self.distribution_id, claimed.id)
+        mid = _message_id(self._domain, self._installation, self.distribution_id, claimed.id)
+        sender = self._verp.sender(claimed.id)
         unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
             claimed.contact_id, claimed.list_id or 0)
         recipient = Recipient(
             email=claimed.email, name=name, timezone=zone, message_id=mid,
             unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
             unsubscribe_mailto=unsubscribe_mailto,
+            references=self._held.get(claimed.contact_id, ()),
         )
         try:
             data, block = prepared.personalise_for_smtp(recipient, date=now)
-            return Built(data, mid, marked, data_block=block)
+            if self._dkim is not None:
+                # A header in front: the data block takes the same lines (none starts
+                # with a dot).
+                signature = self._dkim.signature_lines(data, now.timestamp())
+                data, block = signature + data, signature + block
+            return Built(data, mid, marked, data_block=block, sender=sender)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
-            return Built(b"", mid, marked, f"cannot build the message: {exc}")
+            return Built(b"", mid, marked, f"cannot build the message: {exc}", sender=sender)
 
     def _marked(self, now: datetime) -> bool:
         """Whether copies sent at `now` carry the embargo marks; a group shares one `now`."""

@@ -36,6 +36,9 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
         "in_flight": by_status.get("sending", 0),
         "held": by_status.get("held", 0),
         "cancelled": by_status.get("cancelled", 0),
+        # Accepted by the relay, then mailed back (`pressroom bounces`).
+        "bounced": by_status.get("bounced", 0),
+        "complained": by_status.get("complained", 0),
     }
 
 
@@ -46,6 +49,28 @@ def details(session: Session, distribution_id: int, org_zone: str) -> dict[str, 
     info["embargo_display"] = catalogue.embargo_display(release.embargo_until, org_zone,
                                                         release.embargo_zone)
     return info
+
+
+# What the large mailbox providers tolerate before they junk or refuse bulk mail: Gmail and
+# Yahoo ask for spam complaints under 0.3 %; hard bounces above ~2 % mark a stale list.
+COMPLAINT_WARNING = 0.003
+BOUNCE_WARNING = 0.02
+
+
+def rates(counted: dict[str, int]) -> dict[str, Any]:
+    """Bounce and complaint rates among the copies the relay accepted, with warnings."""
+    accepted = counted["sent"] + counted["bounced"] + counted["complained"]
+    bounce = counted["bounced"] / accepted if accepted else 0.0
+    complaint = counted["complained"] / accepted if accepted else 0.0
+    warnings = []
+    if complaint > COMPLAINT_WARNING:
+        warnings.append(f"complaint rate {complaint:.2%} is above {COMPLAINT_WARNING:.1%}: "
+                        "providers junk or refuse mail from senders like this")
+    if bounce > BOUNCE_WARNING:
+        warnings.append(f"bounce rate {bounce:.2%} is above {BOUNCE_WARNING:.0%}: "
+                        "the list needs cleaning")
+    return {"bounce_rate": round(bounce, 5), "complaint_rate": round(complaint, 5),
+            "warnings": warnings}
 
 
 def describe(session: Session, distribution_id: int) -> dict[str, Any]:
@@ -66,7 +91,8 @@ def describe(session: Session, distribution_id: int) -> dict[str, Any]:
         "paused_reason": dist.paused_reason,
         "waiting_reason": dist.waiting_reason,
         "waiting_since": _iso(dist.waiting_since),
-        **counts(session, distribution_id),
+        **(counted := counts(session, distribution_id)),
+        **rates(counted),
         **_held_up(session, distribution_id),
     }
 

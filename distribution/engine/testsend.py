@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import replace
 from datetime import datetime
 
@@ -15,6 +16,8 @@ from distribution.mail import tokens
 from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.preview import Viewer, recipient_for
 from distribution.mail.render import Recipient, load_templates, prepare
+from distribution.mail.signing.dkim import signed
+from distribution.mail.signing.verp import Verp
 from distribution.store.models import Release
 from distribution.transport import Envelope, Outcome, open_transport
 
@@ -32,19 +35,27 @@ def send_test_copy(settings: Settings, release: Release, address: str,
     prepared = prepare(release, settings, load_templates(settings), marked=marked, kind="test",
                        list_name=viewer.list_name if viewer else None, media=media)
     if viewer is not None:
-        recipient = replace(recipient_for(settings, viewer, f"test.{release.id}"), email=email)
+        recipient = replace(recipient_for(settings, viewer, f"test.{release.id}"), email=email,
+                            message_id=_test_message_id(settings, release.id))
         return _send(settings, email, prepared.personalise(recipient, date=now))
     # Contact and list 0 name nobody: the footer links work as pages but change nothing.
     unsubscribe_url, preferences_url, mailto = tokens.RecipientLinks(settings).links(0, 0)
     recipient = Recipient(
         email=email, name=None, timezone=None,
-        message_id=f"<pressroom.test.{release.id}.{int(now.timestamp())}@{settings.sender_domain}>",
+        message_id=_test_message_id(settings, release.id),
         unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
         unsubscribe_mailto=mailto,
     )
     return _send(settings, email, prepared.personalise(recipient, date=now))
 
 
+def _test_message_id(settings: Settings, release_id: int) -> str:
+    # Random: a test copy is sent once, and no other install may repeat its id.
+    return f"<pressroom.test.{release_id}.{secrets.token_hex(8)}@{settings.sender_domain}>"
+
+
 def _send(settings: Settings, email: str, data: bytes) -> Outcome:
     with open_transport(settings.smtp_url, settings.outbox) as transport:
-        return transport.send([Envelope(settings.envelope_sender, email, data)])[0]
+        # VERP for delivery 0: a bounce of a test copy is recognised, and matches no row.
+        return transport.send([Envelope(Verp(settings).sender(0), email,
+                                        signed(settings, data))])[0]

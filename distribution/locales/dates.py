@@ -23,6 +23,14 @@ def moment(utc: datetime, zone: str, language: str | None) -> str:
     return f"{clock}{translate(language, ', ')}{date_text(local, language)}"
 
 
+def embargo_short(utc: datetime, zone: str, language: str | None) -> str:
+    """ "EMBARGOED 09:00 CET 8 Dec": the marking a phone shows in a subject line."""
+    local = to_zone(zones.as_utc(utc), zone)
+    clock = _isolated(f"{_clock(local, language)} {label(local)}", language)
+    day = format_date(local, "d MMM", locale=babel_locale(language))
+    return translate(language, "EMBARGOED %(moment)s", moment=f"{clock} {day}")
+
+
 def moment_with_utc(utc: datetime, zone: str, language: str | None,
                     recipient_zone: str | None = None) -> str:
     """The moment, with UTC and the recipient's own time when they differ."""

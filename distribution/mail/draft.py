@@ -50,8 +50,10 @@ class Draft:
 
     def render(self, embargo: str | None, links: Mapping[str, str]) -> tuple[str, str, str]:
         """Subject, plain text and HTML (CSS inlined) for one embargo line and link set."""
+        short = (dates.embargo_short(*self.embargo, self.language)
+                 if embargo and self.embargo else None)
         context = {**self.context, **template_callables(self.language), **links,
-                   "embargo_line": embargo}
+                   "embargo_line": embargo, "embargo_short": short}
         subject = h.clean_header_value(self._template("subject").render(context))
         text = self._template("txt").render(context)
         html = inline_css(self._template("html").render({**context, "subject": subject}))

@@ -62,17 +62,12 @@ def recipient_for(settings: Settings, viewer: Viewer, label: str) -> Recipient:
     """The viewer as a recipient. The footer's links have the shape of theirs but name
     nobody (contact and list 0): a preview or test copy clicked by the officer must not
     unsubscribe the contact."""
+    unsubscribe, preferences, mailto = tokens.RecipientLinks(settings).links(0, 0)
     return Recipient(
         email=viewer.email, name=viewer.name, timezone=viewer.timezone,
         message_id=f"<pressroom.{label}.{viewer.contact_id}@{settings.sender_domain}>",
-        **_nobodys_links(settings),
+        unsubscribe_url=unsubscribe, preferences_url=preferences, unsubscribe_mailto=mailto,
     )
-
-
-def _nobodys_links(settings: Settings) -> dict[str, str]:
-    unsubscribe, preferences, mailto = tokens.RecipientLinks(settings).links(0, 0)
-    return {"unsubscribe_url": unsubscribe, "preferences_url": preferences,
-            "unsubscribe_mailto": mailto}
 
 
 def _example(settings: Settings, release: Release) -> Recipient:

@@ -29,9 +29,12 @@ from distribution.store.models import Release
 
 __all__ = ["PreparedMessage", "Recipient", "load_templates", "prepare", "render"]
 
-HEADER_ORDER = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "MIME-Version",
-                "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence")
-PERSONAL_HEADERS = ("To", "Date", "Message-ID", "List-Unsubscribe")
+HEADER_ORDER = ("From", "To", "Reply-To", "Subject", "Date", "Message-ID", "In-Reply-To",
+                "References", "MIME-Version", "List-Id", "List-Unsubscribe",
+                "List-Unsubscribe-Post", "Precedence")
+# In-Reply-To and References: empty for a recipient whose message answers none.
+PERSONAL_HEADERS = ("To", "Date", "Message-ID", "In-Reply-To", "References",
+                    "List-Unsubscribe")
 LINK_NAMES = ("unsubscribe_url", "preferences_url")
 
 
@@ -44,6 +47,9 @@ class Recipient:
     unsubscribe_url: str  # https://…/u/<token>
     preferences_url: str
     unsubscribe_mailto: str  # "mailto:unsubscribe@domain?subject=unsubscribe-<token>"
+    # Message-IDs of the copies this recipient holds that this message follows up, oldest
+    # first: a notice threads with the release it is about.
+    references: tuple[str, ...] = ()
 
 
 class PreparedMessage:
@@ -183,8 +189,18 @@ def _header_lines(recipient: Recipient, links: Mapping[str, str],
         "Message-ID": h.header_line("Message-ID", h.message_id(recipient.message_id)),
         "List-Unsubscribe": h.list_unsubscribe(links["unsubscribe_url"],
                                                recipient.unsubscribe_mailto).line,
+        **_threading(recipient.references),
     }
     return {name: line.encode("ascii") for name, line in lines.items()}
+
+
+def _threading(references: tuple[str, ...]) -> dict[str, str]:
+    """In-Reply-To (the latest) and References (all, one per line), or empty lines."""
+    if not references:
+        return {"In-Reply-To": "", "References": ""}
+    ids = [h.message_id(ref) for ref in references]
+    return {"In-Reply-To": f"In-Reply-To: {ids[-1]}\r\n",
+            "References": "References: " + "\r\n ".join(ids) + "\r\n"}
 
 
 @lru_cache(maxsize=16)

@@ -107,6 +107,8 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"
     HELD = "held"                # public recipient waiting for the embargo to lift
     CANCELLED = "cancelled"
+    BOUNCED = "bounced"          # accepted, then bounced back as undeliverable (a DSN)
+    COMPLAINED = "complained"    # the recipient reported it as spam (an ARF report)
 
 
 # A delivery its distribution still has to send (or finish sending).
@@ -314,6 +316,7 @@ class Delivery(Base):
     # lets two sends at once not both schedule someone; `send --again` makes copy 2.
     release_id: Mapped[int | None] = mapped_column(Integer)
     copy: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    bounce_diagnostic: Mapped[str | None] = mapped_column(Text)  # from a DSN or ARF mailed back
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),
@@ -425,3 +428,38 @@ class AuditEntry(Base):
         Index("ix_audit_log_release", "release_id"),
         Index("ix_audit_log_actor", "actor"),
     )
+
+
+
+
+class Installation(Base):
+    """One row: this database's own random id, carried by every Message-ID it makes."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+class BounceKind(enum.StrEnum):
+    HARD = "hard"                # permanent failure: the address is suppressed
+    SOFT = "soft"                # delayed or temporary: suppressed after repeated ones
+    COMPLAINT = "complaint"      # a spam report: suppressed from every list
+
+
+class Bounce(Base):
+    """A bounce or complaint mailed back, one row per report and recipient."""
+
+    __tablename__ = "bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Of the report and recipient: the same report fed twice is recorded once.
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    delivery_id: Mapped[int | None] = mapped_column(Integer)
+    email: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(20))
+    diagnostic: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_bounces_email", "email"),
+                      Index("ix_bounces_delivery", "delivery_id"))

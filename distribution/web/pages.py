@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from config import Settings
 from distribution import locales
 from distribution.mail.inline import inline_html
+from distribution.mail.templates import wrap
 from distribution.web.language import current as page_language
 
 # Pages about one person (token pages) must not be kept by shared caches or indexed.
@@ -31,6 +32,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The confirmation email's text part is wrapped as a release's is.
+    env.filters["wrap"] = wrap
     # Release text may carry **bold**, *italic* and [links](...): shown, escaped, as HTML.
     env.filters["rich"] = lambda text: inline_html(text, escape)
     env.filters.update(bdi=bdi, strong=strong, isolate=isolate, number=number)

@@ -59,6 +59,11 @@ def _print_status(info: dict[str, Any]) -> None:
     if info["deferred"]:
         click.echo(f"  deferred {info['deferred']} recipients, retried on their own schedule; "
                    f"the server said: {info['deferred_by']}")
+    if info["bounced"] or info["complained"]:
+        click.echo(f"  bounced {info['bounced']} ({info['bounce_rate']:.2%})  "
+                   f"complained {info['complained']} ({info['complaint_rate']:.2%})")
+    for warning in info["warnings"]:
+        click.echo(f"  WARNING  {warning}")
 
 
 @click.command("distributions")

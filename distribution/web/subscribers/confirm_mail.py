@@ -13,6 +13,7 @@ from distribution import locales
 from distribution.mail import headers as h
 from distribution.mail import tokens
 from distribution.mail.folding import check_header_block
+from distribution.mail.signing.dkim import signed
 from distribution.transport import Envelope, OutcomeKind, TransportError, open_transport
 from distribution.web.language import current as page_language
 from distribution.web.pages import Pages
@@ -45,7 +46,7 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
     message["Content-Language"] = code  # after the content: setting it clears the header
     data = message.as_bytes()
     check_header_block(data, message.keys())
-    return data
+    return signed(settings, data)
 
 
 def send_confirmation(settings: Settings, pages: Pages, to: str, list_name: str,

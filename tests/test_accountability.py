@@ -368,6 +368,18 @@ def test_a_new_photo_or_a_photo_removed_voids_the_approval(office, tmp_path):
         "release.detach", "release.approve"]
 
 
+def test_a_new_language_version_voids_the_originals_approval(office):
+    arabic = Path(__file__).parent / "data" / "versions" / "damascus-ar.txt"
+    _team(office)
+    release_id = _add(office, "ed")
+    assert office("--as", "appy", "release", "approve", str(release_id)).exit_code == 0
+    added = office("--as", "ed", "release", "add", str(arabic), "--version-of", str(release_id))
+    assert added.exit_code == 0, added.output
+    shown = json.loads(office("release", "show", str(release_id), "--json").stdout)
+    assert (shown["approval"]["approved"], shown["approval"]["revision"]) == (False, 2)
+    assert [a for _, a in _actions(office, "--release", str(release_id))][-1] == "release.version"
+
+
 def test_require_approval_must_be_true_or_false(cli):
     cli.env["PRESSROOM_REQUIRE_APPROVAL"] = "maybe"
     result = cli("release", "list")

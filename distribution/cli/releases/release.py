@@ -10,7 +10,7 @@ import click
 
 from config.private import write_private
 from distribution import embargo
-from distribution.accountability import Role, approval, release_added
+from distribution.accountability import Role, approval, release_added, release_changed
 from distribution.audience.viewer import viewer_for
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.lazy import Lazy, LazyGroup
@@ -82,6 +82,10 @@ def add(app: App, file: Path, embargo: str | None, no_embargo: bool, language: s
         item = session.get_one(Release, info["id"])
         media_catalogue.attach_all(session, app.settings, item, photos)
         release_added(session, actor, item, f"added from {file.name}: {item.headline[:120]}")
+        if item.version_of_id is not None:  # the original goes out with it: a change to it
+            release_changed(session, actor, session.get_one(Release, item.version_of_id),
+                            "release.version", f"{item.language} version added as release "
+                            f"{item.id}")
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -201,13 +202,32 @@ def test_a_suppressed_address_gets_no_further_mail(sent, store):
     assert "a@example.org" not in emails and "b@example.org" in emails
 
 
-def test_without_verp_a_dsn_for_an_address_never_mailed_is_skipped(tmp_path, store,
-                                                                   smtp_server):
+def test_without_verp_only_a_dsn_quoting_our_copy_changes_anything(tmp_path, store,
+                                                                    smtp_server):
     sent = Sent(tmp_path, store, smtp_server, bounce_address="")
     result = sent.feed(dsn("press@iiim.example.org", "stranger@example.net"))
-    assert "never mailed" in result.output and sent.suppressed() == {}
+    assert "nothing changed" in result.output and sent.suppressed() == {}
+    # Naming a recipient proves nothing: anyone can write that report.
     result = sent.feed(dsn("press@iiim.example.org", "a@example.org"))
+    assert "nothing changed" in result.output and sent.suppressed() == {}
+    assert sent.row("a@example.org").status == "sent"
+    result = sent.feed(dsn("press@iiim.example.org", "a@example.org",
+                           original=sent.original("a@example.org")))
     assert sent.row("a@example.org").status == "bounced"
+
+
+def test_a_guessed_message_id_of_another_recipient_changes_nothing(tmp_path, store,
+                                                                    smtp_server):
+    sent = Sent(tmp_path, store, smtp_server, bounce_address="")
+    mine = sent.original("a@example.org")
+    # The IDs of others differ only by a number: a stranger counts up and forges the rest.
+    with store.Session() as session:
+        other = session.scalars(select(Delivery).where(Delivery.email == "b@example.org")).one()
+    forged = re.sub(rb"<pressroom\.(\d+)\.(\d+)\.", lambda m: b"<pressroom." + m.group(1)
+                    + b"." + str(other.id).encode() + b".", mine, count=1)
+    result = sent.feed(dsn("press@iiim.example.org", "b@example.org", original=forged))
+    assert "nothing changed" in result.output and sent.suppressed() == {}
+    assert sent.row("b@example.org").status == "sent"
 
 
 # --- what the office sees -------------------------------------------------------------------

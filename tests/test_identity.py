@@ -40,7 +40,7 @@ def test_message_ids_carry_this_installations_own_random_token(store, settings, 
     with store.Session() as session:
         token = installation_token(session)
     message_id = parse(smtp_server.messages[0])["Message-ID"]
-    assert message_id.startswith("<pressroom.") and f".{token}@" in message_id
+    assert message_id.startswith("<pressroom.") and f".{token}." in message_id
     assert len(token) >= 10
 
 

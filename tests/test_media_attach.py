@@ -101,6 +101,17 @@ def test_bad_files_are_refused_in_one_line_and_nothing_is_kept(cli, tmp_path, re
     assert not any(p.is_file() for p in _media_dir(tmp_path).rglob("*"))
 
 
+@pytest.mark.parametrize("field", ["--caption", "--credit", "--alt"])
+@pytest.mark.parametrize("text", ["a\x01b", "bell\x07", "esc\x1b[2J", "nonchar\uffff"])
+def test_a_control_character_in_a_photos_text_is_refused(cli, tmp_path, release_id,
+                                                         field, text):
+    """Shown in the Atom feed's XML: one such character would break it for every reader."""
+    photo = _file(tmp_path, "photo.jpg", media.jpeg(400, 300))
+    result = cli("release", "attach", str(release_id), str(photo), field, text)
+    assert result.exit_code != 0 and "control character" in result.stderr
+    assert cli.json("release", "show", str(release_id))["media"] == []
+
+
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(cli, tmp_path, release_id):
     cli.env["PRESSROOM_MEDIA_MAX_BYTES"] = "1000000"
     big = _file(tmp_path, "big.jpg", media.jpeg(4000, 3000) + b"\0" * 1_000_000)

@@ -19,7 +19,8 @@ from distribution.store.db import dialect_insert, table_of
 from distribution.store.installation import installation_token
 from distribution.store.models import Bounce, Delivery, DeliveryStatus, Suppression
 
-_OUR_MESSAGE_ID = re.compile(r"<pressroom\.\d+\.(\d+)\.([0-9a-f]+)@[^>]+>")
+# Signed (engine/messages._message_id): the whole ID must be the one its delivery kept.
+_OUR_MESSAGE_ID = re.compile(r"<pressroom\.\d+\.(\d+)\.([0-9a-f]+)\.[a-z2-7]+@[^>]+>")
 # Worst first: a complaint outranks a bounce, a hard bounce a soft one.
 _RANK = {COMPLAINT: 0, HARD: 1}
 NEW_STATUS = {HARD: DeliveryStatus.BOUNCED, COMPLAINT: DeliveryStatus.COMPLAINED}
@@ -40,17 +41,11 @@ def apply_report(session: Session, settings: Settings, report: Report,
     if delivery is not None:
         return [_apply(session, settings, report, delivery.email, delivery, _worst(report),
                        now)]
-    if settings.bounce_address:
-        # With VERP every genuine bounce names its delivery: this one names none of ours.
-        return ["matches no delivery of this installation; skipped"]
-    lines = []
-    for failure in report.failures:
-        mailed = _last_sent(session, failure.email)
-        if mailed is None:
-            lines.append(f"{failure.email or 'an unnamed address'}: never mailed; skipped")
-        else:
-            lines.append(_apply(session, settings, report, failure.email, mailed, failure, now))
-    return lines or [f"{report.verdict}: {report.note or 'names no address'}; left alone"]
+    # Without a VERP token or the Message-ID of a copy we sent, a report is anyone's word:
+    # an address alone would let a stranger suppress any recipient.
+    named = ", ".join(f.email for f in report.failures if f.email) or "no address"
+    return [f"{named}: quotes no copy of ours (no VERP token, no Message-ID of ours); "
+            "skipped, nothing changed"]
 
 
 def _worst(report: Report) -> Failure:
@@ -68,17 +63,6 @@ def _delivery(session: Session, report: Report) -> Delivery | None:
     if delivery is None or delivery.message_id != report.original_message_id:
         return None
     return delivery
-
-
-def _last_sent(session: Session, email: str) -> Delivery | None:
-    if not email:
-        return None
-    return session.scalar(select(Delivery)
-                          .where(Delivery.email == email,
-                                 Delivery.status.in_([DeliveryStatus.SENT,
-                                                      DeliveryStatus.BOUNCED,
-                                                      DeliveryStatus.COMPLAINED]))
-                          .order_by(Delivery.id.desc()).limit(1))
 
 
 def _apply(session: Session, settings: Settings, report: Report, email: str,

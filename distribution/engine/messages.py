@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -128,15 +131,20 @@ def _loaded_templates(templates: jinja2.Environment) -> tuple[jinja2.Template, .
     return tuple(templates.get_template(name) for name in names)
 
 
-def message_id(settings: Settings, installation: str, distribution_id: int,
-               delivery_id: int) -> str:
+def message_id_key(settings: Settings) -> bytes:
+    return hashlib.sha256(b"pressroom message-id\0" + settings.secret_key.encode()).digest()
+
+
+def _message_id(domain: str, installation: str, key: bytes, distribution_id: int,
+                delivery_id: int) -> str:
     """Stable across retries, so a receiver can drop a copy it already has; unique to this
-    installation (its database's random token), so no other install repeats it."""
-    return _message_id(settings.sender_domain, installation, distribution_id, delivery_id)
-
-
-def _message_id(domain: str, installation: str, distribution_id: int, delivery_id: int) -> str:
-    return f"<pressroom.{distribution_id}.{delivery_id}.{installation}@{domain}>"
+    installation (its database's random token), so no other install repeats it; signed, so
+    that nobody can work out another recipient's from their own (a bounce that quotes one
+    is proof that it answers that copy)."""
+    ids = f"{distribution_id}.{delivery_id}"
+    mac = hmac.new(key, ids.encode(), hashlib.sha256).digest()[:10]
+    signature = base64.b32encode(mac).decode().lower()
+    return f"<pressroom.{ids}.{installation}.{signature}@{domain}>"
 
 
 def held_copies(session: Session, distribution: Distribution,
@@ -192,6 +200,7 @@ class MessageFactory:
         self._dkim = configured_signer(settings)
         self._marked_at: tuple[datetime | None, bool] = (None, False)
         self._installation = installation
+        self._id_key = message_id_key(settings)
         self._held = held or {}
         self._media = media  # (for unmarked copies, for marked ones: signed links)
 
@@ -226,7 +235,8 @@ class MessageFactory:
         list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
         name, zone, language = self.contacts.get(claimed.contact_id, (None, None, None))
         prepared = self._variant(self._version(language), marked, list_name)
-        mid = _message_id(self._domain, self._installation, self.distribution_id, claimed.id)
+        mid = _message_id(self._domain, self._installation, self._id_key,
+                          self.distribution_id, claimed.id)
         sender = self._verp.sender(claimed.id)
         unsubscribe_url, preferences_url, unsubscribe_mailto = self._links.links(
             claimed.contact_id, claimed.list_id or 0)

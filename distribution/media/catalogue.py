@@ -17,6 +17,7 @@ from distribution.errors import InvalidInput, NotFound
 from distribution.media import links
 from distribution.media.blobs import BlobStore, blob_store
 from distribution.releases.frontmatter import PhotoSpec
+from distribution.releases.parse import CONTROLS
 from distribution.store.models import (
     Delivery,
     DeliveryStatus,
@@ -110,6 +111,9 @@ def clean_filename(name: str) -> str:
 
 def _text(value: str | None, field: str) -> str | None:
     value = " ".join((value or "").split()) or None
+    if value is not None and CONTROLS.search(value):
+        # Shown in pages, the feed's XML and email: a control character breaks the feed.
+        raise InvalidInput(f"the {field} holds a control character; type it again")
     if value is not None and len(value) > MAX_TEXT[field]:
         raise InvalidInput(f"the {field} is longer than {MAX_TEXT[field]} characters")
     return value

@@ -30,6 +30,10 @@ def embargo_to_use(parsed: ParsedRelease, flag: str | None,
                    no_embargo: bool) -> tuple[str | None, bool]:
     """(embargo text, whether it comes from the file). An embargo line that cannot be read
     never passes silently: the release is refused unless a flag says what to do."""
+    if flag is not None and not flag.strip():
+        # An empty $WHEN in a script must not publish a release early.
+        raise InvalidInput("--embargo needs a time ('2025-04-16 09:00 Europe/Zurich'); "
+                           "give --no-embargo for none")
     if flag and no_embargo:
         raise InvalidInput("--embargo and --no-embargo contradict each other; give one")
     if flag:

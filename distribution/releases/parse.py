@@ -181,13 +181,13 @@ def parse_release(text: str) -> ParsedRelease:
 
 # C0 and C1 controls but tab and line ends, DEL, and the two noncharacters XML refuses: a
 # feed with one is not well-formed, a terminal acts on them, PostgreSQL refuses NUL.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _without_controls(text: str) -> tuple[str, int]:
     """The text without control characters (a form feed or vertical tab: a line end)."""
     text = text.replace("\x0c", "\n").replace("\x0b", "\n")
-    return _CONTROLS.subn("", text)
+    return CONTROLS.subn("", text)
 
 
 def _lines(text: str) -> list[str]:

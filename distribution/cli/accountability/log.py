@@ -6,12 +6,12 @@ import click
 
 from distribution import times
 from distribution.accountability import log
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.store.db import database_now
 
 
 @click.command("log")
-@click.option("--release", "release_id", type=int, metavar="ID",
+@click.option("--release", "release_id", type=ROW_ID, metavar="ID",
               help="Only entries about this release (its sends and notices too).")
 @click.option("--operator", metavar="NAME", help="Only what this operator did.")
 @click.option("--since", metavar="WHEN", help="From this time: '2025-04-16 09:00 Europe/Zurich'.")

@@ -8,14 +8,14 @@ import click
 from sqlalchemy.orm import Session
 
 from distribution.accountability import Actor, Role, release_changed
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.engine import dispatch
 from distribution.media import catalogue
 from distribution.media.blobs import blob_store
 
 
 @click.command("attach")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--caption", metavar="TEXT", help="What the photo shows, or what the file is.")
 @click.option("--credit", metavar="TEXT", help="Who took the photo: '© Jane Doe / IIIM'.")
@@ -47,8 +47,8 @@ def attach(app: App, release_id: int, file: Path, caption: str | None, credit: s
 
 
 @click.command("detach")
-@click.argument("release_id", type=int)
-@click.argument("media_id", type=int)
+@click.argument("release_id", type=ROW_ID)
+@click.argument("media_id", type=ROW_ID)
 @pass_app
 @user_errors
 def detach(app: App, release_id: int, media_id: int) -> None:
@@ -73,7 +73,7 @@ def detach(app: App, release_id: int, media_id: int) -> None:
 
 
 @click.command("photos")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @click.option("--inline", "inline", flag_value=True,
               help="Embed resized photos in each email (larger messages).")
 @click.option("--links", "inline", flag_value=False, default=True,

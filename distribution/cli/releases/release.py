@@ -55,7 +55,7 @@ def release() -> None:
 @click.option("--language", metavar="CODE", help="Language of the release (en, fr, ar…).")
 @click.option("--contact", "contacts", multiple=True, metavar='"Name <email> phone"',
               help="Media contact (repeatable); replaces the file's.")
-@click.option("--version-of", "version_of", type=int, metavar="ID",
+@click.option("--version-of", "version_of", type=ROW_ID, metavar="ID",
               help="Add FILE as another language version of release ID.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_app
@@ -164,7 +164,7 @@ def _approval_line(info: dict[str, Any]) -> str:
 
 
 @release.command("approve")
-@click.argument("release_id", type=int)
+@click.argument("release_id", type=ROW_ID)
 @pass_app
 @user_errors
 def approve(app: App, release_id: int) -> None:

@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from distribution.cli.app import App, emit_json, pass_app, user_errors
+from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.deliverability.outcomes import COLUMNS, recipient_report
 
 
 @click.command("report")
-@click.argument("distribution_id", type=int)
+@click.argument("distribution_id", type=ROW_ID)
 @click.option("--failed", "failed_only", is_flag=True,
               help="Only those whose copy did not reach them (failed, bounced, complained, "
                    "cancelled).")

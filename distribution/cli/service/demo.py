@@ -69,8 +69,8 @@ def _run(app: App) -> None:
     click.echo(f"Release {item.id}: {item.headline}")
     click.echo(f"Sending to {rows} recipients (each address once, across both lists)…")
     deliver_now(app, dist.id, quiet=False)
-    click.echo(f"Messages are in {app.settings.outbox}. Open any .eml file there with a mail "
-               "client. The demo's database is its own: your newsroom is unchanged.")
+    click.echo("Open any .eml file there with a mail client. The demo's database is its own: "
+               "your newsroom is unchanged.")
 
 
 def _ensure_list(session: Session, name: str, trusted: bool) -> None:

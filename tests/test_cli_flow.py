@@ -339,3 +339,32 @@ def test_the_demo_keeps_to_its_own_folder_and_never_uses_the_configured_relay(
     assert len(list((tmp_path / "demo" / "outbox").glob("*.eml"))) == 6
     assert cli.json("release", "list") == []  # the office's newsroom holds no demo release
     assert cli.json("lists", "list") == []
+
+
+def test_a_send_that_finds_recipients_claimed_by_a_stopped_process_says_so(
+        cli, tmp_path, sqlite_store):
+    """kill -9 left claims behind: running `send` again continues the distribution, sends
+    the rest, and does not report success while some recipients still wait on the claim."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from distribution.store.models import Delivery, Distribution
+
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    scheduled = cli.json("send", str(release_id), "--list", "media", "--list", "public",
+                         "--at", "2099-01-06 09:00 Europe/Zurich", "--yes", "--json")
+    now = datetime.now(UTC)
+    with sqlite_store.Session.begin() as session:  # as a send killed mid-batch leaves it
+        session.execute(update(Distribution).values(status="sending", send_at=now))
+        claimed = session.execute(update(Delivery).where(Delivery.email == "ana@example.com")
+                                  .values(status="sending", claimed_by="gone:1/dead",
+                                          claimed_at=now, attempts=1)).rowcount
+    assert claimed == 1
+    again = cli("send", str(release_id), "--list", "media", "--list", "public", "--yes")
+    assert again.exit_code == 1, again.output
+    assert f"distribution {scheduled['distribution_id']}" in again.stderr
+    assert "1 recipients are claimed by another process" in again.stderr
+    assert "pressroom worker" in again.stderr and "Traceback" not in again.output
+    assert _outbox(tmp_path) == 2  # the other two went out; Ana waits for her claim

@@ -45,6 +45,10 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     elif summary["paused_reason"]:
         result["error"] = f"paused: {summary['paused_reason']}"
         result["exit_code"] = 1
+    elif summary["in_flight"]:
+        # Claimed by another process: a live worker, or one that died (its lease lapses).
+        result["in_flight"] = summary["in_flight"]
+        result["exit_code"] = 1
     if not quiet:
         _say(distribution_id, summary, result, report.stopped if report.server_down else None)
     return result
@@ -58,8 +62,7 @@ def _interrupted(app: App, distribution_id: int) -> None:
     left = summary["pending"] + summary["in_flight"]
     click.echo(f"\nInterrupted. Distribution {distribution_id}: {summary['sent']} sent, "
                f"{left} not yet sent. To finish it, run `pressroom worker`: it sends only "
-               "what is left (do not send the release again: that would start a second "
-               "distribution).", err=True)
+               "what is left.", err=True)
     raise SystemExit(130)
 
 
@@ -86,6 +89,11 @@ def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
                    "`pressroom worker` (the README shows how to run it as a service).")
     if summary["paused_reason"]:
         click.echo(f"Paused: {summary['paused_reason']}", err=True)
+    if summary["in_flight"] and not server_down:
+        click.echo(f"{summary['in_flight']} recipients are claimed by another process (since "
+                   f"{summary['in_flight_since']}), perhaps one that was stopped: they are not "
+                   "sent yet. Run `pressroom worker`: it takes them back once their claim "
+                   "lapses and sends only what is left.", err=True)
 
 
 def hand_to_workers(app: App, distribution_id: int, *, wait: bool,

@@ -254,6 +254,27 @@ def test_recipients_always_deferred_never_pause_the_distribution(store, smtp_ser
     assert info["deferred_by"] == "452 4.2.2 Mailbox full, try later"
 
 
+def test_a_dropped_connection_is_one_error_of_the_sending_not_one_per_recipient(store):
+    """A 421 at the end of DATA closes the connection and hands back the rest of the group:
+    counted once toward pause_after_errors (per recipient, one drop paused a send)."""
+    from distribution.engine.ledger import Result, RetryPolicy, record
+    from distribution.transport import Outcome, OutcomeKind
+
+    dropped = [Outcome(OutcomeKind.TEMPORARY, 421, "4.4.2 Connection dropped")]
+    dropped += [Outcome(OutcomeKind.TEMPORARY, None, "connection lost")] * 19
+    deferred = [Outcome(OutcomeKind.TEMPORARY, 452, "4.2.2 Mailbox full")] * 20
+    refused = [Outcome(OutcomeKind.REFUSED, 554, "5.7.1 Message rejected as spam")] * 3
+    policy = RetryPolicy(max_attempts=5, base_seconds=60, max_seconds=600)
+    with store.Session() as session, session.begin():
+        def errors(outcomes: list[Outcome]) -> int:
+            results = [Result(i, f"r{i}@example.org", 1, f"<m{i}@x>", o)
+                       for i, o in enumerate(outcomes, start=1)]
+            return record(session, results, policy, now_utc(), {}, "batch").sending_errors
+        assert errors(dropped) == 1
+        assert errors(deferred) == 0  # each recipient's own retry schedule
+        assert errors(refused) == 3   # our copy refused: each one counts
+
+
 # With Celery: pool processes and workers killed
 
 

@@ -134,6 +134,10 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         session.connection().execute(_RECORD, [{**row, "b_owner": owner} for row in rows])
     if suppress:
         add_suppressions(session, suppress)
+    if any(_connection_trouble(r.outcome) for r in results):
+        # One dropped connection (or 421) hands back every message after it: one error of
+        # the sending, not one per recipient (which paused a send at a single drop).
+        tally.sending_errors += 1
     return tally
 
 
@@ -146,7 +150,7 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
         "b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
         "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
         "b_marked": None}
-    if _of_the_sending(outcome):
+    if outcome.kind is OutcomeKind.REFUSED:  # a policy refusal of our copy: each counts
         tally.sending_errors += 1
     if outcome.kind is OutcomeKind.SENT:
         tally.sent += 1
@@ -169,12 +173,11 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
     return row
 
 
-def _of_the_sending(outcome: Outcome) -> bool:
+def _connection_trouble(outcome: Outcome) -> bool:
     """A deferral of one recipient (452 mailbox full, 451 greylisted) is that recipient's
-    retry schedule; a lost connection, a 421 or a policy refusal of the copy is ours."""
-    if outcome.kind is OutcomeKind.TEMPORARY:
-        return outcome.code is None or outcome.code == 421
-    return outcome.kind is OutcomeKind.REFUSED
+    retry schedule; a lost connection or a 421 is the sending's."""
+    return outcome.kind is OutcomeKind.TEMPORARY and (outcome.code is None
+                                                      or outcome.code == 421)
 
 
 def _reason(outcome: Outcome) -> str:

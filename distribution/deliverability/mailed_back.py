@@ -27,6 +27,7 @@ from distribution.mail.signing.verp import Verp
 # flufl.bounce logs a traceback for a message one of its detectors chokes on (then raises,
 # which is reported here as an unreadable message): a stranger's mail must not fill the log.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+log = logging.getLogger(__name__)
 
 # Larger than any bounce: a DSN quotes headers or a truncated copy. Read no further.
 MAX_BYTES = 5 * 1024 * 1024
@@ -70,7 +71,8 @@ def read_report(raw: bytes, verp: Verp) -> Report:
             _find_delivery(message, raw, verp, report)
     except Exception as exc:  # noqa: BLE001 - broken MIME takes many shapes in the parser
         # (deep nesting, bad encodings, a flufl.bounce detector choking): a stranger's mail.
-        return Report("skipped", note=f"cannot read the message: {type(exc).__name__}")
+        log.info("unreadable report: %s: %s", type(exc).__name__, exc)
+        return Report("skipped", note="cannot read the message: its MIME structure is broken")
     report.fingerprint = hashlib.sha256(raw).hexdigest()
     return report
 

@@ -464,3 +464,41 @@ def test_postgresql_restarted_mid_send_heals_in_seconds(private_pg, smtp_server,
     print(f"PostgreSQL restarted (immediate) mid-send: {extra} duplicates, complete "
           f"{took:.1f} s after it was back")
     assert took < 45
+
+# A server busy for a moment (421)
+
+
+def _attempts(store: Store) -> Counter[int]:
+    with store.Session() as session:
+        return Counter(session.scalars(select(Delivery.attempts)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", ["rcpt", "data"])
+def test_a_421_mid_transaction_costs_no_recipient_an_attempt(
+        embedded, sqlite_store, smtp_server, stage):
+    """The first four transactions are answered 421 (after RCPT, or after the data) and
+    their connections closed: a server busy for a moment. With max_attempts 1, a counted
+    attempt would fail the recipients; they are tried again after a wait, each counted
+    once, and the send neither fails anyone nor pauses."""
+    release_id, emails = seed(sqlite_store, 40)
+    smtp_server.busy_for(4, at=stage)
+    run = embedded(max_attempts="1", retry_base_seconds="1", retry_max_seconds="2",
+                   pause_after_errors="5")
+    started = time.monotonic()
+    sending = run.start("send", str(release_id), "--list", "media", "--yes")
+    _, stderr = sending.communicate(timeout=60)
+    assert sending.returncode == 0, stderr
+    after_send = statuses(sqlite_store)
+    assert after_send["failed"] == 0, after_send
+    assert after_send["pending"] > 0, "the 421s deferred nobody"
+    _finish_with_worker(run, sqlite_store, emails)
+    took = time.monotonic() - started
+    assert _attempts(sqlite_store) == Counter({1: len(emails)})
+    with sqlite_store.Session() as session:
+        dist = session.scalars(select(Distribution)).one()
+        assert (dist.status.value, dist.paused_reason) == ("done", None)
+    extra = assert_everyone_once_or_in_flight(smtp_server, sqlite_store, emails,
+                                              connections=0)
+    print(f"421 at {stage} for the first 4 transactions, {len(emails)} recipients: "
+          f"{after_send['pending']} deferred, {extra} duplicates, complete in {took:.1f} s")

@@ -108,6 +108,10 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
     tally = Tally()
     rows, suppress = [], []
     postgresql = session.get_bind().dialect.name == "postgresql"
+    busy = [r.delivery_id for r in results if _connection_trouble(r.outcome)]
+    if busy:
+        # The connection's trouble, not the recipient's: its claim's attempt is given back.
+        _uncount_attempts(session, busy, owner)
     # The group's one instant, formatted once for the JSON document, not once per row.
     stamp = now.isoformat() if postgresql else now
     for result in results:
@@ -134,11 +138,21 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
         session.connection().execute(_RECORD, [{**row, "b_owner": owner} for row in rows])
     if suppress:
         add_suppressions(session, suppress)
-    if any(_connection_trouble(r.outcome) for r in results):
+    if busy:
         # One dropped connection (or 421) hands back every message after it: one error of
         # the sending, not one per recipient (which paused a send at a single drop).
         tally.sending_errors += 1
     return tally
+
+
+def _uncount_attempts(session: Session, ids: list[int], owner: str) -> None:
+    by_primary_key(session)
+    session.execute(
+        update(Delivery)
+        .where(one_of(session, Delivery.id, ids),
+               Delivery.status == DeliveryStatus.SENDING.value, Delivery.claimed_by == owner)
+        .values(attempts=Delivery.attempts - 1)
+        .execution_options(synchronize_session=False))
 
 
 def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | str,
@@ -162,6 +176,12 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
         # Not the recipient's fault: the row goes back untouched; the caller pauses.
         tally.sender_rejected += 1
         return None
+    elif _connection_trouble(outcome):
+        # A server busy (421) or a connection lost says nothing of the recipient: no
+        # attempt counted (see record), tried again after the first retry's wait.
+        tally.retried += 1
+        row.update(b_status=DeliveryStatus.PENDING.value, b_error=outcome.text,
+                   b_next=policy.next_attempt(1, now))
     elif result.attempts >= policy.max_attempts:
         tally.failed += 1
         row.update(b_status=DeliveryStatus.FAILED.value,

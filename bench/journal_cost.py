@@ -47,7 +47,8 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=Path.home()) as folder:
-        file_us = _per_message(FileJournal(folder).writer("bench/1"), args.messages, args.group)
+        file_us = _per_message(FileJournal(folder).writer("bench/1", args.messages),
+                               args.messages, args.group)
     port = _free_port()
     server = subprocess.Popen([shutil.which("redis-server") or "redis-server", "--port",
                                str(port), "--save", "", "--appendonly", "no"],

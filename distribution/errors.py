@@ -11,3 +11,8 @@ class NotFound(PressroomError):
 
 class InvalidInput(PressroomError):
     """Input that cannot be accepted as given."""
+
+
+class Stopped(PressroomError):
+    """Work stopped by something outside Pressroom (a full disk, a database away); the
+    message says what is safe and what to run once it is mended."""

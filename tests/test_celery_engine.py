@@ -117,13 +117,6 @@ def sent_in_log(log: Path) -> int:
     return sum(int(n) for n in BATCH_SENT.findall(log.read_text("utf-8", "replace")))
 
 
-def broker_lost(celery: CeleryProcesses) -> None:
-    """Wait until every running worker has noticed that Redis is gone."""
-    for proc in (p for p in celery.procs if p.alive and "worker" in p.process.args):
-        celery.wait_until(lambda p=proc: "Connection to broker lost" in p.log.read_text(),
-                          timeout=30, what=f"{proc.name} losing the broker")
-
-
 def waiting_reason(store: Store, distribution_id: int) -> str | None:
     with store.Session() as session:
         return session.get(Distribution, distribution_id).waiting_reason
@@ -199,7 +192,7 @@ def test_send_with_the_broker_down_is_recorded_and_dispatched_once_it_is_back(
     with pg_store.Session() as session:
         distribution_id = session.scalar(select(func.max(Distribution.id)))
     assert statuses(pg_store, distribution_id) == Counter(pending=100)
-    broker_lost(celery_workers)
+    celery_workers.wait_broker_lost()
     assert smtp_server.messages == []
 
     redis_server.start()
@@ -242,7 +235,7 @@ def test_a_distribution_completes_across_a_redis_restart(
     distribution_id = send(celery_workers, release_id)
     smtp_server.wait_for(500, timeout=60)
     redis_server.stop()
-    broker_lost(celery_workers)
+    celery_workers.wait_broker_lost()
     redis_server.start()
     wait_done(celery_workers, pg_store, distribution_id, timeout=120)
     # Redis held no delivery state: a restart loses no recipient and sends nothing twice.
@@ -288,19 +281,6 @@ def test_two_beats_at_once_double_nothing(pg_store, smtp_server, celery_workers)
 # Operator control
 
 
-def _settled(smtp: SmtpTestServer, quiet_for: float = 2.0, timeout: float = 20) -> int:
-    """Wait until no message has arrived for `quiet_for` seconds; the count then."""
-    deadline = time.monotonic() + timeout
-    count = len(smtp.messages)
-    quiet_since = time.monotonic()
-    while time.monotonic() - quiet_since < quiet_for:
-        assert time.monotonic() < deadline, "messages kept arriving"
-        time.sleep(0.1)
-        if len(smtp.messages) != count:
-            count, quiet_since = len(smtp.messages), time.monotonic()
-    return count
-
-
 @pytest.mark.postgres
 def test_pause_resume_and_cancel_take_effect_within_one_batch(
         pg_store, smtp_server, celery_workers):
@@ -316,7 +296,7 @@ def test_pause_resume_and_cancel_take_effect_within_one_batch(
     paused = celery_workers.cli("pause", str(distribution_id))
     assert paused.returncode == 0, paused.stderr
     at_pause = len(smtp_server.messages)
-    after_pause = _settled(smtp_server)
+    after_pause = smtp_server.settled()
     assert after_pause - at_pause <= in_flight
     shown = json.loads(celery_workers.cli("status", str(distribution_id), "--json").stdout)
     assert shown["status"] == "paused" and shown["paused_reason"] == "paused by an operator"
@@ -328,7 +308,7 @@ def test_pause_resume_and_cancel_take_effect_within_one_batch(
     cancelled = celery_workers.cli("cancel", str(distribution_id))
     assert cancelled.returncode == 0, cancelled.stderr
     at_cancel = len(smtp_server.messages)
-    after_cancel = _settled(smtp_server)
+    after_cancel = smtp_server.settled()
     assert after_cancel - at_cancel <= in_flight
     print(f"after pause: {after_pause - at_pause} more, after cancel: "
           f"{after_cancel - at_cancel} more (bound {in_flight})")

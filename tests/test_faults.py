@@ -8,6 +8,7 @@ copies go twice than messages were in flight on the open connections when the fa
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import signal
 import subprocess
@@ -72,9 +73,10 @@ def assert_everyone_once_or_in_flight(smtp: SmtpTestServer, store: Store,
 class Embedded:
     """`pressroom` commands without a broker, as an operator runs them."""
 
-    def __init__(self, tmp_path: Path, store: Store, smtp: SmtpTestServer, **settings: str):
+    def __init__(self, tmp_path: Path, store: Store, smtp: SmtpTestServer, *,
+                 home: Path | None = None, **settings: str):
         self.workdir = tmp_path
-        self.env = process_environment(tmp_path / "home")
+        self.env = process_environment(home or tmp_path / "home")
         self.env.update({"PRESSROOM_DATABASE_URL": store.url, "PRESSROOM_SMTP_URL": smtp.url})
         self.env.update({f"PRESSROOM_{k.upper()}": v for k, v in settings.items()})
         self.procs: list[subprocess.Popen[str]] = []
@@ -98,8 +100,9 @@ class Embedded:
 def embedded(tmp_path, sqlite_store, smtp_server):
     runs: list[Embedded] = []
 
-    def make(**settings: str) -> Embedded:
-        runs.append(Embedded(tmp_path, sqlite_store, smtp_server, **settings))
+    def make(store: Store = sqlite_store, home: Path | None = None,
+             **settings: str) -> Embedded:
+        runs.append(Embedded(tmp_path, store, smtp_server, home=home, **settings))
         return runs[-1]
 
     yield make
@@ -415,6 +418,10 @@ class PrivatePostgres:
         """As a crash would: no checkpoint, every connection cut."""
         self._ctl("restart", "-m", "immediate")
 
+    def stop_immediately(self) -> None:
+        """Down, as a crash or a lost host leaves it, until start()."""
+        self._ctl("stop", "-m", "immediate")
+
     def remove(self) -> None:
         import shutil
 
@@ -465,6 +472,72 @@ def test_postgresql_restarted_mid_send_heals_in_seconds(private_pg, smtp_server,
           f"{took:.1f} s after it was back")
     assert took < 45
 
+
+def _start_celery_send(store: Store, celery_workers, emails: list[str]) -> None:
+    celery_workers.configure(database_url=store.url, batch_size="200", commit_every="100",
+                             claim_timeout_seconds="10")
+    celery_workers.worker("w1", concurrency=2)
+    celery_workers.beat("beat")
+    result = celery_workers.cli("send", "1", "--list", "media", "--yes")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_postgresql_then_redis_restarted_mid_send_sends_nobody_twice(
+        private_pg, smtp_server, celery_workers, redis_server):
+    """The database goes away under live batches, then Redis restarts empty (no
+    persistence: the batch journals in it are gone) before the database is back. The live
+    batches keep the outcomes they know and record them once the database answers: the
+    journal matters only when the process itself dies."""
+    _, emails = seed(private_pg, 3000)
+    _start_celery_send(private_pg, celery_workers, emails)
+    smtp_server.wait_for(500, timeout=60)
+    server = private_pg.server  # type: ignore[attr-defined]
+    server.stop_immediately()
+    at_stop = smtp_server.settled()  # nothing can be recorded: the batches stop sending
+    assert at_stop < len(emails)
+    redis_server.stop()
+    celery_workers.wait_broker_lost()
+    redis_server.start()
+    server.start()
+    back = time.monotonic()
+    private_pg.engine.dispose()
+    took = _celery_finish(celery_workers, private_pg, emails, back)
+    print(f"PostgreSQL restarted, then Redis restarted, after {at_stop} of {len(emails)}: "
+          f"{duplicates(smtp_server)} duplicates, complete {took:.1f} s after the database "
+          "was back")
+    assert_everyone_once_or_in_flight(smtp_server, private_pg, emails, connections=0)
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_postgresql_down_for_30_seconds_mid_send_completes_soon_after(
+        private_pg, smtp_server, celery_workers):
+    _, emails = seed(private_pg, 3000)
+    _start_celery_send(private_pg, celery_workers, emails)
+    smtp_server.wait_for(500, timeout=60)
+    server = private_pg.server  # type: ignore[attr-defined]
+    server.stop_immediately()
+    down = time.monotonic()
+    at_stop = smtp_server.settled()  # the clients have seen it down: sending stopped
+    # The outage itself lasts 30 s: what a restart after a crash or a failover may take.
+    wait_until(lambda: time.monotonic() - down >= 30, timeout=60, interval=1,
+               what="30 s of outage")
+    server.start()
+    back = time.monotonic()
+    private_pg.engine.dispose()
+    took = _celery_finish(celery_workers, private_pg, emails, back)
+    # Each batch at work may lose the messages in flight on its two connections.
+    extra = assert_everyone_once_or_in_flight(smtp_server, private_pg, emails,
+                                              connections=2 * SMTP_CONNECTIONS)
+    print(f"PostgreSQL down 30 s after {at_stop} of {len(emails)}: {extra} duplicates, "
+          f"complete {took:.1f} s after it was back")
+    assert took < 60
+
+
 # A server busy for a moment (421)
 
 
@@ -502,3 +575,92 @@ def test_a_421_mid_transaction_costs_no_recipient_an_attempt(
                                               connections=0)
     print(f"421 at {stage} for the first 4 transactions, {len(emails)} recipients: "
           f"{after_send['pending']} deferred, {extra} duplicates, complete in {took:.1f} s")
+
+
+# A disk that fills up under an embedded send
+
+
+class SmallDisk:
+    """A tmpfs of a few megabytes, mounted for the test: a disk that really fills up."""
+
+    def __init__(self, folder: Path, megabytes: int) -> None:
+        folder.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m,mode=0700",
+                        "tmpfs", str(folder)], check=True, capture_output=True, timeout=30)
+        self.folder = folder
+        self._filler = folder / "filler"
+
+    def fill(self) -> None:
+        """Take every free byte, as another program writing to the disk would."""
+        fd = os.open(self._filler, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        size = 1 << 20
+        try:
+            while size >= 512:
+                try:
+                    os.write(fd, bytes(size))
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+                    size //= 2
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        self._filler.unlink()
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "--lazy", str(self.folder)], check=False, timeout=30)
+
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[SmallDisk]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem takes root")
+    disk = SmallDisk(tmp_path / "disk", megabytes=32)
+    yield disk
+    disk.unmount()
+
+
+@pytest.fixture
+def store_on_small_disk(small_disk) -> Iterator[Store]:
+    from distribution.store.db import make_engine, session_factory, upgrade
+
+    url = f"sqlite:///{small_disk.folder / 'pressroom.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    yield Store(url, engine, session_factory(engine))
+    engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_an_embedded_send_in_one_line_and_loses_nothing(
+        small_disk, store_on_small_disk, embedded, smtp_server):
+    """The data directory (database and batch journals) fills up mid-send: `pressroom
+    send` stops with one line saying so and what to run; once there is space again,
+    `pressroom worker` finishes, and only a message in flight may go twice."""
+    store = store_on_small_disk
+    release_id, emails = seed(store, 1500)
+    run = embedded(store=store, home=small_disk.folder / "home", claim_timeout_seconds="5",
+                   batch_size="500", commit_every="100")
+    smtp_server.hold_replies_after(250)  # the sender stands still mid-group meanwhile
+    sending = run.start("send", str(release_id), "--list", "media", "--yes")
+    smtp_server.wait_for(250, timeout=60)
+    small_disk.fill()
+    smtp_server.release()
+    _, stderr = sending.communicate(timeout=120)
+    at_stop = len(smtp_server.messages)
+    print(stderr)
+    assert sending.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and stderr.rstrip().endswith(errors[0]), stderr
+    assert errors[0].startswith("Error: sending stopped: the database could not record the "
+                                "results ((sqlite3.OperationalError) database or disk is full)")
+    assert "Nothing is lost" in errors[0] and "run `pressroom worker`" in errors[0]
+    assert at_stop < len(emails), "the send finished before the disk was full"
+
+    small_disk.free()
+    took = _finish_with_worker(run, store, emails)
+    extra = assert_everyone_once_or_in_flight(smtp_server, store, emails)
+    print(f"disk full after {at_stop} of {len(emails)}: {extra} duplicates, complete "
+          f"{took:.1f} s after `pressroom worker` started")

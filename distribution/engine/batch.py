@@ -9,8 +9,10 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -19,10 +21,11 @@ from distribution.engine import claims, lifecycle
 from distribution.engine.claims import Claimed
 from distribution.engine.ledger import Result, RetryPolicy, Tally, record
 from distribution.engine.messages import MessageError, MessageFactory
-from distribution.engine.ratelimit import RateLimiter
+from distribution.engine.ratelimit import RateLimiter, RateLimitUnavailable
 from distribution.engine.recovery.journal import Entry, Journal, Writer, journal_for
 from distribution.engine.recovery.lease import Lease
-from distribution.store.db import database_now
+from distribution.engine.recovery.outage import write_through
+from distribution.store.db import database_now, first_line
 from distribution.store.models import (
     CARRIES_RELEASE,
     DeliveryStatus,
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 # SMTP connections a batch sends over side by side: each message costs the server's reply
 # time (one round trip, pipelined), which a second connection overlaps. Measured: bench/.
 SMTP_CONNECTIONS = 2
+T = TypeVar("T")
 
 
 @dataclass
@@ -168,32 +172,47 @@ class Batch:
         self.unsent = list(claimed)
         retry_in = 0
         try:
-            writer = self.journal.writer(self.owner)
-        except OSError:
-            self._give_back(0)  # no journal (a full disk): send nothing rather than blind
+            writer = self.journal.writer(self.owner, len(claimed))
+        except OSError:  # no journal (a full disk): send nothing rather than blind
+            self._give_back(wait=False)
             raise
         lease = Lease(self.factory, self.distribution_id, self.owner,
                       self.settings.claim_timeout_seconds, {c.id for c in claimed},
                       writer.persist)
         try:
-            with lease, opener() as transport:
-                self._send_all(transport, writer, lease)
-        except MessageError as exc:
-            # Every message of the distribution would fail the same way: pause, with why.
-            with self.factory() as session, session.begin():
-                lifecycle.pause_for_message(session, self.distribution_id, str(exc))
-            self.report.stopped = f"paused: {exc}"
-            log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
-        except TransportError as exc:
-            self.report.stopped = self._server_trouble(exc)
-            self.report.server_down = not exc.lasting
-            # Only a server that cannot be reached is given time; after a pause the rows
-            # must be ready the moment the operator resumes.
-            retry_in = 0 if exc.lasting else 30
-            log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
-        finally:
+            try:
+                with lease, opener() as transport:
+                    self._send_all(transport, writer, lease)
+            except MessageError as exc:
+                # Every message of the distribution would fail the same way: pause, with why.
+                why = str(exc)
+                self._write(lambda session: lifecycle.pause_for_message(
+                    session, self.distribution_id, why))
+                self.report.stopped = f"paused: {why}"
+                log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
+            except TransportError as exc:
+                self.report.stopped = self._server_trouble(exc)
+                self.report.server_down = not exc.lasting
+                # Only a server that cannot be reached is given time; after a pause the
+                # rows must be ready the moment the operator resumes.
+                retry_in = 0 if exc.lasting else 30
+                log.warning("distribution %s: %s", self.distribution_id, self.report.stopped)
+            except RateLimitUnavailable as exc:
+                # Sending on unchecked would break the limit the relay set: the rest waits
+                # for a next batch, which the sweep starts once the buckets answer again.
+                self.report.stopped = ("the rate limit cannot be checked: "
+                                       + str(exc).rstrip(". "))
+                log.warning("distribution %s: %s; the rest goes back to the queue",
+                            self.distribution_id, self.report.stopped)
+        except BaseException:
+            # Ctrl-C, or a database that refuses (a full disk) or stayed away too long: one
+            # try to hand back, no waiting. Failing that, the rows stay claimed and the
+            # journal stays, for whoever takes the rows back.
             writer.close()
-            self._give_back(retry_in)
+            self._give_back(wait=False)
+            raise
+        writer.close()
+        self._give_back(retry_in)
 
     def _send_all(self, transport: Transport, writer: Writer, lease: Lease) -> None:
         """Group after group while the lease holds; `unsent` keeps what is left."""
@@ -219,14 +238,14 @@ class Batch:
 
     def _server_trouble(self, exc: TransportError) -> str:
         """Say on the distribution why it stopped: paused if waiting will not mend it."""
-        with self.factory() as session, session.begin():
-            if exc.lasting:
-                lifecycle.pause_for_server(session, self.distribution_id, str(exc))
-                return f"paused: {exc}"
-            reason = f"SMTP server unreachable: {exc}"
-            lifecycle.note_waiting(session, self.distribution_id, reason,
-                                   database_now(session))
-            return reason
+        if exc.lasting:
+            self._write(lambda session: lifecycle.pause_for_server(
+                session, self.distribution_id, str(exc)))
+            return f"paused: {exc}"
+        reason = f"SMTP server unreachable: {exc}"
+        self._write(lambda session: lifecycle.note_waiting(
+            session, self.distribution_id, reason, database_now(session)))
+        return reason
 
     def _send_group(self, group: list[Claimed], transport: Transport,
                     writer: Writer) -> str | None:
@@ -254,34 +273,57 @@ class Batch:
                    for c, b, o in zip(group, built, outcomes, strict=True)]
         marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
         writer.sync()  # the journal durable before the results it stands in for
-        with self.factory() as session, session.begin():
+        rejected = [r for r in results if r.outcome.kind is OutcomeKind.SENDER_REJECTED]
+
+        def write(session: Session) -> tuple[Tally, str | None]:
             tally = record(session, results, self.policy, now, marked, self.owner)
-            self.report.tally.add(tally)
-            rejected = [r for r in results if r.outcome.kind is OutcomeKind.SENDER_REJECTED]
             if rejected:
                 claims.unclaim(session, [r.delivery_id for r in rejected], owner=self.owner)
-            stopped = lifecycle.after_group(session, self.distribution_id, tally, rejected,
-                                            self.settings, now)
+            return tally, lifecycle.after_group(session, self.distribution_id, tally,
+                                                rejected, self.settings, now)
+
+        tally, stopped = self._write(write)
+        self.report.tally.add(tally)
         for c in group:
             self.accepted.pop(c.id, None)
         return stopped
+
+    def _write(self, step: Callable[[Session], T]) -> T:
+        """One transaction of the batch, written through a database outage (see outage):
+        pausing well inside the lease a restarted database grants."""
+        return write_through(self.factory, step, who=f"distribution {self.distribution_id}",
+                             longest_pause=min(5.0, self.settings.claim_timeout_seconds / 4))
 
     @property
     def policy(self) -> RetryPolicy:
         s = self.settings
         return RetryPolicy(s.max_attempts, s.retry_base_seconds, s.retry_max_seconds)
 
-    def _give_back(self, retry_in: int) -> None:
+    def _give_back(self, retry_in: int = 0, *, wait: bool = True) -> None:
         """Hand back what this batch did not record: sent if the server accepted it (Ctrl-C
-        or a database error mid-group), else pending. If the database cannot be reached
-        either, the rows stay claimed, the journal stays, and the sweep does this later."""
+        or a database error mid-group), else pending. Without `wait` (on the way out after
+        an error) the database gets one try: failing that, the rows stay claimed, the
+        journal stays, and the sweep does this once the lease lapses."""
         accepted = list(self.accepted.values())
         others = [c.id for c in self.unsent if c.id not in self.accepted]
         if accepted or others:
-            with self.factory() as session, session.begin():
+            def write(session: Session) -> None:
                 claims.mark_journaled(session, accepted,
                                       {e.delivery_id: self.owner for e in accepted})
                 not_before = (database_now(session) + timedelta(seconds=retry_in)
                               if retry_in else None)
                 claims.unclaim(session, others, owner=self.owner, not_before=not_before)
+
+            if wait:
+                self._write(write)
+            else:
+                try:
+                    with self.factory() as session, session.begin():
+                        write(session)
+                except DBAPIError as exc:  # the caller reports the error that stopped it
+                    log.info("distribution %s: %d rows stay claimed by this stopped batch "
+                             "(%s); the sweep takes them back once its lease lapses",
+                             self.distribution_id, len(accepted) + len(others),
+                             first_line(exc))
+                    return
         self.journal.discard([self.owner])

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, upda
 from sqlalchemy.orm import Session
 
 from distribution.engine.recovery.journal import Entry, Journal
-from distribution.store.db import by_primary_key, one_of, rows_written
+from distribution.store.db import by_primary_key, database_started, one_of, rows_written
 from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
 
 PENDING = DeliveryStatus.PENDING.value
@@ -142,7 +142,15 @@ def return_stale(session: Session, now: datetime, lease_seconds: int,
     What the batch's journal says the server accepted is sent; the rest is pending again
     (the attempt stays counted: the message in flight may have left). Returns how many
     rows were taken back, and the batches whose journals may go once this commits.
+
+    No lease lapses while the database is away: none can be renewed then. So leases count
+    from the server's start too, and a live batch that waited out a restart records what
+    it sent before its rows may be taken (and sent again by a batch that cannot know).
     """
+    lapsed_before = now - timedelta(seconds=lease_seconds)
+    started = database_started(session)
+    if started is not None and started > lapsed_before:
+        return 0, []
     # By distribution: the rows of those not done are found through the claim index,
     # however large the table (a finished distribution has no claims left). Their ids as
     # values, so that the planner knows how few they are, statistics or not.
@@ -151,7 +159,7 @@ def return_stale(session: Session, now: datetime, lease_seconds: int,
     if not unfinished:
         return 0, []
     lapsed = and_(Delivery.distribution_id.in_(unfinished), Delivery.status == SENDING,
-                  Delivery.claimed_at < now - timedelta(seconds=lease_seconds))
+                  Delivery.claimed_at < lapsed_before)
     stale = session.execute(select(Delivery.id, Delivery.claimed_by).where(lapsed)).all()
     if not stale:
         return 0, []

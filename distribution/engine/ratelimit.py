@@ -25,6 +25,10 @@ KEY_PREFIX = "pressroom:rate:"
 GLOBAL = "all"
 
 
+class RateLimitUnavailable(RuntimeError):
+    """The shared buckets cannot be read (Redis is away): the limit cannot be kept."""
+
+
 class Buckets(Protocol):
     def reserve(self, key: str, count: int, rate: float) -> float:
         """Take `count` tokens from bucket `key` (refilled at `rate` a second, holding at
@@ -60,7 +64,10 @@ class RedisBuckets:
         self._script = client.register_script(_RESERVE)
 
     def reserve(self, key: str, count: int, rate: float) -> float:
-        millis = self._script(keys=[KEY_PREFIX + key], args=[repr(float(rate)), count])
+        try:
+            millis = self._script(keys=[KEY_PREFIX + key], args=[repr(float(rate)), count])
+        except redis.RedisError as exc:
+            raise RateLimitUnavailable(str(exc) or type(exc).__name__) from exc
         return int(millis) / 1000
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
@@ -16,6 +17,7 @@ from distribution.engine.batch import TransportOpener, run_batch
 from distribution.engine.ledger import Tally
 from distribution.engine.ratelimit import local_limiter
 from distribution.engine.sweep import sweep
+from distribution.store.db import first_line
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,26 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings, *,
 
 def serve(factory: sessionmaker[Session], settings: Settings,
           should_stop: Callable[[], bool] = lambda: False) -> None:
-    """`pressroom worker` without a broker: poll the database and deliver what falls due."""
+    """`pressroom worker` without a broker: poll the database and deliver what falls due.
+
+    The database away or refusing writes (a full disk), or the journal's folder full: one
+    line, and the next round tries again; what a stopped batch held comes back through its
+    journal once its lease lapses.
+    """
+    trouble = None  # said once, not every round
     while not should_stop():
-        result = deliver_due(factory, settings, should_stop=should_stop)
+        try:
+            result = deliver_due(factory, settings, should_stop=should_stop)
+        except (DBAPIError, OSError) as exc:
+            if first_line(exc) != trouble:
+                trouble = first_line(exc)
+                log.warning("cannot deliver now: %s; trying again every %s s", trouble,
+                            settings.sweep_seconds)
+            _sleep(settings.sweep_seconds, should_stop)
+            continue
+        if trouble is not None:
+            log.info("delivering again")
+            trouble = None
         if result.tally.sent or result.tally.errors:
             log.info("sent %d, failed %d, retrying %d", result.tally.sent,
                      result.tally.failed, result.tally.retried)

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeEngine
 
@@ -126,7 +126,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     except DBAPIError as exc:
         # A database changed by hand (an index dropped, a column added) can refuse a step.
         raise StoreError(f"upgrading the schema from {before or 'nothing'} to "
-                         f"{SCHEMA_REVISION} failed: {_first_line(exc.orig or exc)}") from None
+                         f"{SCHEMA_REVISION} failed: {first_line(exc.orig or exc)}") from None
     return before, head_revision(engine)
 
 
@@ -158,7 +158,7 @@ def check_schema(engine: Engine) -> None:
     try:
         current = current_revision(engine)
     except Exception as exc:  # noqa: BLE001 - any driver error means "cannot reach it"
-        raise StoreError(f"cannot open the database: {_first_line(exc)}") from None
+        raise StoreError(f"cannot open the database: {first_line(exc)}") from None
     if current is None:
         raise StoreError("the database is not initialised; run `pressroom init`")
     if current != SCHEMA_REVISION:
@@ -172,6 +172,38 @@ def database_now(session: Session) -> datetime:
         return value.astimezone(UTC)
     # SQLite runs in-process: its clock is this machine's clock.
     return datetime.now(UTC)
+
+
+def database_started(session: Session) -> datetime | None:
+    """When the database server last started (PostgreSQL); None for SQLite, which runs in
+    the process that uses it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    value: datetime = session.execute(text("SELECT pg_postmaster_start_time()")).scalar_one()
+    return value.astimezone(UTC)
+
+
+# SQLSTATEs of a PostgreSQL server that is away rather than refusing a statement: class 08
+# (connection exceptions) and 57P01-57P03 (shut down, crashed, starting up).
+_AWAY = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether an error says the database cannot be reached for now (a restart, a failover,
+    the network), which waiting mends, rather than a statement it refused (a full disk, a
+    constraint), which waiting does not."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    if not isinstance(exc, OperationalError | InterfaceError) or orig is None:
+        return False
+    if not type(orig).__module__.startswith("psycopg"):
+        return False  # SQLite is a file in this process: never away, only refusing
+    # No SQLSTATE: the driver's own report of a refused or broken connection.
+    state: str | None = getattr(orig, "sqlstate", None)
+    return state is None or state.startswith(_AWAY)
 
 
 def json_rows(session: Session, columns: dict[str, TypeEngine[Any]],
@@ -259,5 +291,7 @@ def dialect_insert(session: Session, table: Table) -> SQLiteInsert | PGInsert:
     return sqlite_insert(table)
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The error's first line: SQLAlchemy's messages go on with the statement and its
+    parameters, which belong in no log line or terminal."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -7,9 +7,12 @@ import time
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from distribution.cli.app import App
 from distribution.engine import status
+from distribution.errors import Stopped
+from distribution.store.db import first_line
 
 
 def start_delivery(app: App, distribution_id: int, *, quiet: bool,
@@ -34,6 +37,8 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
                                  on_sent=bar.update)
     except KeyboardInterrupt:
         _interrupted(app, distribution_id)
+    except (DBAPIError, OSError) as exc:
+        raise _stopped(app, exc) from None
     with app.transaction() as session:
         summary = status.describe(session, distribution_id)
     result: dict[str, Any] = {"status": summary["status"], "sent": summary["sent"],
@@ -52,6 +57,18 @@ def deliver_now(app: App, distribution_id: int, *, quiet: bool) -> dict[str, Any
     if not quiet:
         _say(distribution_id, summary, result, report.stopped if report.server_down else None)
     return result
+
+
+def _stopped(app: App, exc: DBAPIError | OSError) -> Stopped:
+    """The database refused the results (a full disk) or stayed away, or the journal could
+    not be written: what the server accepted is journaled, the rest still claimed."""
+    what = ("the database could not record the results" if isinstance(exc, DBAPIError)
+            else "the batch journal could not be written")
+    lease = app.settings.claim_timeout_seconds
+    return Stopped(f"sending stopped: {what} ({first_line(exc)}). Nothing is lost: what the "
+                   "SMTP server accepted is in the batch journal. Once this is mended, run "
+                   f"`pressroom worker`: after {lease} s it takes back the recipients this "
+                   "send held and sends only what is left.")
 
 
 def _interrupted(app: App, distribution_id: int) -> None:

@@ -9,7 +9,9 @@ a connection at the instant of the crash can go twice.
 Two stores, one shape (a journal per batch, named by its claim token):
 - a file per batch in the data directory (the embedded default): one write() per
   acceptance, which outlives the process however it dies; the lease's heartbeat fdatasyncs
-  it every few seconds (4 ms here: per group, 45 µs a message, more than the sending);
+  it every few seconds (4 ms here: per group, 45 µs a message, more than the sending). Its
+  room is set aside when the batch starts, so that a disk filling up mid-batch (the
+  database refusing to record) still takes every acceptance;
 - a Redis string per batch (with Celery, whose workers may run on many hosts): one APPEND
   per acceptance, its bytes made here and written to the socket at once (redis-py's
   command packing cost more than the rest), its reply read at the group's end.
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 
 # A journal of a batch that died is read by the sweep long before this; kept no longer.
 KEEP_SECONDS = 7 * 24 * 3600
+# Room set aside per claimed row: a line is some 100 bytes, more with a long domain.
+RESERVE_PER_ROW = 512
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -64,7 +68,8 @@ class Writer(Protocol):
 
 
 class Journal(Protocol):
-    def writer(self, owner: str) -> Writer: ...
+    def writer(self, owner: str, rows: int = 0) -> Writer:
+        """The journal of batch `owner`, which claimed `rows` rows."""
 
     def read(self, owners: Iterable[str]) -> dict[int, Entry]:
         """Everything journaled by these batches, by delivery id."""
@@ -89,11 +94,46 @@ def _parse(line: bytes) -> Entry | None:
 
 
 class FileWriter:
-    def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    """Lines written in place, one after the other, into room reserved up front (zeros,
+    which the reader takes for the end)."""
+
+    def __init__(self, path: Path, rows: int) -> None:
+        self._path = path
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        self._lock = threading.Lock()  # whole lines in order, whichever thread writes
+        self._end = self._room = 0
+        self._broken = False
+        try:
+            self._reserve(max(1, rows) * RESERVE_PER_ROW)
+        except OSError:
+            os.close(self._fd)
+            raise
+
+    def _reserve(self, size: int) -> None:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(self._fd, self._room, size)
+        else:  # no fallocate (macOS): zeros written take their blocks as well
+            os.pwrite(self._fd, bytes(size), self._room)
+        self._room += size
 
     def accepted(self, entry: Entry) -> None:
-        os.write(self._fd, _line(entry))  # O_APPEND: whole lines, whichever thread writes
+        line = _line(entry)
+        with self._lock:
+            if self._broken:
+                return
+            try:
+                if self._end + len(line) > self._room:
+                    self._reserve(max(len(line), self._room))  # lines longer than foreseen
+                os.pwrite(self._fd, line, self._end)
+            except OSError as exc:
+                # Never into the SMTP transport's thread (it would take it for a lost
+                # connection): the batch goes on, its results recorded as usual.
+                log.warning("the batch journal %s cannot be written (%s): until this batch "
+                            "ends, a crash may send its unrecorded messages twice",
+                            self._path, exc.strerror or exc)
+                self._broken = True
+                return
+            self._end += len(line)
 
     def sync(self) -> None:
         pass  # write() reached the kernel: it outlives the process, whatever kills it
@@ -114,9 +154,9 @@ class FileJournal:
     def _path(self, owner: str) -> Path:
         return self.folder / (_UNSAFE.sub("_", owner) + ".journal")
 
-    def writer(self, owner: str) -> FileWriter:
+    def writer(self, owner: str, rows: int = 0) -> FileWriter:
         private_folder(self.folder)
-        return FileWriter(self._path(owner))
+        return FileWriter(self._path(owner), rows)
 
     def read(self, owners: Iterable[str]) -> dict[int, Entry]:
         found: dict[int, Entry] = {}
@@ -125,7 +165,8 @@ class FileJournal:
                 data = self._path(owner).read_bytes()
             except FileNotFoundError:
                 continue
-            for line in data.split(b"\n"):
+            written = data.split(b"\0", 1)[0]  # the room reserved and not used is zeros
+            for line in written.split(b"\n"):
                 if (entry := _parse(line)) is not None:
                     found[entry.delivery_id] = entry
         return found
@@ -174,7 +215,10 @@ class RedisWriter:
     def _guarded(self, step: Callable[[], None]) -> None:
         try:
             step()
-        except redis.RedisError as exc:
+        # OSError: the socket written directly (a Redis restarted: the pipe is broken). It
+        # must not reach the SMTP transport, whose thread calls accepted(): it would take
+        # it for its own connection lost, and hand back messages the server accepted.
+        except (redis.RedisError, OSError) as exc:
             log.warning("the batch journal in Redis is unavailable (%s): until this batch "
                         "ends, a crash may send its unrecorded messages twice", exc)
             self._drop()
@@ -184,6 +228,7 @@ class RedisWriter:
             self._connection.disconnect()
             self._client.connection_pool.release(self._connection)
         self._connection = None
+        self._unread = 0
 
     def accepted(self, entry: Entry) -> None:
         line = _line(entry)
@@ -221,7 +266,7 @@ class RedisJournal:
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
 
-    def writer(self, owner: str) -> RedisWriter:
+    def writer(self, owner: str, rows: int = 0) -> RedisWriter:
         return RedisWriter(self._client, self.PREFIX + owner)
 
     def read(self, owners: Iterable[str]) -> dict[int, Entry]:
@@ -245,7 +290,7 @@ class RedisJournal:
 class NoJournal:
     """For tests and tools that record every result themselves."""
 
-    def writer(self, owner: str) -> _NoWriter:
+    def writer(self, owner: str, rows: int = 0) -> _NoWriter:
         return _NoWriter()
 
     def read(self, owners: Iterable[str]) -> dict[int, Entry]:

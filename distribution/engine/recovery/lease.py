@@ -15,7 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from distribution.engine import claims
-from distribution.store.db import database_now
+from distribution.store.db import database_now, first_line
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class Lease:
         self._lock = threading.Lock()
         self.held = held
         self._persist = persist  # the batch journal's fsync, kept off the sending path
+        self._failing = False  # renewals failing: said once, and again when they work
         self._thread = threading.Thread(target=self._beat, name=f"lease {owner}", daemon=True)
 
     def __enter__(self) -> Lease:
@@ -78,7 +79,14 @@ class Lease:
                     held = claims.renew(session, self._distribution_id, self._owner,
                                         database_now(session))
             except Exception as exc:  # noqa: BLE001 - any failure: try again next beat
-                log.warning("batch %s could not renew its claims: %s", self._owner, exc)
+                if not self._failing:
+                    log.warning("batch %s could not renew its claims: %s; trying again "
+                                "every %.0f s", self._owner, first_line(exc),
+                                self._seconds / 3)
+                self._failing = True
                 return
+            if self._failing:
+                log.info("batch %s renewed its claims again", self._owner)
+            self._failing = False
             self._renewed = time.monotonic()
             self.held = held

@@ -243,6 +243,37 @@ def test_a_distribution_completes_across_a_redis_restart(
 
 
 @pytest.mark.postgres
+def test_a_redis_outage_is_one_warning_per_problem_and_the_send_goes_on_after_it(
+        pg_store, smtp_server, celery_workers, redis_server):
+    """Redis down mid-send, long enough for every chain of batches to meet it (queueing
+    the next batch, the fan-out guard, the shared rate limit): the logs say so in warnings,
+    without a traceback, and the distribution completes by itself once Redis is back."""
+    release_id, emails = seed(pg_store, 3000)
+    start_engine(celery_workers, pg_store, batch_size="100", commit_every="50",
+                 rate_limit="1000")
+    distribution_id = send(celery_workers, release_id)
+    smtp_server.wait_for(500, timeout=60)
+    redis_server.stop()
+    celery_workers.wait_broker_lost()
+    down_at = smtp_server.settled()  # every chain has met the outage
+    redis_server.start()
+    back = time.monotonic()
+    wait_done(celery_workers, pg_store, distribution_id, timeout=120)
+    took = time.monotonic() - back
+    assert_everyone_got_it(smtp_server, pg_store, distribution_id, emails)
+    for proc in celery_workers.procs:
+        log = proc.log.read_text("utf-8", "replace")
+        at = log.find("Traceback")
+        assert at < 0, f"{proc.name} logged a traceback:\n{log[max(0, at - 500):at + 3000]}"
+    warned = celery_workers.procs[0].log.read_text("utf-8", "replace")
+    assert "Redis unreachable" in warned or "rate limit cannot be checked" in warned
+    # At start-up already: this Redis keeps nothing across a restart (as a cache would).
+    assert "it persists nothing (appendonly no, no snapshots)" in warned
+    print(f"Redis down after {down_at} of {len(emails)}: complete {took:.1f} s after it was "
+          "back, no traceback")
+
+
+@pytest.mark.postgres
 def test_a_distribution_completes_after_the_smtp_server_was_down(
         pg_store, smtp_server, celery_workers):
     release_id, emails = seed(pg_store, 3000)

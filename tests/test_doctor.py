@@ -135,3 +135,20 @@ def test_an_unreachable_relay_fails_without_a_traceback(tmp_path, dns_zone, key,
     assert result.exit_code == 1 and "Traceback" not in result.output
     relay = next(c for c in json.loads(result.stdout) if c["name"] == "relay")
     assert relay["verdict"] == "fail" and "cannot reach" in relay["detail"]
+
+
+@pytest.mark.redis
+def test_a_broker_whose_redis_would_lose_the_batch_journals_is_warned_about(
+        tmp_path, dns_zone, key, key_file, redis_server):
+    zone, server = dns_zone
+    good_zone(zone, key)
+    settings = _settings(tmp_path, server, key_file, broker_url=redis_server.url)
+
+    def broker():
+        return next(c for c in run_checks(settings, Dns(server)) if c.name == "broker")
+
+    # The test's Redis runs as a cache would: no append-only file, no snapshots.
+    assert broker().verdict == "warn"
+    assert "persists nothing" in broker().detail and "appendonly yes" in broker().detail
+    redis_server.client().config_set("appendonly", "yes")
+    assert (broker().verdict, broker().detail) == ("ok", f"{redis_server.url}: appendonly yes")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_embedded_init, beat_init
+from celery.exceptions import CPendingDeprecationWarning
+from celery.signals import beat_embedded_init, beat_init, celeryd_after_setup
 
 from config import data_dir, load_settings
 
@@ -36,8 +38,20 @@ def make_app() -> Celery:
         # folder beat was started from (`--schedule` still overrides it).
         beat_schedule_filename=str(data_dir() / "celerybeat-schedule"),
         worker_hijack_root_logger=False,
+        # A batch at work when the broker goes away goes on: its rows and results are in
+        # the database, and the broker carried only its distribution's id.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
     )
     return celery
+
+
+@celeryd_after_setup.connect
+def _quiet_about_cancelling(**_: Any) -> None:
+    """Celery warns at every loss of the broker, in a paragraph, that the setting above will
+    default the other way one day; chosen here, it says nothing an operator needs. Set
+    after Celery's own logging set-up, which shows every such warning."""
+    warnings.filterwarnings("ignore", category=CPendingDeprecationWarning,
+                            message=r"\s*In Celery 5\.1 we introduced an optional breaking")
 
 
 @beat_init.connect

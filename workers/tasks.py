@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 import redis
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import task_postrun, worker_process_init, worker_ready
+from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +21,10 @@ from distribution.engine import claims
 from distribution.engine.batch import run_batch
 from distribution.engine.messages import load_templates_now
 from distribution.engine.ratelimit import RateLimiter, redis_limiter
+from distribution.engine.recovery.journal import unsafe_store
 from distribution.engine.runner import worker_name
-from distribution.engine.sweep import sweep
-from distribution.store.db import database_now, make_engine, session_factory
+from distribution.engine.sweep import SweepReport, sweep
+from distribution.store.db import database_now, first_line, make_engine, session_factory
 from workers.celery import app
 from workers.enqueue import START_TASK
 
@@ -29,6 +33,10 @@ log = logging.getLogger(__name__)
 # Batches running side by side for one distribution.
 MAX_PARALLEL_BATCHES = 8
 FANOUT_GUARD_SECONDS = 30
+# What Redis being away raises: redis-py's own errors, kombu's when publishing a task.
+BROKER_AWAY = (redis.RedisError, BrokerError, OSError)
+
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +75,26 @@ def _warm_up(**_: object) -> None:
         log.warning("warming up the worker process failed: %s", exc)
 
 
+@worker_ready.connect
+def _check_journal_store(**_: object) -> None:
+    """Say at start-up when the batch journals kept in Redis would not outlive its restart."""
+    settings = _settings()
+    client = redis.Redis.from_url(settings.broker_url or "redis://127.0.0.1:6379/0",
+                                  socket_timeout=5, socket_connect_timeout=5)
+    try:
+        why = unsafe_store(client)
+    except redis.RedisError as exc:
+        log.warning("could not ask Redis whether it persists: %s", first_line(exc))
+        return
+    finally:
+        client.close()
+    if why:
+        log.warning("Redis at %s: %s. The batch journals kept there would be lost with a "
+                    "restart, and a batch that died meanwhile would have its messages sent "
+                    "twice: run Redis with appendonly yes (see the README)",
+                    settings.masked()["broker_url"], why)
+
+
 @lru_cache(maxsize=1)
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(_settings().broker_url or "redis://127.0.0.1:6379/0")
@@ -80,9 +108,11 @@ def _limiter() -> RateLimiter | None:
 @app.task(name="pressroom.sweep")
 def sweep_task() -> dict[str, int]:
     """Start what is due, release held rows, reclaim stale claims, fan out batches."""
-    report = sweep(factory(), _settings())
+    report = _sweep("sweep skipped")
+    if report is None:
+        return {"started": 0, "released": 0, "reclaimed": 0, "finished": 0}
     for distribution_id, due in report.work.items():
-        fan_out(distribution_id, due)
+        _start_chains(distribution_id, due)
     return {"started": len(report.started), "released": report.released,
             "reclaimed": report.reclaimed, "finished": len(report.finished)}
 
@@ -90,9 +120,19 @@ def sweep_task() -> dict[str, int]:
 @app.task(name=START_TASK)
 def start_task(distribution_id: int) -> None:
     """Sent right after `pressroom send` commits, so a due send does not wait for beat."""
-    report = sweep(factory(), _settings())
-    if distribution_id in report.work:
-        fan_out(distribution_id, report.work[distribution_id], force=True)
+    report = _sweep(f"distribution {distribution_id} not started yet (the sweep starts it)")
+    if report is not None and distribution_id in report.work:
+        _start_chains(distribution_id, report.work[distribution_id], force=True)
+
+
+def _sweep(skipped: str) -> SweepReport | None:
+    """A sweep, or None and one line when the database or Redis (the journals a sweep
+    reads) is away: beat sends the next one within seconds."""
+    try:
+        return sweep(factory(), _settings())
+    except (DBAPIError, *BROKER_AWAY) as exc:
+        log.warning("%s: %s", skipped, first_line(exc))
+        return None
 
 
 @app.task(name="pressroom.batch")
@@ -102,23 +142,61 @@ def batch_task(distribution_id: int) -> dict[str, int]:
         report = run_batch(factory(), _settings(), distribution_id, worker=worker_name(),
                            limiter=_limiter())
     except DBAPIError as exc:
-        # The database went away mid-batch (a restart, a failover): the rows it held come
-        # back through its journal once its lease lapses. The chain waits a moment and goes
-        # on, rather than end and leave the rest to the sweep once the guard lapses.
+        # The database could not be reached when the batch began (a restart, a failover),
+        # or stayed away longer than a batch waits with results in hand (their journal
+        # stands in for them). The chain waits a moment and goes on, rather than end and
+        # leave the rest to the sweep once the guard lapses.
         log.warning("batch of distribution %s stopped: %s; next batch in 3 s",
-                    distribution_id, str(exc).splitlines()[0])
-        _refresh_guard(distribution_id)
-        batch_task.apply_async((distribution_id,), countdown=3)  # a literal: see MAX_COUNTDOWN
+                    distribution_id, first_line(exc))
+        _broker(lambda: _next_batch(distribution_id, later=True),
+                f"could not queue the next batch of distribution {distribution_id}")
         return {"claimed": 0, "sent": 0, "failed": 0, "retried": 0}
     if report.more_may_remain:
-        _refresh_guard(distribution_id)
-        batch_task.delay(distribution_id)
-    elif report.claimed == 0 and not _in_flight(distribution_id):
-        # Nothing left to claim now and no batch at work: the chains are over. Without
-        # this, public rows released at a lift soon after would wait for the guard to lapse.
-        _redis().delete(_guard_key(distribution_id))
+        _broker(lambda: _next_batch(distribution_id),
+                f"could not queue the next batch of distribution {distribution_id}")
+    elif report.claimed == 0:
+        _broker(lambda: _end_chains(distribution_id),
+                f"could not mark the batches of distribution {distribution_id} as ended")
     return {"claimed": report.claimed, "sent": report.tally.sent,
             "failed": report.tally.failed, "retried": report.tally.retried}
+
+
+def _next_batch(distribution_id: int, *, later: bool = False) -> None:
+    _refresh_guard(distribution_id)
+    if later:
+        batch_task.apply_async((distribution_id,), countdown=3)  # a literal: see MAX_COUNTDOWN
+    else:
+        batch_task.delay(distribution_id)
+
+
+def _start_chains(distribution_id: int, due: int, *, force: bool = False) -> None:
+    _broker(lambda: fan_out(distribution_id, due, force=force),
+            f"could not start the batches of distribution {distribution_id}")
+
+
+def _end_chains(distribution_id: int) -> None:
+    """Nothing left to claim now and no batch at work: the chains are over. Without this,
+    public rows released at a lift soon after would wait for the guard to lapse."""
+    try:
+        if _in_flight(distribution_id):
+            return
+    except DBAPIError as exc:
+        log.warning("distribution %s: %s", distribution_id, first_line(exc))
+        return
+    _redis().delete(_guard_key(distribution_id))
+
+
+def _broker(step: Callable[[], T], failed: str) -> T | None:
+    """A step that needs Redis (the broker, the fan-out guard): with Redis away, one line
+    in the log instead of a traceback. Nothing is lost: the rows are in the database, and
+    the sweep starts batches again once Redis answers (beat publishes it every few
+    seconds, and the guard was lost with Redis or lapses)."""
+    try:
+        return step()
+    except BROKER_AWAY as exc:
+        log.warning("%s: Redis unreachable (%s); the sweep starts them again once it is "
+                    "back", failed, first_line(exc).rstrip(". "))
+        return None
 
 
 def fan_out(distribution_id: int, due: int, *, force: bool = False) -> int:

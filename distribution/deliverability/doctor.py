@@ -2,7 +2,8 @@
 
 SPF for the envelope domain, the DKIM record against the configured key, DMARC for the From
 domain and the alignment of both with it, the relay's TLS and authentication, an https
-base_url, a bounce domain that receives mail. Each check says ok, warn or fail, and why.
+base_url, a bounce domain that receives mail; with a broker, whether its Redis keeps the
+batch journals across a restart. Each check says ok, warn or fail, and why.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from urllib.parse import urlsplit
 
 import dns.exception
 import dns.resolver
+import redis
 
 from config import Settings
+from distribution.engine.recovery.journal import unsafe_store
 from distribution.mail.signing.dkim import DkimError, configured_signer, load_key, public_record
 from distribution.transport.url import parse_smtp_url
 
@@ -77,7 +80,27 @@ def run_checks(settings: Settings, resolver: Dns,
         except dns.exception.DNSException as exc:
             checks.append(Check("dns", FAIL, f"no answer from DNS: {type(exc).__name__}"))
     checks.extend(_relay(settings, tls_context))
+    if settings.broker_url:
+        checks.append(_broker(settings))
     return checks
+
+
+def _broker(settings: Settings) -> Check:
+    """The batch journals live in the broker's Redis: lost with a restart, the messages of
+    a batch that died meanwhile go out twice."""
+    shown = str(settings.masked()["broker_url"])
+    client = redis.Redis.from_url(settings.broker_url, socket_timeout=5,
+                                  socket_connect_timeout=5)
+    try:
+        why = unsafe_store(client)
+    except redis.RedisError as exc:
+        return Check("broker", FAIL, f"cannot reach {shown}: {exc}")
+    finally:
+        client.close()
+    if why:
+        return Check("broker", WARN, f"{shown}: {why}; the batch journals kept there would "
+                     "be lost with a restart: run Redis with appendonly yes")
+    return Check("broker", OK, f"{shown}: appendonly yes")
 
 
 def _domain(address: str) -> str:

@@ -314,6 +314,23 @@ class _NoWriter:
         pass
 
 
+def unsafe_store(client: redis.Redis) -> str | None:
+    """Why batch journals in this Redis would not outlive its restart, or None if they
+    would (append-only file on). A journal is read only after a batch died; lost with a
+    Redis restarted before the batch's lease lapsed, the rows it had sent go out again."""
+    persistence = client.info("persistence")
+    if persistence.get("aof_enabled"):
+        return None
+    try:
+        save = str(cast(dict[str, Any], client.config_get("save")).get("save", ""))
+    except redis.ResponseError:  # CONFIG refused (a managed Redis): snapshots unknown
+        return "appendonly is off"
+    if save:
+        return (f"appendonly is off, only snapshots are kept (save {save}): a crash loses "
+                "what came after the last one")
+    return "it persists nothing (appendonly no, no snapshots)"
+
+
 def journal_for(settings: Settings) -> Journal:
     """Redis when there is a broker (workers on many hosts), else the data directory."""
     if settings.broker_url:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,12 @@ class Embedded:
                                 start_new_session=True)
         self.procs.append(proc)
         return proc
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A command run to its end, e.g. `status`."""
+        proc = self.start(*args)
+        stdout, stderr = proc.communicate(timeout=60)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
     def stop_all(self) -> None:
         for proc in self.procs:
@@ -575,6 +583,55 @@ def test_a_421_mid_transaction_costs_no_recipient_an_attempt(
                                               connections=0)
     print(f"421 at {stage} for the first 4 transactions, {len(emails)} recipients: "
           f"{after_send['pending']} deferred, {extra} duplicates, complete in {took:.1f} s")
+
+
+# What `status` says of a batch that was killed
+
+
+@pytest.mark.slow
+def test_status_after_kill_9_says_in_flight_then_taken_back_and_what_to_do(
+        embedded, sqlite_store, smtp_server):
+    """Right after a kill -9 the dead batch's rows are in flight, with when they will be
+    taken back should it have stopped; once its lease lapsed, they are shown as taken back
+    at the next sweep, with what that does and what to run; `pressroom worker` then
+    finishes the distribution."""
+    release_id, emails = seed(sqlite_store, 1500)
+    run = embedded(claim_timeout_seconds="5", batch_size="500", commit_every="100")
+    sending = run.start("send", str(release_id), "--list", "media", "--yes")
+    smtp_server.wait_for(250, timeout=60)
+    os.killpg(sending.pid, signal.SIGKILL)
+    sending.wait(timeout=10)
+
+    claimed = statuses(sqlite_store)["sending"]
+    assert claimed > 0, "the send ended before it could be killed"
+    shown = json.loads(run.run("status", "--json").stdout)
+    text = run.run("status").stdout
+    assert (shown["in_flight"], shown["reclaimable"]) == (claimed, 0)
+    since = datetime.fromisoformat(shown["in_flight_since"])
+    lapses = datetime.fromisoformat(shown["lease_lapses_at"])
+    assert (lapses - since).total_seconds() == 5
+    assert f"in flight {claimed} since {shown['in_flight_since']}" in text
+    assert f"taken back after {shown['lease_lapses_at']}, and nothing is lost" in text
+    assert "taken back " + str(claimed) not in text
+
+    wait_until(lambda: datetime.now(lapses.tzinfo) > lapses, timeout=30,
+               what="the dead batch's lease lapsed")
+    shown = json.loads(run.run("status", "--json").stdout)
+    text = run.run("status").stdout
+    assert (shown["in_flight"], shown["reclaimable"]) == (0, claimed)
+    assert shown["lapsed_at"] == (since + timedelta(seconds=5)).isoformat()
+    assert "in flight" not in text
+    assert (f"taken back {claimed} at the next sweep: their batch stopped (its lease lapsed "
+            f"at {shown['lapsed_at']})") in text
+    assert "Nothing to do while `pressroom worker` runs; if none does, start it" in text
+
+    took = _finish_with_worker(run, sqlite_store, emails)
+    text = run.run("status").stdout
+    assert "in flight" not in text and "taken back" not in text
+    assert "status   done" in text
+    extra = assert_everyone_once_or_in_flight(smtp_server, sqlite_store, emails)
+    print(f"kill -9 with {claimed} claimed: {extra} duplicates, complete {took:.1f} s after "
+          "`pressroom worker` started")
 
 
 # A disk that fills up under an embedded send

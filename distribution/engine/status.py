@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from distribution.engine.lifecycle import get_distribution
 from distribution.errors import NotFound
 from distribution.releases import catalogue
+from distribution.store.db import database_now, database_started
 from distribution.store.models import Delivery, DeliveryStatus, Distribution
 
 
@@ -42,9 +43,10 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
     }
 
 
-def details(session: Session, distribution_id: int, org_zone: str) -> dict[str, Any]:
+def details(session: Session, distribution_id: int, org_zone: str,
+            lease_seconds: int | None = None) -> dict[str, Any]:
     """describe(), with the embargo as `status` shows it (see catalogue.embargo_display)."""
-    info = describe(session, distribution_id)
+    info = describe(session, distribution_id, lease_seconds)
     release = get_distribution(session, distribution_id).release
     info["embargo_display"] = catalogue.embargo_display(release.embargo_until, org_zone,
                                                         release.embargo_zone)
@@ -73,7 +75,10 @@ def rates(counted: dict[str, int]) -> dict[str, Any]:
             "warnings": warnings}
 
 
-def describe(session: Session, distribution_id: int) -> dict[str, Any]:
+def describe(session: Session, distribution_id: int,
+             lease_seconds: int | None = None) -> dict[str, Any]:
+    """The distribution's state; with `lease_seconds` (claim_timeout_seconds), the rows of a
+    batch whose lease lapsed are told apart from those in flight (see _claims)."""
     dist = get_distribution(session, distribution_id)
     release = dist.release
     return {
@@ -93,15 +98,58 @@ def describe(session: Session, distribution_id: int) -> dict[str, Any]:
         "waiting_since": _iso(dist.waiting_since),
         **(counted := counts(session, distribution_id)),
         **rates(counted),
-        **_held_up(session, distribution_id),
+        **_claims(session, distribution_id, counted, lease_seconds),
+        **_deferred(session, distribution_id),
     }
 
 
-def _held_up(session: Session, distribution_id: int) -> dict[str, Any]:
-    """Since when rows are in flight, and the reply that defers the most recipients."""
-    since = session.scalar(select(func.min(Delivery.claimed_at)).where(
-        Delivery.distribution_id == distribution_id,
-        Delivery.status == DeliveryStatus.SENDING.value))
+def _claims(session: Session, distribution_id: int, counted: dict[str, int],
+            lease_seconds: int | None) -> dict[str, Any]:
+    """Rows claimed by batches: in flight while their lease holds (a batch at work renews
+    it; one that stopped does not), then `reclaimable`, which the next sweep takes back.
+
+    `in_flight_since` is the oldest renewal among those in flight, `lease_lapses_at` when
+    they are taken back should their batch have stopped; `lapsed_at` when the lease of the
+    reclaimable ones lapsed. Leases count from the database server's start, as in
+    claims.return_stale.
+    """
+    sending = (Delivery.distribution_id == distribution_id,
+               Delivery.status == DeliveryStatus.SENDING.value)
+    found: dict[str, Any] = {"in_flight_since": None, "lease_lapses_at": None,
+                             "reclaimable": 0, "lapsed_at": None}
+    if not counted["in_flight"]:
+        return found
+    if lease_seconds is None:
+        found["in_flight_since"] = _iso(session.scalar(
+            select(func.min(Delivery.claimed_at)).where(*sending)))
+        return found
+    lease = timedelta(seconds=lease_seconds)
+    now = database_now(session)
+    started = database_started(session)
+
+    def claimed(*where: ColumnElement[bool]) -> tuple[int, datetime | None]:
+        count, oldest = session.execute(select(func.count(), func.min(Delivery.claimed_at))
+                                        .where(*sending, *where)).one()
+        return count, oldest
+
+    lapsed: tuple[int, datetime | None]
+    if started is not None and started > now - lease:
+        # No lease lapses while the database was away (claims.return_stale): each runs
+        # until a lease after the server's start at least.
+        live, lapsed = claimed(), (0, None)
+        lapses_at = max(live[1], started) + lease if live[1] else None
+    else:
+        live = claimed(Delivery.claimed_at >= now - lease)
+        lapsed = claimed(Delivery.claimed_at < now - lease)
+        lapses_at = live[1] + lease if live[1] else None
+    found.update(in_flight=live[0], in_flight_since=_iso(live[1]),
+                 lease_lapses_at=_iso(lapses_at), reclaimable=lapsed[0],
+                 lapsed_at=_iso(lapsed[1] + lease if lapsed[1] else None))
+    return found
+
+
+def _deferred(session: Session, distribution_id: int) -> dict[str, Any]:
+    """The reply that defers the most recipients."""
     deferred = session.execute(
         select(Delivery.smtp_code, Delivery.last_error, func.count())
         .where(Delivery.distribution_id == distribution_id,
@@ -110,8 +158,7 @@ def _held_up(session: Session, distribution_id: int) -> dict[str, Any]:
         .group_by(Delivery.smtp_code, Delivery.last_error)
         .order_by(func.count().desc()).limit(1)).first()
     by = f"{deferred[0] or ''} {deferred[1]}".strip() if deferred else None
-    return {"in_flight_since": _iso(since), "deferred": deferred[2] if deferred else 0,
-            "deferred_by": by}
+    return {"deferred": deferred[2] if deferred else 0, "deferred_by": by}
 
 
 def all_distributions(session: Session, limit: int = 50) -> list[dict[str, Any]]:

@@ -27,20 +27,21 @@ if TYPE_CHECKING:
 @user_errors
 def show_status(app: App, distribution_id: int | None, watch: bool, as_json: bool) -> None:
     """Progress of a distribution (the latest one when no id is given)."""
+    lease = app.settings.claim_timeout_seconds
     with app.transaction() as session:
         distribution_id = distribution_id or status.latest_distribution_id(session)
-        info = status.details(session, distribution_id, app.settings.timezone)
+        info = status.details(session, distribution_id, app.settings.timezone, lease)
     if watch:
         follow(app, distribution_id, quiet=False)
         with app.transaction() as session:
-            info = status.details(session, distribution_id, app.settings.timezone)
+            info = status.details(session, distribution_id, app.settings.timezone, lease)
     if as_json:
         emit_json(info)
         return
-    _print_status(info)
+    _print_status(info, broker=bool(app.settings.broker_url))
 
 
-def _print_status(info: dict[str, Any]) -> None:
+def _print_status(info: dict[str, Any], *, broker: bool) -> None:
     kind = "" if info["kind"] == "release" else f" ({info['kind']})"
     click.echo(f"Distribution {info['id']}{kind} of release {info['release_id']}: "
                f"{info['headline']}")
@@ -55,7 +56,17 @@ def _print_status(info: dict[str, Any]) -> None:
     click.echo(f"  total {info['total']}  sent {info['sent']}  failed {info['failed']}  "
                f"pending {info['pending']}  held {info['held']}  cancelled {info['cancelled']}")
     if info["in_flight"]:
-        click.echo(f"  in flight {info['in_flight']} since {info['in_flight_since']}")
+        click.echo(f"  in flight {info['in_flight']} since {info['in_flight_since']}: held by "
+                   "a batch, which renews its lease while it works; should it have "
+                   f"stopped, they are taken back after {info['lease_lapses_at']}, and "
+                   "nothing is lost")
+    if info["reclaimable"]:
+        runs = ("the workers and beat run; if none does, start `pressroom worker --beat`"
+                if broker else "`pressroom worker` runs; if none does, start it")
+        click.echo(f"  taken back {info['reclaimable']} at the next sweep: their batch "
+                   f"stopped (its lease lapsed at {info['lapsed_at']}); those the SMTP "
+                   "server accepted are marked sent from its journal, the others go out "
+                   f"again. Nothing to do while {runs}")
     if info["deferred"]:
         click.echo(f"  deferred {info['deferred']} recipients, retried on their own schedule; "
                    f"the server said: {info['deferred_by']}")

@@ -33,7 +33,8 @@ def send_test_copy(settings: Settings, release: Release, address: str,
         raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
     marked = embargo.marked(release.embargo_until, now) and (viewer is None or viewer.trusted)
     prepared = prepare(release, settings, load_templates(settings), marked=marked, kind="test",
-                       list_name=viewer.list_name if viewer else None, media=media)
+                       list_name=viewer.list_name if viewer else None,
+                       list_title=viewer.list_title if viewer else None, media=media)
     if viewer is not None:
         recipient = replace(recipient_for(settings, viewer, f"test.{release.id}"), email=email,
                             message_id=_test_message_id(settings, release.id))

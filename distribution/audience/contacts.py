@@ -57,7 +57,8 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     bob@example.org are one contact, under the spelling seen first (in the database, else
     in the file). An existing contact takes the file's non-empty details and keeps the
     others. With a list, every good row is subscribed, except contacts
-    who unsubscribed from it. on_progress gets the bytes read since its last call.
+    who unsubscribed from it. People who asked to be forgotten are skipped, and suppressed
+    addresses counted (`report`). on_progress gets the bytes read since its last call.
     """
     target = get_list(session, list_name) if list_name is not None else None
     report = ImportReport()
@@ -68,6 +69,7 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
         report.forgotten = len(contacts) - len(kept)
         contacts = kept
     contacts = _as_stored(session, contacts)
+    report.suppressed = _suppressed(session, contacts)
     new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.
@@ -193,6 +195,18 @@ def _as_stored(session: Session, contacts: list[Row]) -> list[Row]:
     if not stored:
         return contacts
     return [(stored.get(str(c[0]).lower(), c[0]), *c[1:]) for c in contacts]
+
+
+def _suppressed(session: Session, contacts: list[Row]) -> int:
+    """How many of the rows name a suppressed address (unsubscribed from everything,
+    bounced, complained): imported, and never mailed, as every send decides."""
+    found = 0
+    for start in range(0, len(contacts), CHUNK):
+        wanted = json_rows(session, {"email": String()},
+                           [[c[0]] for c in contacts[start:start + CHUNK]])
+        found += session.scalar(select(func.count()).select_from(Suppression)
+                                .where(Suppression.email.in_(wanted))) or 0
+    return found
 
 
 def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:

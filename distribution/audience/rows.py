@@ -58,6 +58,7 @@ class ImportReport:
     subscribed: int = 0             # subscriptions added to the list
     unsubscribed: int = 0           # rows not subscribed: the person had left the list
     forgotten: int = 0              # rows skipped: the person asked to be forgotten
+    suppressed: int = 0             # rows kept, but never mailed: the address is suppressed
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 

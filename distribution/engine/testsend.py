@@ -7,10 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from email_validator import EmailNotValidError
+from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import embargo
 from distribution.audience.rows import mailable_address
+from distribution.audience.suppressed import refusals
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
 from distribution.mail.media import NO_MEDIA, MessageMedia
@@ -20,6 +22,22 @@ from distribution.mail.signing.dkim import signed
 from distribution.mail.signing.verp import Verp
 from distribution.store.models import Release
 from distribution.transport import Envelope, Outcome, open_transport
+
+
+def checked_test_address(session: Session, address: str) -> str:
+    """The address as a test copy goes to it; InvalidInput for one that is not an address,
+    or that must get nothing (suppressed, or a person who asked to be forgotten)."""
+    try:
+        email = mailable_address(address)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"--test-to: invalid address '{address}': {exc}") from None
+    refused = refusals(session, [email]).get(email)
+    if refused is not None and refused.forgotten:
+        raise InvalidInput(f"--test-to: {address} asked to be forgotten; nothing is sent to it")
+    if refused is not None:
+        raise InvalidInput(f"--test-to: {address} is suppressed ({refused.reason}); nothing "
+                           "is sent to it")
+    return email
 
 
 def send_test_copy(settings: Settings, release: Release, address: str,

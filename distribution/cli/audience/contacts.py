@@ -148,11 +148,14 @@ def _show_report(report: ImportReport, list_name: str | None, as_json: bool) -> 
                f"merged {report.duplicates_merged} duplicates")
     if list_name is not None:
         summary += f", subscribed {report.subscribed} to {list_name}"
-        if report.forgotten:
-            summary += f"; {report.forgotten} skipped: they asked to be forgotten"
-        if report.unsubscribed:
-            summary += (f"; {report.unsubscribed} not subscribed because they had "
-                        f"unsubscribed from it")
+    if report.forgotten:
+        summary += f"; {report.forgotten} skipped: they asked to be forgotten"
+    if list_name is not None and report.unsubscribed:
+        summary += (f"; {report.unsubscribed} not subscribed because they had "
+                    f"unsubscribed from it")
+    if report.suppressed:
+        summary += (f"; {report.suppressed} never mailed: they unsubscribed from everything "
+                    "or their address bounced (contacts list --suppressed)")
     click.echo(summary)
     for line, reason in report.rejected:
         click.echo(f"line {line}: {reason}", err=True)

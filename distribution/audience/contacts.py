@@ -14,7 +14,15 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from distribution.audience.forget import forgotten_key, forgotten_keys
 from distribution.audience.lists import CHUNK, add_subscriptions, get_list, subscribe
-from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
+from distribution.audience.rows import (
+    FIELDS,
+    ImportReport,
+    Progress,
+    Row,
+    Smtputf8Check,
+    Source,
+    read_contacts,
+)
 from distribution.store.db import dialect_insert, json_rows, one_of, table_of
 from distribution.store.models import (
     Contact,
@@ -47,7 +55,8 @@ class ContactRow:
 
 def import_contacts(session: Session, source: Source, *, list_name: str | None = None,
                     check_deliverability: bool = False,
-                    on_progress: Progress | None = None) -> ImportReport:
+                    on_progress: Progress | None = None,
+                    smtputf8: Smtputf8Check | None = None) -> ImportReport:
     """Import a CSV file of contacts (a path or a binary/text stream); the caller commits.
 
     Good rows are imported even when others are rejected. Rows are merged on the case-folded
@@ -58,12 +67,14 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     in the file). An existing contact takes the file's non-empty details and keeps the
     others. With a list, every good row is subscribed, except contacts
     who unsubscribed from it. People who asked to be forgotten are skipped, and suppressed
-    addresses counted (`report`). on_progress gets the bytes read since its last call.
+    addresses counted (`report`). An address with non-ASCII letters before the @ is taken
+    when `smtputf8` finds that the transport carries it (asked once), else its row is
+    refused saying why. on_progress gets the bytes read since its last call.
     """
     target = get_list(session, list_name) if list_name is not None else None
     report = ImportReport()
     contacts = read_contacts(source, report, check_deliverability=check_deliverability,
-                             on_progress=on_progress)
+                             on_progress=on_progress, smtputf8=smtputf8)
     if forgotten := forgotten_keys(session):  # erased people never come back by an import
         kept = [c for c in contacts if forgotten_key(str(c[0])) not in forgotten]
         report.forgotten = len(contacts) - len(kept)

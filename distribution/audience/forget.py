@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from distribution.audience.rows import Unsendable, mailable_address
 from distribution.errors import NotFound
 from distribution.store.db import rows_written
 from distribution.store.models import Contact, Delivery, DeliveryStatus, Suppression
@@ -38,7 +40,7 @@ class Forgotten:
 
 def forget(session: Session, email: str) -> Forgotten:
     """Erase everything Pressroom holds about the address; NotFound if it holds nothing."""
-    lowered = email.strip().lower()
+    lowered = _as_stored(email).lower()
     key = forgotten_key(lowered)
     contacts = rows_written(session, delete(Contact).where(func.lower(Contact.email) == lowered)
                             .execution_options(synchronize_session=False))
@@ -61,6 +63,15 @@ def forget(session: Session, email: str) -> Forgotten:
     if not _known(session, key):
         session.add(Suppression(email=key, reason=REASON))
     return Forgotten(contacts, deliveries)
+
+
+def _as_stored(email: str) -> str:
+    """The address as imports and sign-ups store it (an IDNA domain...), so that its hash is
+    the one they will look for; text that is no address is taken as it is."""
+    try:
+        return mailable_address(email, lambda: None)  # nothing is sent: any local part
+    except (EmailNotValidError, Unsendable):
+        return email.strip()
 
 
 def _known(session: Session, key: str) -> bool:

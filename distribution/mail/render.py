@@ -187,14 +187,16 @@ def _header_lines(recipient: Recipient, links: Mapping[str, str],
     # The email package's fold for each value; its header parser would cost 100-500 µs a
     # header, ten times the budget of a whole message, so values are formatted directly.
     lines = {
-        "To": h.mailbox_line("To", recipient.name, recipient.email),
+        "To": h.mailbox_line("To", recipient.name, recipient.email, utf8=True),
         "Date": _date_line(date),
         "Message-ID": h.header_line("Message-ID", h.message_id(recipient.message_id)),
         "List-Unsubscribe": h.list_unsubscribe(links["unsubscribe_url"],
                                                recipient.unsubscribe_mailto).line,
         **_threading(recipient.references),
     }
-    return {name: line.encode("ascii") for name, line in lines.items()}
+    # ASCII all, but To may carry an address whose local part is not (SMTPUTF8, RFC 6532).
+    return {name: line.encode("utf-8" if name == "To" else "ascii")
+            for name, line in lines.items()}
 
 
 def _threading(references: tuple[str, ...]) -> dict[str, str]:

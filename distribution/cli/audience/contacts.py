@@ -21,6 +21,7 @@ from distribution.audience.contacts import (
 from distribution.audience.forget import forget
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.audience.lists import print_table
+from distribution.transport import Smtputf8Probe
 
 PROGRESS_BYTES = 1_000_000  # smaller files import in a blink: no bar
 
@@ -50,7 +51,8 @@ def import_file(app: App, file: Path, list_name: str | None, check_deliverabilit
     with app.transaction() as session, _progress(file) as progress:
         actor = app.acting(session, Role.EDITOR, "contacts.import", f"file {file.name}")
         report = import_contacts(session, file, list_name=list_name, on_progress=progress,
-                                 check_deliverability=check_deliverability)
+                                 check_deliverability=check_deliverability,
+                                 smtputf8=Smtputf8Probe(app.settings.smtp_url))
         record(session, actor, "contacts.import", f"list {list_name}" if list_name else
                f"file {file.name}", _import_summary(report, file, list_name))
     _show_report(report, list_name, as_json)

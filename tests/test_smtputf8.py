@@ -152,9 +152,13 @@ def test_a_sign_up_with_such_an_address_gets_its_confirmation_by_smtputf8(
                                                                   "zoë@example.org"]
 
 
+@pytest.mark.parametrize("relay_trouble", ["no SMTPUTF8", "down"])
 def test_a_sign_up_with_such_an_address_is_refused_in_the_form_without_smtputf8(
-        signups, sqlite_store, smtp_server, settings):
-    smtp_server.hide_extensions("SMTPUTF8")
+        signups, sqlite_store, smtp_server, settings, relay_trouble):
+    if relay_trouble == "down":
+        smtp_server.stop()
+    else:
+        smtp_server.hide_extensions("SMTPUTF8")
     page = _sign_up(signups, "chloé@example.org")
     assert page.status_code == 400
     assert "We cannot send email to an address with these letters before the @ yet." \

@@ -96,37 +96,44 @@ class Smtputf8Probe:
 
     The outbox can; an SMTP server can if its EHLO (after STARTTLS, logged in, as a send
     would be) offers SMTPUTF8, asked with a short timeout. Its answer is kept for `keep`
-    seconds (None: for the life of the probe); a server that could not be reached is asked
-    again next time, and its refusal says so.
+    seconds (None: for the life of the probe); that it could not be reached, which the
+    refusal says, for `retry` seconds at most, so that a dead relay is not asked (and
+    waited for) by every caller.
     """
 
     def __init__(self, smtp_url: str | None, *, keep: float | None = None,
-                 timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
-        self._smtp_url, self._keep, self._timeout = smtp_url, keep, timeout
+                 retry: float = 30.0, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
+        self._smtp_url, self._timeout = smtp_url, timeout
+        self._keep, self._retry = keep, retry
         self._lock = threading.Lock()
-        self._answer: tuple[float, str | None] | None = None
+        self._answer: tuple[float, str | None] | None = None  # (valid until, refusal)
 
     def __call__(self) -> str | None:
         if not self._smtp_url:
             return None
         with self._lock:  # one connection at a time: the others take its answer
             now = time.monotonic()
-            if self._answer is not None and (self._keep is None
-                                             or now - self._answer[0] <= self._keep):
+            if self._answer is not None and now <= self._answer[0]:
                 return self._answer[1]
-            from distribution.transport.smtp import SmtpTransport
-
-            transport = SmtpTransport(self._smtp_url, timeout=self._timeout)
-            try:
-                with transport:
-                    offered = transport.offers("SMTPUTF8")
-            except TransportError as exc:
-                return f"could not ask the SMTP server whether it takes such addresses: {exc}"
-            refusal = None if offered else (
-                f"the SMTP server {transport.settings.address} does not offer SMTPUTF8, which "
-                "an address with non-ASCII letters before the @ needs")
-            self._answer = (now, refusal)
+            refusal, lasting = self._ask()
+            kept = (self._keep if lasting else min(self._retry, self._keep or self._retry))
+            self._answer = (now + kept if kept is not None else float("inf"), refusal)
             return refusal
+
+    def _ask(self) -> tuple[str | None, bool]:
+        """The refusal (None: carried), and whether it is the server's own answer."""
+        from distribution.transport.smtp import SmtpTransport
+
+        transport = SmtpTransport(self._smtp_url or "", timeout=self._timeout)
+        try:
+            with transport:
+                offered = transport.offers("SMTPUTF8")
+        except TransportError as exc:
+            return f"could not ask the SMTP server whether it takes such addresses: {exc}", False
+        if offered:
+            return None, True
+        return (f"the SMTP server {transport.settings.address} does not offer SMTPUTF8, which "
+                "an address with non-ASCII letters before the @ needs"), True
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -124,7 +124,7 @@ def _factory_build_us(settings, release, n: int, now: datetime,  # type: ignore[
     release.id, release.language = 1, languages[0]
     others = [_version(release, i + 2, code) for i, code in enumerate(languages[1:])]
     contacts = {i: (f"Reporter {i}", None, languages[i % versions]) for i in range(n)}
-    factory = MessageFactory(settings, distribution, release, contacts, {1: "media"},
+    factory = MessageFactory(settings, distribution, release, contacts, {1: ("media", None)},
                              (media, media), others)
     batch = [Claimed(i, i, f"reporter{i}@outlet{i % 2000}.example.com", False, 1, 1)
              for i in range(n)]

@@ -114,7 +114,7 @@ def test_import_json_report(run, csv_file):
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
         "imported": 1, "updated": 0, "duplicates_merged": 0, "subscribed": 1, "unsubscribed": 0,
-        "forgotten": 0,
+        "forgotten": 0, "suppressed": 0,
         "list": "media",
         "rejected": [{"line": 3, "reason": "invalid email 'bob@': There must be something "
                                            "after the @-sign."}],

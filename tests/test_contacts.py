@@ -14,7 +14,7 @@ from distribution.audience import contacts, lists
 from distribution.audience import rows as contact_rows
 from distribution.audience.contacts import all_contacts, import_contacts
 from distribution.audience.lists import create_list, list_summary, subscribe
-from distribution.audience.rows import AddressValidator, mailable_address
+from distribution.audience.rows import AddressValidator, Unsendable, mailable_address
 from distribution.errors import InvalidInput, NotFound
 from distribution.store.db import transaction
 from distribution.store.models import Contact, Subscription, SubscriptionStatus
@@ -163,11 +163,28 @@ def test_an_international_domain_is_stored_as_sent_in_idna_and_merges_with_it(st
     assert set(saved(store)) == {"redaktion@xn--bcher-kva.de", "user@xn--exmple-cua.org"}
 
 
-def test_a_non_ascii_local_part_is_refused_on_its_line_with_the_reason(store):
-    report = run_import(store, "email,name\njosé@bücher.de,José\nana@example.org,Ana\n")
-    assert report.imported == 1
-    [(line, reason)] = report.rejected
-    assert line == 2 and "before the @-sign" in reason
+def test_a_non_ascii_local_part_is_refused_on_its_line_when_nothing_can_carry_it(store):
+    asked = []
+    report = run_import(store, "email,name\njosé@bücher.de,José\nana@example.org,Ana\n"
+                               "zoë@example.org,Zoë\n",
+                        smtputf8=lambda: asked.append(1) or "the relay does not offer SMTPUTF8")
+    assert report.imported == 1 and asked == [1]  # asked once, for the whole file
+    assert report.rejected == [
+        (2, "cannot send to 'josé@bücher.de': the relay does not offer SMTPUTF8"),
+        (4, "cannot send to 'zoë@example.org': the relay does not offer SMTPUTF8")]
+    # Without anyone to ask, such an address is refused too.
+    [(_, reason)] = run_import(store, "email\njosé@example.org\n").rejected
+    assert "needs SMTPUTF8" in reason
+
+
+def test_a_non_ascii_local_part_is_taken_when_the_transport_carries_it(store):
+    report = run_import(store, "email,name\nJosé@Bücher.de,José\njosé@xn--bcher-kva.de,\n"
+                               "ana@example.org,Ana\n", smtputf8=lambda: None)
+    assert (report.imported, report.duplicates_merged, report.rejected) == (2, 1, [])
+    # Stored in lower case, domain in IDNA: one person, whatever the spelling or database.
+    assert set(saved(store)) == {"josé@xn--bcher-kva.de", "ana@example.org"}
+    again = run_import(store, "email,name\nJOSÉ@BÜCHER.DE,José Pérez\n", smtputf8=lambda: None)
+    assert (again.imported, again.updated) == (0, 1)
 
 
 def test_timezones_are_checked_and_spelled_as_iana_does(store):
@@ -356,6 +373,7 @@ DOMAINS = st.sampled_from([
     "ex.com.", "exam\u200dple.com", "例え.テスト",
 ])
 VALIDATOR = AddressValidator()
+SMTPUTF8_VALIDATOR = AddressValidator(smtputf8=lambda: None)  # a transport that carries it
 
 
 def verdict(check, address: str) -> tuple[str, str]:
@@ -363,6 +381,8 @@ def verdict(check, address: str) -> tuple[str, str]:
         return "valid", check(address)
     except EmailNotValidError as exc:
         return "invalid", str(exc)
+    except Unsendable as exc:
+        return "unsendable", str(exc)
 
 
 @settings(max_examples=400, deadline=None)
@@ -371,3 +391,5 @@ def test_the_address_validator_agrees_with_email_validator(local, domain):
     address = f"{local}@{domain}"
     expected = verdict(mailable_address, address)
     assert verdict(VALIDATOR.normalize, address) == expected
+    carried = verdict(lambda a: mailable_address(a, lambda: None), address)
+    assert verdict(SMTPUTF8_VALIDATOR.normalize, address) == carried

@@ -100,6 +100,16 @@ def test_every_release_copy_is_signed_and_verifies_against_the_published_key(
                 "list-unsubscribe-post", "mime-version", "content-type"} <= signed
 
 
+def test_a_copy_to_an_address_with_a_utf8_local_part_verifies_too(store, settings,
+                                                                    smtp_server, keys):
+    _send(store, settings, ["jürgen@zeitung.example"])
+    [received] = smtp_server.messages
+    # His name (make_list's "Jürgen") encoded as ever, his address raw (RFC 6532).
+    assert "\r\nTo: =?utf-8?q?J=C3=BCrgen?= <jürgen@zeitung.example>\r\n".encode() \
+        in received.data
+    assert verified(received.data, keys) == [True]
+
+
 def test_a_changed_subject_breaks_the_signature(store, settings, smtp_server, keys):
     _send(store, settings, ["a@example.org"])
     data = smtp_server.messages[0].data

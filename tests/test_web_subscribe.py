@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx2 as httpx
 import pytest
 from sqlalchemy import select
 
 from distribution.mail import tokens
 from distribution.store.models import Contact, MailingList, SubscriptionStatus, Suppression
+from distribution.web import create_app
+from distribution.web.security import RequestLimiter
 from distribution.web.subscribers.forms import CONSENT_VERSION
+from tests.fixtures.settings import make_settings
 from tests.fixtures.webpages import (
     add_list,
     add_member,
     csrf_token,
     link_in,
+    listening,
     outbox_messages,
+    serving,
     subscription,
 )
 
@@ -526,7 +534,75 @@ def test_a_forgotten_address_signing_up_is_stored_nowhere_again(
 
     with sqlite_store.Session.begin() as session:
         session.add(Suppression(email=forgotten_key("new@example.org"), reason="forgotten"))
-    response = _sign_up(web_client)
-    assert response.status_code == 200 and "Check your inbox" in response.text
-    assert _contact(sqlite_store, "new@example.org") is None
+    for spelling in ("new@example.org", "New@EXAMPLE.org"):
+        response = _sign_up(web_client, email=spelling)
+        assert response.status_code == 200 and "Check your inbox" in response.text
+    with sqlite_store.Session() as session:
+        assert session.scalars(select(Contact)).all() == []
     assert outbox_messages(settings) == []
+
+
+# --- the same answer, at once, whatever the address and the relay -------------------------
+
+@pytest.fixture
+def live_signup(tmp_path, sqlite_store, smtp_server, lists):
+    """The web app under a real uvicorn sending through the test SMTP server: a client gets
+    its answer when it is written, not when the confirmation mail is done."""
+    sock, url = listening()
+    settings = make_settings(tmp_path, sqlite_store.url, base_url=url, smtp_url=smtp_server.url)
+    app = create_app(settings, sqlite_store.Session, signup_limiter=RequestLimiter(100, 60))
+    with serving(app, sock), httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+
+
+def _timed_sign_up(client, email: str) -> tuple[httpx.Response, float, float]:
+    """The answer to a sign-up, how long the POST took, and when it was answered."""
+    token = csrf_token(client.get("/subscribe/Newsroom").text)
+    started = time.perf_counter()
+    response = client.post("/subscribe/Newsroom", data={
+        "csrf_token": token, "email": email, "name": "A Person", "consent": "yes"})
+    return response, time.perf_counter() - started, time.time()
+
+
+def _answer(response: httpx.Response) -> tuple[int, bytes, list[tuple[str, str]]]:
+    headers = sorted((k, v) for k, v in response.headers.items() if k != "date")
+    return response.status_code, response.content, headers
+
+
+def test_every_sign_up_gets_the_same_bytes_whoever_it_names_and_whatever_the_relay_says(
+        live_signup, sqlite_store, smtp_server, lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        add_member(session, session.get_one(MailingList, lists["open"]), "member@example.org")
+        session.add(Suppression(email="gone@example.org", reason="550 5.1.1 no such user"))
+    smtp_server.answer("refused@example.org", "550 5.1.1 No such user here")
+
+    answers = {}
+    for address in ("new@example.org", "member@example.org", "gone@example.org",
+                    "refused@example.org"):
+        answers[address] = _answer(_timed_sign_up(live_signup, address)[0])
+
+    new = answers.pop("new@example.org")
+    assert new[0] == 200 and b"Check your inbox" in new[1]
+    assert all(answer == new for answer in answers.values()), answers
+    # What the relay thought of each: the page above did not depend on it.
+    smtp_server.wait_for(2)
+    assert sorted(smtp_server.by_recipient()) == ["member@example.org", "new@example.org"]
+
+
+@pytest.mark.slow
+def test_a_slow_relay_does_not_slow_the_answer(live_signup, sqlite_store, smtp_server,
+                                               lists) -> None:
+    with sqlite_store.Session.begin() as session:
+        session.add(Suppression(email="gone@example.org", reason="550 5.1.1 no such user"))
+    # The control: a sign-up that sends no mail at all, on this machine, now.
+    control = min(_timed_sign_up(live_signup, "gone@example.org")[1] for _ in range(3))
+    delay = max(2.0, 20 * control)
+    smtp_server.slow_down(delay)
+
+    response, took, answered = _timed_sign_up(live_signup, "new@example.org")
+
+    assert response.status_code == 200
+    assert took < delay / 2, (took, control)
+    [received] = smtp_server.wait_for(1, timeout=delay + 30)
+    assert received.rcpt_tos == ("new@example.org",)
+    assert received.received_at > answered  # the mail was done after the answer

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from distribution.mail import tokens
-from distribution.store.models import SubscriptionStatus, Suppression
+from distribution.store.models import MailingList, SubscriptionStatus, Suppression
 from tests.fixtures.webpages import add_list, add_member, subscription
 
 pytest_plugins = ["tests.fixtures.web"]
@@ -53,6 +53,17 @@ def test_get_shows_the_list_and_both_buttons_and_changes_nothing(
     assert 'value="list"' in response.text and 'value="all"' in response.text
     assert _status(sqlite_store, jane, newsroom) is SubscriptionStatus.SUBSCRIBED
     assert _suppressions(sqlite_store) == []
+
+
+def test_the_page_names_the_list_as_the_emails_footer_does(
+        web_client, settings, sqlite_store, member) -> None:
+    jane, _, media = member
+    with sqlite_store.Session.begin() as session:
+        session.get_one(MailingList, media).title = "Press corps"
+    response = web_client.get(_path(settings, jane, media))
+    assert "Stop receiving emails from the list <strong><bdi>Press corps</bdi></strong>?" \
+        in response.text
+    assert ">Media<" not in response.text
 
 
 def test_the_list_unsubscribe_url_of_an_email_is_served(

@@ -14,7 +14,15 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from distribution.audience.forget import forgotten_key, forgotten_keys
 from distribution.audience.lists import CHUNK, add_subscriptions, get_list, subscribe
-from distribution.audience.rows import FIELDS, ImportReport, Progress, Row, Source, read_contacts
+from distribution.audience.rows import (
+    FIELDS,
+    ImportReport,
+    Progress,
+    Row,
+    Smtputf8Check,
+    Source,
+    read_contacts,
+)
 from distribution.store.db import dialect_insert, json_rows, one_of, table_of
 from distribution.store.models import (
     Contact,
@@ -47,7 +55,8 @@ class ContactRow:
 
 def import_contacts(session: Session, source: Source, *, list_name: str | None = None,
                     check_deliverability: bool = False,
-                    on_progress: Progress | None = None) -> ImportReport:
+                    on_progress: Progress | None = None,
+                    smtputf8: Smtputf8Check | None = None) -> ImportReport:
     """Import a CSV file of contacts (a path or a binary/text stream); the caller commits.
 
     Good rows are imported even when others are rejected. Rows are merged on the case-folded
@@ -57,17 +66,21 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
     bob@example.org are one contact, under the spelling seen first (in the database, else
     in the file). An existing contact takes the file's non-empty details and keeps the
     others. With a list, every good row is subscribed, except contacts
-    who unsubscribed from it. on_progress gets the bytes read since its last call.
+    who unsubscribed from it. People who asked to be forgotten are skipped, and suppressed
+    addresses counted (`report`). An address with non-ASCII letters before the @ is taken
+    when `smtputf8` finds that the transport carries it (asked once), else its row is
+    refused saying why. on_progress gets the bytes read since its last call.
     """
     target = get_list(session, list_name) if list_name is not None else None
     report = ImportReport()
     contacts = read_contacts(source, report, check_deliverability=check_deliverability,
-                             on_progress=on_progress)
+                             on_progress=on_progress, smtputf8=smtputf8)
     if forgotten := forgotten_keys(session):  # erased people never come back by an import
         kept = [c for c in contacts if forgotten_key(str(c[0])) not in forgotten]
         report.forgotten = len(contacts) - len(kept)
         contacts = kept
     contacts = _as_stored(session, contacts)
+    report.suppressed = _suppressed(session, contacts)
     new, updated = _save(session, contacts, report)
     if target is not None:
         # Contacts the file left unchanged returned no id.
@@ -193,6 +206,18 @@ def _as_stored(session: Session, contacts: list[Row]) -> list[Row]:
     if not stored:
         return contacts
     return [(stored.get(str(c[0]).lower(), c[0]), *c[1:]) for c in contacts]
+
+
+def _suppressed(session: Session, contacts: list[Row]) -> int:
+    """How many of the rows name a suppressed address (unsubscribed from everything,
+    bounced, complained): imported, and never mailed, as every send decides."""
+    found = 0
+    for start in range(0, len(contacts), CHUNK):
+        wanted = json_rows(session, {"email": String()},
+                           [[c[0]] for c in contacts[start:start + CHUNK]])
+        found += session.scalar(select(func.count()).select_from(Suppression)
+                                .where(Suppression.email.in_(wanted))) or 0
+    return found
 
 
 def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:

@@ -58,6 +58,7 @@ class ImportReport:
     subscribed: int = 0             # subscriptions added to the list
     unsubscribed: int = 0           # rows not subscribed: the person had left the list
     forgotten: int = 0              # rows skipped: the person asked to be forgotten
+    suppressed: int = 0             # rows kept, but never mailed: the address is suppressed
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line in the file, reason)
     warnings: list[str] = field(default_factory=list)
 
@@ -66,11 +67,23 @@ class RowRejected(ValueError):
     """One row of the file cannot be imported; the message says why."""
 
 
+# Asked at most once, when an address needs it: why the configured transport cannot carry
+# an address whose local part is not ASCII (SMTPUTF8), or None when it can
+# (`transport.Smtputf8Probe`). Not given: such addresses are refused.
+Smtputf8Check = Callable[[], str | None]
+
+
+def _no_smtputf8() -> str:
+    return "an address with non-ASCII letters before the @ needs SMTPUTF8"
+
+
 def read_contacts(source: Source, report: ImportReport, *, check_deliverability: bool = False,
-                  on_progress: Progress | None = None) -> list[Row]:
+                  on_progress: Progress | None = None,
+                  smtputf8: Smtputf8Check | None = None) -> list[Row]:
     """The file's valid contacts, one per normalised address; bad rows go to the report."""
     with _open(source) as stream:
-        return _read(stream, report, AddressValidator(check_deliverability), on_progress)
+        return _read(stream, report, AddressValidator(check_deliverability, smtputf8),
+                     on_progress)
 
 
 class AddressValidator:
@@ -85,15 +98,19 @@ class AddressValidator:
     own. tests/test_contacts.py checks that both paths agree.
     """
 
-    def __init__(self, check_deliverability: bool = False) -> None:
+    def __init__(self, check_deliverability: bool = False,
+                 smtputf8: Smtputf8Check | None = None) -> None:
         self._options: dict[str, Any] = {"check_deliverability": check_deliverability,
                                          "allow_smtputf8": False}
         if check_deliverability:  # one DNS look-up per domain, not per address
             self._options["dns_resolver"] = caching_resolver()
         self._domains: dict[str, tuple[str, int] | None] = {}
+        self._smtputf8 = smtputf8 or _no_smtputf8
+        self._utf8_refusal: tuple[str | None] | None = None  # asked once, then kept
 
     def normalize(self, address: str) -> str:
-        """The normalised address; raises EmailNotValidError."""
+        """The normalised address; raises EmailNotValidError, or Unsendable for a valid
+        address the configured transport cannot carry."""
         local, _, domain = address.rpartition("@")
         if DOT_ATOM_TEXT.match(local) and local.lower() not in _ROLE_NAMES:
             if domain not in self._domains:
@@ -101,7 +118,14 @@ class AddressValidator:
             known = self._domains[domain]
             if known is not None and len(local) + 1 + known[1] <= EMAIL_MAX_LENGTH:
                 return f"{local}@{known[0]}"
-        return _as_sent(validate_email(address, **self._options))
+        if local.isascii():
+            return _as_sent(validate_email(address, **self._options))
+        valid = validate_email(address, **{**self._options, "allow_smtputf8": True})
+        if self._utf8_refusal is None:
+            self._utf8_refusal = (self._smtputf8(),)
+        if refusal := self._utf8_refusal[0]:
+            raise Unsendable(refusal)
+        return _as_sent(valid)
 
     def _check_domain(self, domain: str) -> tuple[str, int] | None:
         """(normalised domain, longest form in UTF-8 bytes), or None to validate in full."""
@@ -115,18 +139,32 @@ class AddressValidator:
         return probe.ascii_domain, max(len(form.encode()) for form in forms)
 
 
-def mailable_address(address: str) -> str:
-    """`address` as it is stored and sent, or EmailNotValidError saying why it cannot be.
+class Unsendable(ValueError):
+    """A valid address that the configured transport cannot carry; the message says why."""
 
-    An internationalised domain becomes IDNA ("xn--..."), the form every relay takes; a
-    local part with non-ASCII letters needs SMTPUTF8, which Pressroom does not send, so
-    such an address is refused where it is typed, not failed at every send.
+
+def mailable_address(address: str, smtputf8: Smtputf8Check | None = None) -> str:
+    """`address` as it is stored and sent; EmailNotValidError saying why it is not an
+    address, or Unsendable saying why it cannot be sent to.
+
+    An internationalised domain becomes IDNA ("xn--..."), the form every relay takes. A
+    local part with non-ASCII letters needs SMTPUTF8: such an address is taken only when
+    `smtputf8` finds that the transport carries it, else refused where it is typed, not
+    failed at every send.
     """
-    return _as_sent(validate_email(address, check_deliverability=False, allow_smtputf8=False))
+    valid = validate_email(address, check_deliverability=False, allow_smtputf8=True)
+    if not valid.local_part.isascii() and (refusal := (smtputf8 or _no_smtputf8)()):
+        raise Unsendable(refusal)
+    return _as_sent(valid)
 
 
 def _as_sent(valid: ValidatedEmail) -> str:
-    return valid.ascii_email or valid.normalized
+    """The address as it is stored and sent: the domain in IDNA; a local part that is not
+    ASCII in lower case, so that every database folds it as Python does (SQLite's lower()
+    folds ASCII letters only), and one person stays one contact whatever the spelling."""
+    if valid.ascii_email:
+        return valid.ascii_email
+    return f"{valid.local_part.lower()}@{valid.ascii_domain}"
 
 
 _ROLE_NAMES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
@@ -304,6 +342,8 @@ def _clean(values: list[str], validator: AddressValidator, warnings: list[str]) 
         email = validator.normalize(email)
     except EmailNotValidError as exc:
         raise RowRejected(f"invalid email '{email}': {exc}") from None
+    except Unsendable as exc:
+        raise RowRejected(f"cannot send to '{email}': {exc}") from None
     if max(len(name), len(outlet), len(beat)) > MAX_TEXT or len(country) > MAX_COUNTRY:
         raise RowRejected(_too_long([email, name, *values[2:len(FIELDS)]]))
     return (email, name or None, outlet or None, beat or None,

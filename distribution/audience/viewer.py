@@ -20,12 +20,12 @@ def viewer_for(session: Session, address: str) -> Viewer:
         raise NotFound(f"no contact with the address {address!r}; --public shows the copy "
                        "a public subscriber gets")
     lists = session.execute(
-        select(MailingList.id, MailingList.name, MailingList.trusted)
+        select(MailingList.id, MailingList.name, MailingList.title, MailingList.trusted)
         .join(Subscription, Subscription.list_id == MailingList.id)
         .where(Subscription.contact_id == contact.id,
                Subscription.status == SubscriptionStatus.SUBSCRIBED)
         .order_by(MailingList.trusted.desc(), MailingList.id)).first()
-    list_id, list_name, trusted = lists if lists is not None else (0, None, False)
+    list_id, list_name, title, trusted = lists if lists is not None else (0, None, None, False)
     return Viewer(email=contact.email, name=contact.name, timezone=contact.timezone,
                   contact_id=contact.id, list_id=list_id, list_name=list_name,
-                  trusted=bool(trusted))
+                  trusted=bool(trusted), list_title=title)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from distribution.audience.forget import forget
+from distribution.audience.suppressed import refusals
 from distribution.embargo import may_send
 from distribution.engine import claims, lifecycle
 from distribution.engine.claims import Claimed
@@ -102,6 +104,7 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
                                report.owner, now)
         report.claimed = len(claimed)
         claimed = _hold_public_before_lift(session, dist, claimed, now, report)
+        claimed = _skip_refused(session, claimed, report)
         messages = MessageFactory.for_batch(session, settings, dist, claimed)
     if not claimed:
         return report
@@ -142,6 +145,25 @@ def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[C
         claims.unclaim(session, sorted(early), DeliveryStatus.HELD, owner=report.owner)
         report.held_back = len(early)
     return [c for c in batch if c.id not in early]
+
+
+def _skip_refused(session: Session, batch: list[Claimed],
+                  report: BatchReport) -> list[Claimed]:
+    """Who must get nothing now, whatever the queue holds: rows made before the address was
+    suppressed are cancelled, and a forgotten person who came back (an import racing the
+    erasure) is erased again. One query per batch."""
+    refused = refusals(session, [c.email for c in batch])
+    if not refused:
+        return batch
+    stopped = [c for c in batch if c.email in refused]
+    for reason in {refused[c.email].reason for c in stopped}:
+        claims.cancel(session, [c.id for c in stopped if refused[c.email].reason == reason],
+                      owner=report.owner, reason=f"suppressed: {reason}")
+    for email in {c.email for c in stopped if refused[c.email].forgotten}:
+        forget(session, email)
+    log.warning("distribution %s: %d recipients suppressed since their rows were made; "
+                "cancelled", report.distribution_id, len(stopped))
+    return [c for c in batch if c.email not in refused]
 
 
 @dataclass

@@ -89,6 +89,23 @@ def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryS
     return rows_written(session, stmt)
 
 
+def cancel(session: Session, ids: list[int], *, owner: str, reason: str) -> int:
+    """Claimed rows that must not be sent after all (the address was suppressed since):
+    cancelled, saying why; the attempt is not counted, nothing was sent."""
+    if not ids:
+        return 0
+    by_primary_key(session)
+    stmt = (
+        update(Delivery)
+        .where(one_of(session, Delivery.id, ids), Delivery.status == SENDING,
+               Delivery.claimed_by == owner)
+        .values(status=DeliveryStatus.CANCELLED.value, claimed_at=None, claimed_by=None,
+                attempts=Delivery.attempts - 1, last_error=reason[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return rows_written(session, stmt)
+
+
 def renew(session: Session, distribution_id: int, owner: str, now: datetime) -> set[int]:
     """The heartbeat of a live batch (a slow server, a rate limit): its lease goes on.
 

@@ -88,15 +88,16 @@ _PREPARED_KEEP = 16
 
 def prepared_message(release: Release, settings: Settings, *, marked: bool,
                      list_name: str | None, kind: DistributionKind,
-                     note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+                     note: str | None, media: MessageMedia = NO_MEDIA,
+                     list_title: str | None = None) -> PreparedMessage:
     templates = _templates(settings)
-    key = (_fingerprint(release), settings, marked, list_name, kind, note, media,
+    key = (_fingerprint(release), settings, marked, list_name, list_title, kind, note, media,
            _loaded_templates(templates))
     found = _PREPARED.get(key)
     if found is None:
         found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
                                          list_name=list_name, kind=kind.value, note=note,
-                                         media=media)
+                                         media=media, list_title=list_title)
         if len(_PREPARED) > _PREPARED_KEEP:
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
@@ -105,11 +106,12 @@ def prepared_message(release: Release, settings: Settings, *, marked: bool,
 
 def checked_message(release: Release, settings: Settings, *, marked: bool,
                     list_name: str | None, kind: DistributionKind,
-                    note: str | None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+                    note: str | None, media: MessageMedia = NO_MEDIA,
+                    list_title: str | None = None) -> PreparedMessage:
     """`prepared_message`, its failures as one MessageError saying why."""
     try:
         return prepared_message(release, settings, marked=marked, list_name=list_name,
-                                kind=kind, note=note, media=media)
+                                kind=kind, note=note, media=media, list_title=list_title)
     except _MAKING_ERRORS as exc:
         raise MessageError(f"cannot build the message: {exc}") from exc
 
@@ -170,6 +172,10 @@ def held_copies(session: Session, distribution: Distribution,
     return {contact: tuple(ids[-5:]) for contact, ids in held.items()}
 
 
+# A list as its members' messages name it: (slug, title or None).
+ListLabel = tuple[str, str | None]
+
+
 class MessageFactory:
     """Renders each (version, marked, list) variant once per batch, then personalises per row.
 
@@ -179,7 +185,7 @@ class MessageFactory:
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
                  contacts: dict[int, tuple[str | None, str | None, str | None]],
-                 list_names: dict[int, str],
+                 lists: dict[int, ListLabel],
                  media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA),
                  versions: list[Release] | None = None, *,
                  installation: str = "0",
@@ -190,10 +196,10 @@ class MessageFactory:
         self.note = distribution.note
         self.release = release
         self.contacts = contacts
-        self.list_names = list_names
+        self.lists = lists
         self._versions = {v.language: v for v in versions or ()}
         self._by_language: dict[str | None, Release] = {}
-        self._prepared: dict[tuple[int, bool, str | None], PreparedMessage] = {}
+        self._prepared: dict[tuple[int, bool, ListLabel | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._verp = Verp(settings)
@@ -211,8 +217,10 @@ class MessageFactory:
         contacts = {row.id: (row.name, row.timezone, row.language) for row in session.execute(
             select(Contact.id, Contact.name, Contact.timezone, Contact.language)
             .where(one_of(session, Contact.id, ids)))}
-        lists = {row.id: row.name for row in session.execute(
-            select(MailingList.id, MailingList.name))}
+        # Every list's slug and title in one query: a title changed since the last batch
+        # is read again, and no row costs a query of its own.
+        lists = {row.id: (row.name, row.title) for row in session.execute(
+            select(MailingList.id, MailingList.name, MailingList.title))}
         held = held_copies(session, distribution, ids)
         installation = installation_token(session)
         release = distribution.release
@@ -232,9 +240,9 @@ class MessageFactory:
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
-        list_name = self.list_names.get(claimed.list_id) if claimed.list_id else None
+        label = self.lists.get(claimed.list_id) if claimed.list_id else None
         name, zone, language = self.contacts.get(claimed.contact_id, (None, None, None))
-        prepared = self._variant(self._version(language), marked, list_name)
+        prepared = self._variant(self._version(language), marked, label)
         mid = _message_id(self._domain, self._installation, self._id_key,
                           self.distribution_id, claimed.id)
         sender = self._verp.sender(claimed.id)
@@ -274,11 +282,12 @@ class MessageFactory:
             found = self._by_language[language] = self._versions.get(code, self.release)
         return found
 
-    def _variant(self, release: Release, marked: bool, list_name: str | None,
+    def _variant(self, release: Release, marked: bool, label: ListLabel | None,
                  ) -> PreparedMessage:
-        key = (release.id, marked, list_name)
+        key = (release.id, marked, label)
         if key not in self._prepared:
+            name, title = label or (None, None)
             self._prepared[key] = checked_message(
-                release, self.settings, marked=marked, list_name=list_name,
+                release, self.settings, marked=marked, list_name=name, list_title=title,
                 kind=self.kind, note=self.note, media=self._media[marked])
         return self._prepared[key]

@@ -21,10 +21,10 @@ def check_can_send(settings: Settings, release: Release, lists: Sequence[Mailing
                    now: datetime) -> None:
     """Raise InvalidInput (one line) if no message of this send could be made or stored."""
     marked = embargo.marked(release.embargo_until, now)
-    names: list[str | None] = [m.name for m in lists[:1]] or [None]
-    for list_name in names:
+    labels: list[tuple[str | None, str | None]] = [(m.name, m.title) for m in lists[:1]]
+    for list_name, title in labels or [(None, None)]:
         checked_message(release, settings, marked=marked, list_name=list_name,
-                        kind=DistributionKind.RELEASE, note=None)
+                        list_title=title, kind=DistributionKind.RELEASE, note=None)
     if not settings.smtp_url:
         from distribution.transport.outbox import check_outbox
 

@@ -65,7 +65,9 @@ class Draft:
 
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
               marked: bool, list_name: str | None, kind: str, note: str | None,
-              media: MessageMedia = NO_MEDIA) -> Draft:
+              media: MessageMedia = NO_MEDIA, list_title: str | None = None) -> Draft:
+    """`list_name` is the list's slug (List-Id's machine id); the footer and List-Id's
+    phrase show its `list_title` when it has one."""
     if kind not in RELEASE_MESSAGE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
@@ -76,14 +78,14 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         "release": view,
         "org": organisation(settings),
         "note": read_blocks(localized_note(kind, note, release, view.language)),
-        "list_name": list_name,
+        "list_name": list_title or list_name,  # what the footer shows
         "media": shown,
     }
     return Draft(
         templates=templates,
         family="release" if kind in RELEASE_MESSAGE_KINDS else "notice",
         context=context,
-        headers=_fixed_headers(view, settings, list_name),
+        headers=_fixed_headers(view, settings, list_name, list_title),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
         inline=shown.inline,
         language=view.language,
@@ -97,8 +99,8 @@ def _embargo(release: Release, marked: bool) -> tuple[datetime, str] | None:
     return release.embargo_until, release.embargo_zone or "UTC"
 
 
-def _fixed_headers(view: ReleaseView, settings: Settings,
-                   list_name: str | None) -> dict[str, object]:
+def _fixed_headers(view: ReleaseView, settings: Settings, list_name: str | None,
+                   list_title: str | None) -> dict[str, object]:
     fixed: dict[str, object] = {
         "From": h.mailbox("From", *h.parse_mailbox(settings.from_addr)),
         "Reply-To": view.reply_to,
@@ -109,5 +111,6 @@ def _fixed_headers(view: ReleaseView, settings: Settings,
     }
     if list_name:
         domain = settings.list_id_domain or settings.sender_domain
-        fixed["List-Id"] = h.list_id(f"{settings.org_name} – {list_name}", list_name, domain)
+        fixed["List-Id"] = h.list_id(f"{settings.org_name} – {list_title or list_name}",
+                                     list_name, domain)
     return fixed

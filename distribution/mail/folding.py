@@ -104,16 +104,19 @@ def fold(name: str, tokens: Iterable[str]) -> str:
 
 
 def check_header_block(data: bytes, names: Iterable[str],
-                       placeholders: Mapping[bytes, str] | None = None) -> None:
+                       placeholders: Mapping[bytes, str] | None = None,
+                       utf8: Iterable[str] = ()) -> None:
     """Refuse a message whose header block is not exactly `names`, in order, each a header
-    line and its continuation lines (placeholders: lines that stand for a named header)."""
+    line and its continuation lines (placeholders: lines that stand for a named header).
+    Only the headers named in `utf8` may hold UTF-8 (RFC 6532); the others are ASCII."""
     head = data.split(b"\r\n\r\n", 1)[0]
-    if not head.isascii() or b"\r" in head.replace(b"\r\n", b"") or b"\n" in head.replace(
-            b"\r\n", b""):
-        raise HeaderError("the header block holds a stray line break or non-ASCII byte")
+    if b"\r" in head.replace(b"\r\n", b"") or b"\n" in head.replace(b"\r\n", b""):
+        raise HeaderError("the header block holds a stray line break")
+    raw = {name.lower() for name in utf8}
     seen: list[str] = []
     for line in head.split(b"\r\n"):
         if line[:1] in (b" ", b"\t") and seen and line.strip():
+            _check_bytes(line, seen[-1].lower() in raw)
             continue
         if placeholders and line in placeholders:
             seen.append(placeholders[line])
@@ -122,5 +125,17 @@ def check_header_block(data: bytes, names: Iterable[str],
         if match is None:
             raise HeaderError(f"the header block holds a line that is no header: {line[:40]!r}")
         seen.append(match.group(1).decode("ascii"))
+        _check_bytes(line, seen[-1].lower() in raw)
     if [n.lower() for n in seen] != [n.lower() for n in names]:
         raise HeaderError(f"the header block holds {seen}, not the headers written")
+
+
+def _check_bytes(line: bytes, utf8: bool) -> None:
+    if line.isascii():
+        return
+    if not utf8:
+        raise HeaderError("the header block holds a non-ASCII byte")
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HeaderError("the header block holds bytes that are not UTF-8") from None

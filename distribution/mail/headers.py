@@ -85,25 +85,33 @@ def text(name: str, value: str) -> FoldedHeader:
 
 
 
-def checked_address(email: str) -> str:
+def checked_address(email: str, *, utf8: bool = False) -> str:
+    """One address, fit for a header. With `utf8`, its local part may hold non-ASCII
+    letters, written raw (RFC 6532: an encoded-word cannot stand for a local part); the
+    domain stays ASCII (IDNA), and nothing in it may be cleaned away, since the envelope
+    carries the address as given."""
     addr = clean_header_value(email)
-    if not _ADDRESS.fullmatch(addr) or not addr.isascii():
+    if not _ADDRESS.fullmatch(addr):
+        raise ValueError(f"not a usable email address: {addr!r}")
+    if not addr.isascii() and not (utf8 and addr == email and addr.isprintable()
+                                   and addr.rpartition("@")[2].isascii()):
         raise ValueError(f"not a usable email address: {addr!r}")
     return addr
 
 
-def mailbox(name: str, display: str | None, email: str) -> FoldedHeader:
+def mailbox(name: str, display: str | None, email: str, *, utf8: bool = False) -> FoldedHeader:
     """An address header (From, To, Reply-To) holding exactly one mailbox."""
-    return FoldedHeader(name, mailbox_line(name, display, email))
+    return FoldedHeader(name, mailbox_line(name, display, email, utf8=utf8))
 
 
-def mailbox_line(name: str, display: str | None, email: str) -> str:
+def mailbox_line(name: str, display: str | None, email: str, *, utf8: bool = False) -> str:
     """The line of `mailbox`, for the per-recipient path.
 
     The display name is plain atoms, one quoted string, or encoded-words: never text
-    the email package would parse, so no name can add an address to the header.
+    the email package would parse, so no name can add an address to the header. With
+    `utf8` (the recipient's own To), the address may be non-ASCII (`checked_address`).
     """
-    addr = checked_address(email)
+    addr = checked_address(email, utf8=utf8)
     phrase = clean_header_value(display) if display else ""
     if not phrase:
         return f"{name}: {addr}\r\n"

@@ -33,6 +33,7 @@ class Viewer:
     list_id: int  # 0: on no list (the footer's links then name none)
     list_name: str | None
     trusted: bool
+    list_title: str | None = None  # what the footer shows, when the list has one
 
 
 def preview_bytes(settings: Settings, release: Release, part: str, now: datetime,
@@ -42,13 +43,13 @@ def preview_bytes(settings: Settings, release: Release, part: str, now: datetime
     if viewer is not None:
         recipient = recipient_for(settings, viewer, f"preview.{release.id}")
         marked = viewer.trusted and embargo.marked(release.embargo_until, now)
-        list_name = viewer.list_name
+        list_name, title = viewer.list_name, viewer.list_title
     else:
         recipient = _example(settings, release)
         marked = not public and embargo.marked(release.embargo_until, now)
-        list_name = "public" if public else "preview"
+        list_name, title = ("public" if public else "preview"), None
     data = render(release, recipient, load_templates(settings), settings, marked=marked,
-                  list_name=list_name, media=media)
+                  list_name=list_name, list_title=title, media=media)
     if part == "eml":
         return data
     message = email.message_from_bytes(data, policy=email.policy.default)

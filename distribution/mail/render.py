@@ -93,18 +93,21 @@ class PreparedMessage:
 
 def prepare(release: Release, settings: Settings, templates: jinja2.Environment, *,
             marked: bool, list_name: str | None = None, kind: str = "release",
-            note: str | None = None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+            note: str | None = None, media: MessageMedia = NO_MEDIA,
+            list_title: str | None = None) -> PreparedMessage:
     return PreparedMessage(draft_for(release, settings, templates, marked=marked,
-                                     list_name=list_name, kind=kind, note=note, media=media))
+                                     list_name=list_name, kind=kind, note=note, media=media,
+                                     list_title=list_title))
 
 
 def render(release: Release, recipient: Recipient, templates: jinja2.Environment,
            settings: Settings, *, marked: bool, list_name: str | None = None,
            kind: str = "release", note: str | None = None,
-           date: datetime | None = None, media: MessageMedia = NO_MEDIA) -> bytes:
+           date: datetime | None = None, media: MessageMedia = NO_MEDIA,
+           list_title: str | None = None) -> bytes:
     """The message for one recipient: no database, no network."""
     prepared = prepare(release, settings, templates, marked=marked, list_name=list_name,
-                       kind=kind, note=note, media=media)
+                       kind=kind, note=note, media=media, list_title=list_title)
     return prepared.personalise(recipient, date=date)
 
 
@@ -184,14 +187,16 @@ def _header_lines(recipient: Recipient, links: Mapping[str, str],
     # The email package's fold for each value; its header parser would cost 100-500 µs a
     # header, ten times the budget of a whole message, so values are formatted directly.
     lines = {
-        "To": h.mailbox_line("To", recipient.name, recipient.email),
+        "To": h.mailbox_line("To", recipient.name, recipient.email, utf8=True),
         "Date": _date_line(date),
         "Message-ID": h.header_line("Message-ID", h.message_id(recipient.message_id)),
         "List-Unsubscribe": h.list_unsubscribe(links["unsubscribe_url"],
                                                recipient.unsubscribe_mailto).line,
         **_threading(recipient.references),
     }
-    return {name: line.encode("ascii") for name, line in lines.items()}
+    # ASCII all, but To may carry an address whose local part is not (SMTPUTF8, RFC 6532).
+    return {name: line.encode("utf-8" if name == "To" else "ascii")
+            for name, line in lines.items()}
 
 
 def _threading(references: tuple[str, ...]) -> dict[str, str]:

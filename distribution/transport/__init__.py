@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -82,6 +84,56 @@ def open_transport(smtp_url: str | None, outbox: str | os.PathLike[str]) -> Tran
     from distribution.transport.outbox import OutboxTransport
 
     return OutboxTransport(outbox)
+
+
+# How long asking the SMTP server about SMTPUTF8 may take: an import or a form waits for it.
+PROBE_TIMEOUT_SECONDS = 5.0
+
+
+class Smtputf8Probe:
+    """Why the configured transport cannot carry an address with non-ASCII letters before
+    the @ (SMTPUTF8, RFC 6531), or None when it can. Called as a function.
+
+    The outbox can; an SMTP server can if its EHLO (after STARTTLS, logged in, as a send
+    would be) offers SMTPUTF8, asked with a short timeout. Its answer is kept for `keep`
+    seconds (None: for the life of the probe); that it could not be reached, which the
+    refusal says, for `retry` seconds at most, so that a dead relay is not asked (and
+    waited for) by every caller.
+    """
+
+    def __init__(self, smtp_url: str | None, *, keep: float | None = None,
+                 retry: float = 30.0, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
+        self._smtp_url, self._timeout = smtp_url, timeout
+        self._keep, self._retry = keep, retry
+        self._lock = threading.Lock()
+        self._answer: tuple[float, str | None] | None = None  # (valid until, refusal)
+
+    def __call__(self) -> str | None:
+        if not self._smtp_url:
+            return None
+        with self._lock:  # one connection at a time: the others take its answer
+            now = time.monotonic()
+            if self._answer is not None and now <= self._answer[0]:
+                return self._answer[1]
+            refusal, lasting = self._ask()
+            kept = (self._keep if lasting else min(self._retry, self._keep or self._retry))
+            self._answer = (now + kept if kept is not None else float("inf"), refusal)
+            return refusal
+
+    def _ask(self) -> tuple[str | None, bool]:
+        """The refusal (None: carried), and whether it is the server's own answer."""
+        from distribution.transport.smtp import SmtpTransport
+
+        transport = SmtpTransport(self._smtp_url or "", timeout=self._timeout)
+        try:
+            with transport:
+                offered = transport.offers("SMTPUTF8")
+        except TransportError as exc:
+            return f"could not ask the SMTP server whether it takes such addresses: {exc}", False
+        if offered:
+            return None, True
+        return (f"the SMTP server {transport.settings.address} does not offer SMTPUTF8, which "
+                "an address with non-ASCII letters before the @ needs"), True
 
 
 def one_line(text: str, limit: int = 200) -> str:

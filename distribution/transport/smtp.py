@@ -106,6 +106,10 @@ class SmtpTransport:
         """Whether the open connection pipelines (the server advertised PIPELINING)."""
         return self._smtp is not None and self._smtp.has_extn("pipelining")
 
+    def offers(self, extension: str) -> bool:
+        """Whether the open connection's server advertised the extension (e.g. SMTPUTF8)."""
+        return self._smtp is not None and self._smtp.has_extn(extension.lower())
+
     def __enter__(self) -> SmtpTransport:
         self._open()
         self._entered = True

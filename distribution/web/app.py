@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from config import Settings
 from distribution.locales import N_
+from distribution.transport import Smtputf8Probe
 from distribution.web.accesslog import AccessLog
 from distribution.web.context import Clock, Web, web
 from distribution.web.language import PageLanguage
@@ -62,6 +63,7 @@ def create_app(settings: Settings, session_factory: sessionmaker[Session],
         csrf=Csrf(settings),
         signup_limiter=signup_limiter or RequestLimiter(SIGNUPS_PER_MINUTE, 60),
         confirm_max_age_seconds=confirm_max_age_seconds,
+        smtputf8=Smtputf8Probe(settings.smtp_url, keep=600),
     )
     return app
 

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from config import Settings
 from distribution.locales import N_
+from distribution.transport import Smtputf8Probe
 from distribution.web.pages import Pages
 from distribution.web.security import CSRF_FIELD, Csrf, RequestLimiter
 
@@ -30,6 +31,7 @@ class Web:
     csrf: Csrf
     signup_limiter: RequestLimiter
     confirm_max_age_seconds: int
+    smtputf8: Smtputf8Probe  # whether sign-ups may give non-ASCII local parts
 
     def page(self, name: str, context: dict[str, Any], status: int = 200,
              public: bool = False, language: str | None = None) -> HTMLResponse:

@@ -21,6 +21,7 @@ from distribution.audience.contacts import (
 from distribution.audience.forget import forget
 from distribution.cli.app import App, emit_json, pass_app, user_errors
 from distribution.cli.audience.lists import print_table
+from distribution.transport import Smtputf8Probe
 
 PROGRESS_BYTES = 1_000_000  # smaller files import in a blink: no bar
 
@@ -50,7 +51,8 @@ def import_file(app: App, file: Path, list_name: str | None, check_deliverabilit
     with app.transaction() as session, _progress(file) as progress:
         actor = app.acting(session, Role.EDITOR, "contacts.import", f"file {file.name}")
         report = import_contacts(session, file, list_name=list_name, on_progress=progress,
-                                 check_deliverability=check_deliverability)
+                                 check_deliverability=check_deliverability,
+                                 smtputf8=Smtputf8Probe(app.settings.smtp_url))
         record(session, actor, "contacts.import", f"list {list_name}" if list_name else
                f"file {file.name}", _import_summary(report, file, list_name))
     _show_report(report, list_name, as_json)
@@ -148,11 +150,14 @@ def _show_report(report: ImportReport, list_name: str | None, as_json: bool) -> 
                f"merged {report.duplicates_merged} duplicates")
     if list_name is not None:
         summary += f", subscribed {report.subscribed} to {list_name}"
-        if report.forgotten:
-            summary += f"; {report.forgotten} skipped: they asked to be forgotten"
-        if report.unsubscribed:
-            summary += (f"; {report.unsubscribed} not subscribed because they had "
-                        f"unsubscribed from it")
+    if report.forgotten:
+        summary += f"; {report.forgotten} skipped: they asked to be forgotten"
+    if list_name is not None and report.unsubscribed:
+        summary += (f"; {report.unsubscribed} not subscribed because they had "
+                    f"unsubscribed from it")
+    if report.suppressed:
+        summary += (f"; {report.suppressed} never mailed: they unsubscribed from everything "
+                    "or their address bounced (contacts list --suppressed)")
     click.echo(summary)
     for line, reason in report.rejected:
         click.echo(f"line {line}: {reason}", err=True)

@@ -30,7 +30,8 @@ def lists_group() -> None:
               help="Media who may be sent embargoed releases before the embargo lifts.")
 @click.option("--open-signup", is_flag=True, help="Open to the public subscribe form.")
 @click.option("--description", metavar="TEXT", help="What the list is for.")
-@click.option("--title", metavar="TEXT", help="The name the public reads on sign-up pages.")
+@click.option("--title", metavar="TEXT",
+              help="The name the public reads: sign-up pages, email footers, List-Id.")
 @pass_app
 @user_errors
 def create(app: App, name: str, trusted: bool, open_signup: bool,

@@ -237,6 +237,8 @@ def _send_test(app: App, release_id: int, address: str, as_address: str | None,
                            release_id)
         release = dispatch.get_release(session, release_id)
         dispatch.check_sendable(session, release)
+        # Before the audit entry: a forgotten person's address is written nowhere again.
+        address = testsend.checked_test_address(session, app.settings, address)
         record(session, actor, "send.test", f"release {release_id}",
                f"a test copy to {address}", release_id=release_id)
         now = database_now(session)

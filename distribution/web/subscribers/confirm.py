@@ -48,7 +48,7 @@ _REFUSALS: dict[Confirmed, tuple[int, str, str]] = {
 class SignupState:
     contact_id: int
     list_id: int
-    list_name: str | None
+    list_name: str | None  # as the public reads it: its title, else its name
     state: Confirmed | None  # None: pending, waiting for the button
 
 
@@ -72,7 +72,8 @@ def _load(w: Web, signup: tokens.SignupRequest) -> SignupState:
         if state is Confirmed.BLOCKED:
             state = None  # said when Confirm is pressed, as before
         return SignupState(signup.contact_id, signup.list_id,
-                           mailing_list.name if mailing_list else None, state)
+                           (mailing_list.title or mailing_list.name) if mailing_list else None,
+                           state)
 
 
 def _confirm(w: Web, signup: tokens.SignupRequest, ip: str) -> Confirmed:

@@ -34,7 +34,7 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
     # Every value written by Pressroom's own header code: the list name and the address
     # come from a public form.
     message["From"] = h.mailbox("From", *h.parse_mailbox(settings.from_addr))
-    message["To"] = h.mailbox("To", None, to)
+    message["To"] = h.mailbox("To", None, to, utf8=True)
     message["Subject"] = h.text("Subject", locales.translate(
         code, "Please confirm your subscription: %(list)s", list=list_name))
     message["Date"] = format_datetime(now)
@@ -44,8 +44,10 @@ def confirmation_email(settings: Settings, pages: Pages, to: str, list_name: str
     message.set_content(pages.text("confirm_email.txt.j2", context, code))
     message.add_alternative(pages.text("confirm_email.html.j2", context, code), subtype="html")
     message["Content-Language"] = code  # after the content: setting it clears the header
-    data = message.as_bytes()
-    check_header_block(data, message.keys())
+    # UTF-8 where our own header code wrote it (an address's non-ASCII local part, RFC 6532);
+    # every other value is ASCII already.
+    data = message.as_bytes(policy=SMTP.clone(utf8=True))
+    check_header_block(data, message.keys(), utf8=("To",))
     return signed(settings, data)
 
 

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from distribution.audience.rows import mailable_address
+from distribution.audience.rows import Smtputf8Check, Unsendable, mailable_address
 from distribution.locales import N_, translate
 from distribution.web.language import current as page_language
 
@@ -77,14 +77,21 @@ def consent_text(org_name: str, list_name: str, language: str | None = None) -> 
     return translate(language or page_language(), CONSENT_TEXT, org=org_name, list=list_name)
 
 
-def read_signup(form: FormData) -> tuple[Signup | None, dict[str, str]]:
-    """The sign-up, or None with a message per field that needs fixing."""
+def read_signup(form: FormData,
+                smtputf8: Smtputf8Check | None = None) -> tuple[Signup | None, dict[str, str]]:
+    """The sign-up, or None with a message per field that needs fixing. An address with
+    non-ASCII letters before the @ is taken if `smtputf8` finds that the transport carries
+    it (which may ask the SMTP server: call from a thread)."""
     errors: dict[str, str] = {}
     email = ""
     try:
-        email = mailable_address(field(form, "email", 320))
+        email = mailable_address(field(form, "email", 320), smtputf8)
     except EmailNotValidError:
         errors["email"] = N_("Please enter a valid email address.")
+    except Unsendable:
+        # Why (the relay, its answer) is the office's business, not the visitor's.
+        errors["email"] = N_("We cannot send email to an address with these letters before "
+                             "the @ yet. Please use another address.")
     if form.get("consent") != "yes":
         errors["consent"] = N_("Please tick the box to agree to receive our emails.")
     if errors:

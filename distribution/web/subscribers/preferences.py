@@ -39,7 +39,7 @@ FORM_NAME = "web:/preferences"
 @dataclass(frozen=True)
 class ListChoice:
     id: int
-    name: str
+    name: str  # as the public reads it: its title, else its name
     description: str | None
     checked: bool
     pending: bool
@@ -82,7 +82,7 @@ def _contact(session: Session, contact_id: int) -> Contact:
 def _load(w: Web, contact_id: int) -> Preferences:
     with w.sessions() as session:
         contact = _contact(session, contact_id)
-        choices = [ListChoice(lst.id, lst.name, lst.description,
+        choices = [ListChoice(lst.id, lst.title or lst.name, lst.description,
                               checked=sub is not None and sub.status in membership.ACTIVE,
                               pending=sub is not None
                               and sub.status is SubscriptionStatus.PENDING)

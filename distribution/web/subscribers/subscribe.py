@@ -118,7 +118,7 @@ async def submit(request: Request) -> Response:
     open_list = await run_in_threadpool(_open_list, w, request.path_params["list_name"])
     form = await read_form(request)
     w.check_csrf(request, form)
-    signup, errors = read_signup(form)
+    signup, errors = await run_in_threadpool(read_signup, form, w.smtputf8)
     if signup is None:
         values = {k: v for k in ("email", "name", "language")
                   if isinstance(v := form.get(k), str)}

@@ -30,7 +30,7 @@ from distribution.web.subscribers.forms import read_form
 class Target:
     contact_id: int
     list_id: int
-    list_name: str | None  # None: no such list, so the choice is "everything"
+    list_name: str | None  # its title, else its name; None: no such list, so "everything"
     subscribed: bool
 
 
@@ -47,8 +47,9 @@ def _load(w: Web, contact_id: int, list_id: int) -> Target:
         mailing_list = session.get(MailingList, list_id) if list_id else None
         sub = session.get(Subscription, (contact_id, list_id)) if mailing_list else None
         subscribed = sub is not None and sub.status in membership.ACTIVE
-        return Target(contact_id, list_id, mailing_list.name if mailing_list else None,
-                      subscribed)
+        # Named as the footer of the email that led here names it: its title, else its name.
+        shown = (mailing_list.title or mailing_list.name) if mailing_list else None
+        return Target(contact_id, list_id, shown, subscribed)
 
 
 def _apply(w: Web, target: Target, everything: bool, how: str, ip: str) -> None:

@@ -93,18 +93,21 @@ class PreparedMessage:
 
 def prepare(release: Release, settings: Settings, templates: jinja2.Environment, *,
             marked: bool, list_name: str | None = None, kind: str = "release",
-            note: str | None = None, media: MessageMedia = NO_MEDIA) -> PreparedMessage:
+            note: str | None = None, media: MessageMedia = NO_MEDIA,
+            notice_language: str | None = None) -> PreparedMessage:
     return PreparedMessage(draft_for(release, settings, templates, marked=marked,
-                                     list_name=list_name, kind=kind, note=note, media=media))
+                                     list_name=list_name, kind=kind, note=note, media=media,
+                                     notice_language=notice_language))
 
 
 def render(release: Release, recipient: Recipient, templates: jinja2.Environment,
            settings: Settings, *, marked: bool, list_name: str | None = None,
            kind: str = "release", note: str | None = None,
-           date: datetime | None = None, media: MessageMedia = NO_MEDIA) -> bytes:
+           date: datetime | None = None, media: MessageMedia = NO_MEDIA,
+           notice_language: str | None = None) -> bytes:
     """The message for one recipient: no database, no network."""
     prepared = prepare(release, settings, templates, marked=marked, list_name=list_name,
-                       kind=kind, note=note, media=media)
+                       kind=kind, note=note, media=media, notice_language=notice_language)
     return prepared.personalise(recipient, date=date)
 
 

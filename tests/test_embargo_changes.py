@@ -273,6 +273,9 @@ def test_a_correction_goes_to_exactly_the_original_recipients(store, settings, s
     arrived = _new_messages(smtp_server, before)
     assert set(arrived) == TRUSTED | PUBLIC
     assert arrived["p0@example.org"]["Subject"] == fixed.headline
+    # Its "View online" is the release's own address, not the correction's id.
+    assert (f"View online: {settings.base_url}/releases/{release_id}\r\n"
+            in _text(arrived["p0@example.org"]))
     with store.Session() as session:
         assert session.get(Release, corrected.id).corrects_id == release_id
         assert session.get(Distribution, distribution_id).status == DistributionStatus.DONE

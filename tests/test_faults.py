@@ -210,7 +210,8 @@ def test_a_live_batch_behind_a_very_slow_server_keeps_its_rows(store, smtp_serve
 
 def test_the_sweep_marks_journaled_rows_of_a_dead_batch_sent(store, tmp_path, smtp_server):
     """A batch died after the server accepted two of its three messages: the sweep reads
-    its journal, so those two are sent and only the third goes out again."""
+    its journal, so those two are sent (with the text each carried, where the line names
+    it: a line written by an earlier version does not) and only the third goes out again."""
     from distribution.engine import claims, dispatch
     from distribution.engine.recovery.journal import Entry
 
@@ -223,9 +224,10 @@ def test_the_sweep_marks_journaled_rows_of_a_dead_batch_sent(store, tmp_path, sm
         rows = claims.claim(session, dist.id, 10, "dead/1", now_utc())
     journal = FileJournal(settings.journal_dir)
     writer = journal.writer("dead/1")
-    for row in rows[:2]:
-        writer.accepted(Entry(row.id, f"<{row.id}@x>", True, time.time()))
+    writer.accepted(Entry(rows[0].id, f"<{rows[0].id}@x>", True, time.time(), 1))
     writer.close()
+    with journal._path("dead/1").open("ab") as old_line:
+        old_line.write(b"%d 1 %d <%d@x>\n" % (rows[1].id, time.time(), rows[1].id))
     assert oct(os.stat(journal._path("dead/1")).st_mode & 0o777) == "0o600"
     with store.Session() as session, session.begin():
         session.execute(Delivery.__table__.update().values(
@@ -233,12 +235,12 @@ def test_the_sweep_marks_journaled_rows_of_a_dead_batch_sent(store, tmp_path, sm
     report = sweep(store.Session, settings, journal)
     assert report.reclaimed == 3
     with store.Session() as session:
-        got = {r.id: (r.status.value, r.message_id, r.embargo_marked)
+        got = {r.id: (r.status.value, r.message_id, r.embargo_marked, r.version_id)
                for r in session.scalars(select(Delivery))}
         assert session.scalar(select(Distribution.status)).value == "sending"
-    assert got == {rows[0].id: ("sent", f"<{rows[0].id}@x>", True),
-                   rows[1].id: ("sent", f"<{rows[1].id}@x>", True),
-                   rows[2].id: ("pending", None, None)}
+    assert got == {rows[0].id: ("sent", f"<{rows[0].id}@x>", True, 1),
+                   rows[1].id: ("sent", f"<{rows[1].id}@x>", True, None),
+                   rows[2].id: ("pending", None, None, None)}
     assert not journal._path("dead/1").exists()
 
 

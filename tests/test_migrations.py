@@ -149,3 +149,57 @@ def test_addresses_stored_with_a_unicode_domain_are_rewritten_as_idna(store):
             "user@xn--exmple-cua.org", "redaktion@bücher.de", "redaktion@xn--bcher-kva.de",
             "plain@example.org"}  # the one already stored in IDNA keeps its place
         assert list(session.scalars(select(Suppression.email))) == ["gone@xn--exmple-cua.org"]
+
+
+def test_versions_move_to_their_family_and_sent_copies_learn_their_text(store):
+    """Before 0014 a version added after a correction named the correction, and copies did
+    not record which version they carried. Versions now name the family's first release (a
+    second Arabic one becomes a correction of the first); copies of each send are given the
+    version their contact's language picked."""
+    from sqlalchemy import text
+
+    from distribution.store.models import Contact
+
+    with store.Session() as session, session.begin():
+        original = make_release(session)
+        corrected = make_release(session, headline="Corrected", corrects_id=original.id)
+        arabic = make_release(session, headline="ar", version_of_id=original.id)
+        arabic_later = make_release(session, headline="ar 2", version_of_id=corrected.id)
+        french = make_release(session, headline="fr", version_of_id=corrected.id)
+        arabic.language = arabic_later.language = "ar"
+        french.language = "fr"
+        for release in (original, corrected):
+            session.add(Distribution(release_id=release.id, kind=DistributionKind.RELEASE,
+                                     status=DistributionStatus.DONE, list_names=["media"],
+                                     send_at=now_utc(), created_at=now_utc()))
+        for address, language in (("a@x.org", "ar"), ("b@x.org", "fr-CA"), ("c@x.org", "en"),
+                                  ("d@x.org", "ar-SY"), ("e@x.org", None)):
+            session.add(Contact(email=address, language=language))
+        session.flush()
+        ids = {name: r.id for name, r in (("original", original), ("corrected", corrected),
+                                           ("arabic", arabic), ("later", arabic_later),
+                                           ("french", french))}
+    command.downgrade(_alembic_config(store.engine), "0012")
+    with store.engine.begin() as conn:
+        first, second = conn.execute(text("SELECT id FROM distributions ORDER BY id")).scalars()
+        contacts = dict(conn.execute(text("SELECT email, id FROM contacts")).all())
+        rows = [(first, "a@x.org"), (first, "c@x.org"), (first, "d@x.org"),
+                (second, "a@x.org"), (second, "b@x.org"), (second, "e@x.org")]
+        for dist, address in rows:
+            conn.execute(text(
+                "INSERT INTO deliveries (distribution_id, contact_id, email, trusted, status, "
+                "attempts, copy) VALUES (:d, :c, :e, false, 'sent', 1, 1)"),
+                {"d": dist, "c": contacts[address], "e": address})
+    upgrade(store.engine)
+    with store.engine.connect() as conn:
+        releases = {r.id: (r.version_of_id, r.corrects_id) for r in conn.execute(text(
+            "SELECT id, version_of_id, corrects_id FROM releases"))}
+        carried = {(r.distribution_id, r.email): r.version_id for r in conn.execute(text(
+            "SELECT distribution_id, email, version_id FROM deliveries"))}
+    assert releases[ids["arabic"]] == (ids["original"], None)
+    assert releases[ids["later"]] == (ids["original"], ids["arabic"])
+    assert releases[ids["french"]] == (ids["original"], None)
+    assert releases[ids["corrected"]] == (None, ids["original"])
+    assert carried == {(first, "a@x.org"): ids["arabic"], (first, "c@x.org"): None,
+                       (first, "d@x.org"): ids["arabic"], (second, "a@x.org"): ids["later"],
+                       (second, "b@x.org"): ids["french"], (second, "e@x.org"): None}

@@ -1,15 +1,23 @@
-"""Correcting a release: a new version, sent as a CORRECTION to exactly those who had it.
+"""Correcting a release: a new text, sent as a CORRECTION to exactly those who had it.
 
-The corrected text is a new Release row (corrects_id = the version it corrects), so what each
-recipient was sent stays on record. Copies not yet sent (held public rows, a send still in
-progress or scheduled) move to a distribution of the corrected version: whoever has not had
-the release yet gets the right text, once, and no correction.
+The corrected text is a new Release row (corrects_id = the text it corrects), so what each
+recipient was sent stays on record; the family keeps its address (releases.families).
+
+Correcting the original's text tells everyone who received the release, each in the
+language they were sent: a reader of a language version whose text was corrected too gets
+that corrected version (unless they were already sent it); a reader of a version that was
+never corrected gets the corrected original, the notice in their language. Correcting a
+language version tells exactly those who were sent that language's text.
+
+Copies not yet sent (held public rows, a send still in progress or scheduled) move to a
+distribution of the corrected original: whoever has not had the release yet gets the
+right text, once, and no correction. They always get each language's newest text.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -17,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from distribution.embargo.notices import (
     NOT_YET_SENT,
+    count_recipients,
     follow_up,
     office_words,
     with_office_words,
@@ -26,6 +35,7 @@ from distribution.media import catalogue as media_catalogue
 from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
 from distribution.releases.bodyformat import split_blocks
+from distribution.releases.families import Family, Line, family_of
 from distribution.releases.parse import ParsedRelease
 from distribution.store.db import rows_written
 from distribution.store.models import (
@@ -43,48 +53,84 @@ _FIELDS = (("headline", "headline"), ("subheadline", "subheadline"),
            ("dateline", "dateline_text"))
 
 
-def plan_correction(session: Session, release_id: int,
-                    parsed: ParsedRelease) -> tuple[list[Release], str]:
-    """Check a correction before it is recorded: the release's versions, and what changed."""
-    versions = catalogue.family(session, release_id)
-    original = next((r for r in versions if r.id == release_id), None)
-    if original is None:
-        raise InvalidInput(f"release {release_id} is a language version; correct its original "
-                           f"release {versions[0].id}")
-    if original.status == ReleaseStatus.WITHDRAWN:
+@dataclass(frozen=True)
+class Plan:
+    family: Family
+    line: Line      # the language whose text is corrected
+    changed: str    # "Changed: headline; paragraph 2."
+
+    @property
+    def of_original(self) -> bool:
+        return self.line is self.family.main
+
+
+def plan_correction(session: Session, release_id: int, parsed: ParsedRelease) -> Plan:
+    """Check a correction before it is recorded: which text it corrects, and what changed."""
+    family = family_of(session, release_id)
+    line = family.line_of(release_id)
+    if family.main.head.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be corrected")
-    if versions[-1].id != release_id:
+    if line.head.id != release_id:
         raise InvalidInput(f"release {release_id} was already corrected by release "
-                           f"{versions[-1].id}; correct that one instead")
-    changes = what_changed(original, parsed)
+                           f"{line.head.id}; correct that one instead")
+    if parsed.language and line is not family.main and (
+            parsed.language.lower() != line.language.lower()):
+        raise InvalidInput(f"release {release_id} is the {line.language} version; the file "
+                           f"says it is in {parsed.language}")
+    if parsed.photos and line is not family.main:
+        raise InvalidInput("a language version shares its original's photos and files; "
+                           "correct the original release to change them")
+    changes = what_changed(line.head, parsed)
     if not changes:
         raise InvalidInput(f"the corrected text is the same as release {release_id}")
-    return versions, "Changed: " + "; ".join(changes) + "."
+    return Plan(family, line, "Changed: " + "; ".join(changes) + ".")
+
+
+def recipients(session: Session, plan: Plan) -> int:
+    """How many people the correction would go to."""
+    texts, unless = _audience(plan.family, plan.line)
+    return count_recipients(session, plan.family.ids, texts=texts, unless_holding=unless)
 
 
 def correct_release(session: Session, release_id: int, parsed: ParsedRelease, *,
                     now: datetime, source_name: str | None = None, note: str | None = None,
                     photos: MediaUploads | None = None,
                     ) -> tuple[Release, Distribution | None]:
-    """Store the corrected version; schedule the correction (None: no one had the release).
+    """Store the corrected text; schedule the correction (None: no one had the release).
 
     note: the office's own words, added after the list of what changed. The photos and
-    files go with it: the file's own (`photos`, read from its front matter) if it names
-    any, else the corrected release's.
+    files go with the original's text: the file's own (`photos`, read from its front
+    matter) if it names any, else those of the text it corrects. A language version has
+    none of its own.
     """
     words = office_words(note)
-    versions, changed = plan_correction(session, release_id, parsed)
-    note = with_office_words(changed, words)
-    original = next(r for r in versions if r.id == release_id)
-    corrected = _new_version(session, original, parsed, now, source_name)
-    if photos and photos.uploads:
+    plan = plan_correction(session, release_id, parsed)
+    note = with_office_words(plan.changed, words)
+    current = plan.line.head
+    corrected = _new_text(session, plan, parsed, now, source_name)
+    if plan.of_original and photos and photos.uploads:
         media_catalogue.attach_all(session, photos.settings, corrected, photos.uploads,
                                    new_version=True)
-    else:
-        media_catalogue.copy_media(session, original.id, corrected.id)
-    dist, _ = follow_up(session, corrected, DistributionKind.CORRECTION, note, now)
-    _carry_over(session, [r.id for r in versions], corrected, now)
+    elif plan.of_original:
+        media_catalogue.copy_media(session, current.id, corrected.id)
+    family = family_of(session, corrected.id)
+    texts, unless = _audience(family, family.line_of(corrected.id))
+    dist, _ = follow_up(session, corrected, DistributionKind.CORRECTION, note, now,
+                        texts=texts, unless_holding=unless)
+    if plan.of_original:
+        _carry_over(session, plan.family.main.ids, corrected, now)
     return corrected, dist
+
+
+def _audience(family: Family, line: Line) -> tuple[list[int] | None, list[int]]:
+    """(who must have been sent one of these texts, or None: anyone; who is left out).
+
+    A version's correction: its own readers. The original's: everyone but the readers of
+    a corrected version who already hold its newest text.
+    """
+    if line is not family.main:
+        return line.ids, []
+    return None, [v.head.id for v in family.versions if v.corrected]
 
 
 def carried_over(session: Session, corrected_id: int) -> list[int]:
@@ -94,18 +140,23 @@ def carried_over(session: Session, corrected_id: int) -> list[int]:
                                       Distribution.kind == DistributionKind.RELEASE.value)))
 
 
-def _new_version(session: Session, original: Release, parsed: ParsedRelease, now: datetime,
-                 source_name: str | None) -> Release:
+def _new_text(session: Session, plan: Plan, parsed: ParsedRelease, now: datetime,
+              source_name: str | None) -> Release:
+    current = plan.line.head
+    language = current.language if not plan.of_original else (parsed.language
+                                                                or current.language)
     corrected = catalogue.add_release(
-        session, parsed, embargo=None, language=parsed.language or original.language,
-        contacts=[], source_name=source_name, now=now)
+        session, parsed, embargo=None, language=language, contacts=[],
+        source_name=source_name, now=now)
     if not parsed.media_contacts:  # a file without a contact block keeps the release's
-        corrected.media_contacts = list(original.media_contacts)
-    corrected.corrects_id = original.id
+        corrected.media_contacts = list(current.media_contacts)
+    corrected.corrects_id = current.id
+    if not plan.of_original:
+        corrected.version_of_id = plan.family.root.id
     # The embargo is the family's, not the file's: moving it is `release embargo`'s job.
-    corrected.embargo_until, corrected.embargo_zone = original.embargo_until, original.embargo_zone
-    corrected.status = original.status
-    corrected.first_sent_at = original.first_sent_at
+    corrected.embargo_until, corrected.embargo_zone = current.embargo_until, current.embargo_zone
+    corrected.status = current.status
+    corrected.first_sent_at = current.first_sent_at
     session.flush()
     return corrected
 

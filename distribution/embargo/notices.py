@@ -1,9 +1,10 @@
 """Changing an embargo after copies went out, and telling exactly those who received them.
 
-A release and its corrections are one family (Release.corrects_id): they share one embargo
-and one fate, and "who received the release" means who was sent any version of it. Every
-follow-up (a notice, a correction) is an ordinary distribution whose delivery rows are copied,
-set-based, from the family's sent deliveries; the engine then delivers it like any other.
+A release, its language versions and the corrections of each are one family
+(releases.families): they share one embargo and one fate, and "who received the release"
+means who was sent any text of it. Every follow-up (a notice, a correction) is an ordinary
+distribution whose delivery rows are copied, set-based, from the family's sent deliveries;
+the engine then delivers it like any other.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVarTuple
 
-from sqlalchemy import Select, case, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from distribution import times
 from distribution.audience.recipients import DELIVERY_COLUMNS
 from distribution.embargo import lifted
 from distribution.errors import InvalidInput
-from distribution.releases.catalogue import family
+from distribution.releases.families import family_of
 from distribution.store.db import insert_from, rows_written
 from distribution.store.models import (
     CARRIES_RELEASE,
@@ -66,15 +67,8 @@ class ChangeReport:
     released_from: tuple[int, ...] = ()  # distributions whose held rows go out at a lift
 
 
-def with_language_versions(session: Session, releases: list[Release]) -> list[Release]:
-    """The releases and their versions in other languages: they share one embargo and fate."""
-    ids = [r.id for r in releases]
-    others = session.scalars(select(Release).where(Release.version_of_id.in_(ids)))
-    return sorted([*releases, *others], key=lambda r: r.id)
-
-
 def impact(session: Session, release_id: int) -> Impact:
-    ids = [r.id for r in family(session, release_id)]
+    ids = family_of(session, release_id).ids
     rows = session.execute(
         select(Delivery.status, func.count())
         .join(Distribution, Distribution.id == Delivery.distribution_id)
@@ -88,8 +82,13 @@ def impact(session: Session, release_id: int) -> Impact:
 Ts = TypeVarTuple("Ts")
 
 
-def recipients_query(release_ids: list[int]) -> Select[int, str, int, int | None]:
-    """Who holds a copy of any version: one row per contact.
+def recipients_query(release_ids: list[int], *, texts: list[int] | None = None,
+                     unless_holding: list[int] | None = None,
+                     ) -> Select[int, str, int, int | None]:
+    """Who holds a copy of any text: one row per contact.
+
+    `texts`: only those who were sent one of these texts (a language's line);
+    `unless_holding`: leave out whoever was sent one of these.
 
     Suppressed addresses are left out, whatever the reason: a hard bounce cannot be reached,
     and a complaint or "unsubscribe from all" is a promise never to mail again. Someone who
@@ -98,13 +97,24 @@ def recipients_query(release_ids: list[int]) -> Select[int, str, int, int | None
     """
     trusted = func.max(case((Delivery.trusted, 1), else_=0))
     suppressed = exists().where(Suppression.email == Delivery.email)
-    return (
+    stmt = (
         _received(select(Delivery.contact_id, func.min(Delivery.email).label("email"),
                          trusted.label("trusted"), func.min(Delivery.list_id).label("list_id")),
                   release_ids)
         .where(~suppressed)
         .group_by(Delivery.contact_id)
     )
+    if texts is not None:
+        stmt = stmt.where(sent_text().in_(texts))
+    if unless_holding:
+        stmt = stmt.having(func.max(case((sent_text().in_(unless_holding), 1), else_=0)) == 0)
+    return stmt
+
+
+def sent_text() -> ColumnElement[int]:
+    """The text a delivery carried: the language version or correction it was sent, else
+    (rows written before that was kept) its distribution's release."""
+    return func.coalesce(Delivery.version_id, Distribution.release_id)
 
 
 def _received(stmt: Select[*Ts], release_ids: list[int]) -> Select[*Ts]:
@@ -115,16 +125,20 @@ def _received(stmt: Select[*Ts], release_ids: list[int]) -> Select[*Ts]:
                    Distribution.kind.in_(CARRIES_RELEASE), Delivery.status.in_(RECEIVED)))
 
 
-def count_recipients(session: Session, release_ids: list[int]) -> int:
-    sub = recipients_query(release_ids).subquery()
+def count_recipients(session: Session, release_ids: list[int], *,
+                     texts: list[int] | None = None,
+                     unless_holding: list[int] | None = None) -> int:
+    sub = recipients_query(release_ids, texts=texts, unless_holding=unless_holding).subquery()
     return session.execute(select(func.count()).select_from(sub)).scalar_one()
 
 
 def follow_up(session: Session, release: Release, kind: DistributionKind, note: str,
-              now: datetime) -> tuple[Distribution | None, int]:
-    """A distribution of `kind` to everyone who received the release's family, due now."""
-    ids = [r.id for r in family(session, release.id)]
-    sub = recipients_query(ids).subquery()
+              now: datetime, *, texts: list[int] | None = None,
+              unless_holding: list[int] | None = None) -> tuple[Distribution | None, int]:
+    """A distribution of `kind` to everyone who received the release's family (narrowed as
+    recipients_query says), due now."""
+    ids = family_of(session, release.id).ids
+    sub = recipients_query(ids, texts=texts, unless_holding=unless_holding).subquery()
     count = session.execute(select(func.count()).select_from(sub)).scalar_one()
     if not count:
         return None, 0
@@ -153,9 +167,9 @@ def change_embargo(session: Session, release_id: int, *, until: times.WhenParsed
     if reason is not None and not withdraw:
         raise InvalidInput("a reason goes with --withdraw only")
     words = office_words(reason)
-    chain = family(session, release_id)
-    versions = _lock(session, with_language_versions(session, chain))
-    current = next(v for v in versions if v.id == chain[-1].id)
+    family = family_of(session, release_id)
+    versions = _lock(session, family.members)
+    current = next(v for v in versions if v.id == family.main.head.id)
     if current.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot be changed again")
     held = impact(session, release_id).held
@@ -195,7 +209,7 @@ def _check_move(session: Session, release: Release, until: times.WhenParsed,
     if release.embargo_until == until.utc:
         raise InvalidInput(f"release {release.id} is already embargoed until {shown}")
     # Once the public may have it, an embargo cannot be put back.
-    ids = [r.id for r in family(session, release.id)]
+    ids = family_of(session, release.id).ids
     went_out = session.scalar(_received(select(func.count()), ids))
     if lifted(release.embargo_until, now) and went_out:
         raise InvalidInput(f"release {release.id} is no longer under embargo and copies went "

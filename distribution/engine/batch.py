@@ -277,7 +277,8 @@ class Batch:
 
         def accepted(index: int) -> None:
             claimed, message = group[sendable[index]], built[sendable[index]]
-            entry = Entry(claimed.id, message.message_id, message.marked, time.time())
+            entry = Entry(claimed.id, message.message_id, message.marked, time.time(),
+                          message.text_id)
             writer.accepted(entry)
             self.accepted[claimed.id] = entry
 
@@ -291,7 +292,7 @@ class Batch:
         replies = iter(sent)  # one per sendable message, in their order
         outcomes = [next(replies) if b.error is None
                     else Outcome(OutcomeKind.PERMANENT, None, b.error) for b in built]
-        results = [Result(c.id, c.email, c.attempts, b.message_id, o)
+        results = [Result(c.id, c.email, c.attempts, b.message_id, o, b.text_id)
                    for c, b, o in zip(group, built, outcomes, strict=True)]
         marked = {c.id: b.marked for c, b in zip(group, built, strict=True)}
         writer.sync()  # the journal durable before the results it stands in for

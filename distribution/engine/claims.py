@@ -128,7 +128,7 @@ def mark_journaled(session: Session, entries: list[Entry], owners: dict[int, str
     if not entries:
         return 0
     rows = [{"b_id": e.delivery_id, "b_owner": owners[e.delivery_id],
-             "b_message_id": e.message_id, "b_marked": e.marked,
+             "b_message_id": e.message_id, "b_marked": e.marked, "b_text": e.text_id,
              "b_sent_at": datetime.fromtimestamp(e.at, UTC)} for e in entries]
     return session.connection().execute(_MARK_JOURNALED, rows).rowcount
 
@@ -139,6 +139,7 @@ _MARK_JOURNALED = (
            Delivery.claimed_by == bindparam("b_owner"))
     .values(status=DeliveryStatus.SENT.value, sent_at=bindparam("b_sent_at"),
             message_id=bindparam("b_message_id"), embargo_marked=bindparam("b_marked"),
+            version_id=bindparam("b_text"),
             smtp_reply=JOURNALED, last_error=None, next_attempt_at=None,
             claimed_at=None, claimed_by=None)
     .execution_options(synchronize_session=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from distribution.audience import recipients as audience
@@ -13,6 +13,7 @@ from distribution.audience import segments
 from distribution.audience.segments import Conditions
 from distribution.errors import InvalidInput, NotFound
 from distribution.releases import languages
+from distribution.releases.families import family_of
 from distribution.store.models import (
     Distribution,
     DistributionKind,
@@ -69,8 +70,11 @@ def plan(session: Session, release_id: int, list_names: list[str], *,
     Counting takes a while on large lists (half a second at 100,000): without `count`,
     `recipients` is None, and `schedule` still refuses an empty audience.
     """
-    # A language version is sent as its original: one distribution carries every version.
-    release = get_release(session, get_release(session, release_id).original_id)
+    # A language version is sent as its family's original text: one distribution carries
+    # every language's current text.
+    release = get_release(session, release_id)
+    if release.version_of_id is not None:
+        release = family_of(session, release_id).main.head
     check_sendable(session, release)
     lists = get_lists(session, list_names)
     if not count:
@@ -84,8 +88,7 @@ def plan(session: Session, release_id: int, list_names: list[str], *,
 def count_by_version(session: Session, p: Plan) -> dict[str, int]:
     """How many recipients get each language version: {language of the version: count}."""
     original = p.release.language
-    codes = [v.language for v in session.scalars(
-        select(Release).where(Release.version_of_id == p.release.id))]
+    codes = [line.language for line in family_of(session, p.release.id).versions]
     counts: dict[str, int] = {}
     ids = [m.id for m in p.lists]
     for language, n in audience.count_by_language(session, ids, p.where).items():
@@ -149,7 +152,7 @@ def schedule(session: Session, p: Plan, *, now: datetime, send_at: datetime | No
     if p.release.status == ReleaseStatus.DRAFT:
         session.execute(
             update(Release)
-            .where(or_(Release.id == p.release.id, Release.version_of_id == p.release.id),
+            .where(Release.id.in_(family_of(session, p.release.id).ids),
                    Release.status == ReleaseStatus.DRAFT.value)
             .values(status=ReleaseStatus.SCHEDULED.value)
             .execution_options(synchronize_session="fetch"))

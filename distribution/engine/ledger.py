@@ -37,6 +37,7 @@ class Result:
     attempts: int
     message_id: str
     outcome: Outcome
+    text_id: int | None = None  # the text the message carried (Delivery.version_id)
 
 
 @dataclass
@@ -69,7 +70,7 @@ _RECORD = (
     .values(status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
             message_id=bindparam("b_message_id"), smtp_code=bindparam("b_code"),
             smtp_reply=bindparam("b_reply"), last_error=bindparam("b_error"),
-            next_attempt_at=bindparam("b_next"),
+            next_attempt_at=bindparam("b_next"), version_id=bindparam("b_text"),
             claimed_at=None, claimed_by=None, embargo_marked=bindparam("b_marked"))
     .execution_options(synchronize_session=False)
 )
@@ -79,7 +80,7 @@ _RECORD = (
 # array elements that the driver quotes one by one): a third of an executemany's client CPU.
 _FIELDS = {"b_id": Integer, "b_status": Text, "b_sent_at": UTCDateTime, "b_message_id": Text,
            "b_code": Integer, "b_reply": Text, "b_error": Text, "b_next": UTCDateTime,
-           "b_marked": Boolean}
+           "b_marked": Boolean, "b_text": Integer}
 _ROWS = func.json_to_recordset(cast(bindparam("rows", type_=Text), JSON)).table_valued(
     *(column(name, kind) for name, kind in _FIELDS.items())
 ).render_derived(name="recorded", with_types=True)
@@ -90,7 +91,7 @@ _RECORD_JSON = (
     .values(status=_ROWS.c.b_status, sent_at=_ROWS.c.b_sent_at,
             message_id=_ROWS.c.b_message_id, smtp_code=_ROWS.c.b_code,
             smtp_reply=_ROWS.c.b_reply, last_error=_ROWS.c.b_error,
-            next_attempt_at=_ROWS.c.b_next,
+            next_attempt_at=_ROWS.c.b_next, version_id=_ROWS.c.b_text,
             claimed_at=None, claimed_by=None, embargo_marked=_ROWS.c.b_marked)
     .execution_options(synchronize_session=False)
 )
@@ -163,7 +164,7 @@ def _row(result: Result, policy: RetryPolicy, now: datetime, stamp: datetime | s
     row: dict[str, Any] = {
         "b_id": result.delivery_id, "b_sent_at": None, "b_message_id": result.message_id,
         "b_code": outcome.code, "b_reply": reply, "b_error": None, "b_next": None,
-        "b_marked": None}
+        "b_marked": None, "b_text": result.text_id}
     if outcome.kind is OutcomeKind.REFUSED:  # a policy refusal of our copy: each counts
         tally.sending_errors += 1
     if outcome.kind is OutcomeKind.SENT:

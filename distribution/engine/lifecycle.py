@@ -12,6 +12,7 @@ from config import Settings
 from distribution.accountability import record, system_actor
 from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
+from distribution.releases.families import family_of
 from distribution.store.db import rows_written
 from distribution.store.models import (
     CARRIES_RELEASE,
@@ -223,8 +224,8 @@ def _anything_sent(session: Session, distribution_id: int) -> bool:
 def mark_release_sent(session: Session, release_id: int, now: datetime) -> None:
     session.execute(
         update(Release)
-        # Its language versions went out with it: one public fate for all.
-        .where(or_(Release.id == release_id, Release.version_of_id == release_id),
+        # Its language versions and corrections went out with it: one public fate for all.
+        .where(Release.id.in_(family_of(session, release_id).ids),
                Release.status != ReleaseStatus.WITHDRAWN.value)
         .values(status=ReleaseStatus.SENT.value,
                 first_sent_at=func.coalesce(Release.first_sent_at, now))

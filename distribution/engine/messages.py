@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import embargo
+from distribution.embargo.texts import Choice, Texts, held_copies
 from distribution.engine.claims import Claimed
 from distribution.errors import InvalidInput
 from distribution.mail import tokens
@@ -24,35 +25,18 @@ from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.mail.signing.dkim import configured_signer
 from distribution.mail.signing.verp import Verp
-from distribution.media.mailing import message_media
-from distribution.releases import languages
-from distribution.releases.catalogue import family
+from distribution.media.mailing import message_media, online_url
+from distribution.releases.families import family_of
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token
 from distribution.store.models import (
     CARRIES_RELEASE,
     Contact,
-    Delivery,
-    DeliveryStatus,
     Distribution,
     DistributionKind,
     MailingList,
     Release,
 )
-
-# A notice about a corrected release speaks of the whole release: its recipients may hold
-# a language version of any text it corrected.
-_WHOLE_RELEASE = frozenset({DistributionKind.NOTICE_MOVED, DistributionKind.NOTICE_LIFTED,
-                            DistributionKind.NOTICE_WITHDRAWN})
-
-
-def _originals(session: Session, distribution: Distribution) -> list[int]:
-    """The releases whose language versions this distribution may render."""
-    ids, release = [distribution.release.id], distribution.release
-    while DistributionKind(distribution.kind) in _WHOLE_RELEASE and release.corrects_id:
-        release = session.get_one(Release, release.corrects_id)
-        ids.append(release.id)
-    return ids
 
 
 class MessageError(InvalidInput):
@@ -72,6 +56,7 @@ class Built:
     error: str | None = None   # the message could not be built for this recipient
     data_block: bytes | None = None  # `data` as SMTP sends it
     sender: str = ""   # the envelope sender: the delivery's own VERP address when set
+    text_id: int | None = None  # the text it carries (a language version, a correction)
 
 
 @lru_cache(maxsize=8)
@@ -89,15 +74,17 @@ _PREPARED_KEEP = 16
 def prepared_message(release: Release, settings: Settings, *, marked: bool,
                      list_name: str | None, kind: DistributionKind,
                      note: str | None, media: MessageMedia = NO_MEDIA,
-                     list_title: str | None = None) -> PreparedMessage:
+                     list_title: str | None = None,
+                     notice_language: str | None = None) -> PreparedMessage:
     templates = _templates(settings)
     key = (_fingerprint(release), settings, marked, list_name, list_title, kind, note, media,
-           _loaded_templates(templates))
+           notice_language, _loaded_templates(templates))
     found = _PREPARED.get(key)
     if found is None:
         found = _PREPARED[key] = prepare(release, settings, templates, marked=marked,
                                          list_name=list_name, kind=kind.value, note=note,
-                                         media=media, list_title=list_title)
+                                         media=media, list_title=list_title,
+                                         notice_language=notice_language)
         if len(_PREPARED) > _PREPARED_KEEP:
             _PREPARED.popitem(last=False)
     _PREPARED.move_to_end(key)
@@ -107,11 +94,13 @@ def prepared_message(release: Release, settings: Settings, *, marked: bool,
 def checked_message(release: Release, settings: Settings, *, marked: bool,
                     list_name: str | None, kind: DistributionKind,
                     note: str | None, media: MessageMedia = NO_MEDIA,
-                    list_title: str | None = None) -> PreparedMessage:
+                    list_title: str | None = None,
+                    notice_language: str | None = None) -> PreparedMessage:
     """`prepared_message`, its failures as one MessageError saying why."""
     try:
         return prepared_message(release, settings, marked=marked, list_name=list_name,
-                                kind=kind, note=note, media=media, list_title=list_title)
+                                kind=kind, note=note, media=media, list_title=list_title,
+                                notice_language=notice_language)
     except _MAKING_ERRORS as exc:
         raise MessageError(f"cannot build the message: {exc}") from exc
 
@@ -149,38 +138,15 @@ def _message_id(domain: str, installation: str, key: bytes, distribution_id: int
     return f"<pressroom.{ids}.{installation}.{signature}@{domain}>"
 
 
-def held_copies(session: Session, distribution: Distribution,
-                contact_ids: list[int]) -> dict[int, tuple[str, ...]]:
-    """For a notice or correction: the Message-IDs of the release copies each recipient
-    holds, oldest first, so the follow-up threads with them. One query per batch."""
-    if distribution.kind is DistributionKind.RELEASE or distribution.kind is DistributionKind.TEST:
-        return {}
-    versions = [r.id for r in family(session, distribution.release_id)]
-    rows = session.execute(
-        select(Delivery.contact_id, Delivery.message_id)
-        .join(Distribution, Distribution.id == Delivery.distribution_id)
-        .where(Distribution.release_id.in_(versions), Distribution.id != distribution.id,
-               Distribution.kind.in_(CARRIES_RELEASE),
-               Delivery.status == DeliveryStatus.SENT, Delivery.message_id.is_not(None),
-               one_of(session, Delivery.contact_id, contact_ids))
-        .order_by(Delivery.sent_at, Delivery.id))
-    held: dict[int, list[str]] = {}
-    for contact_id, mid in rows:
-        if mid is not None:  # the query asks for none, but the column may hold one
-            held.setdefault(contact_id, []).append(mid)
-    # The last few are enough to thread; a long chain of corrections stays a short header.
-    return {contact: tuple(ids[-5:]) for contact, ids in held.items()}
-
-
 # A list as its members' messages name it: (slug, title or None).
 ListLabel = tuple[str, str | None]
 
 
 class MessageFactory:
-    """Renders each (version, marked, list) variant once per batch, then personalises per row.
+    """Renders each (text, marked, list) variant once per batch, then personalises per row.
 
-    A contact's language picks the release's version in it (the original when there is
-    none); the choice is a dictionary lookup per row, the render once per version.
+    Which text each recipient gets (their language's, or the one they hold: engine.texts)
+    is a dictionary lookup per row, the render once per text.
     """
 
     def __init__(self, settings: Settings, distribution: Distribution, release: Release,
@@ -188,8 +154,7 @@ class MessageFactory:
                  lists: dict[int, ListLabel],
                  media: tuple[MessageMedia, MessageMedia] = (NO_MEDIA, NO_MEDIA),
                  versions: list[Release] | None = None, *,
-                 installation: str = "0",
-                 held: dict[int, tuple[str, ...]] | None = None) -> None:
+                 installation: str = "0", texts: Texts | None = None) -> None:
         self.settings = settings
         self.distribution_id = distribution.id
         self.kind = DistributionKind(distribution.kind)
@@ -197,9 +162,8 @@ class MessageFactory:
         self.release = release
         self.contacts = contacts
         self.lists = lists
-        self._versions = {v.language: v for v in versions or ()}
-        self._by_language: dict[str | None, Release] = {}
-        self._prepared: dict[tuple[int, bool, ListLabel | None], PreparedMessage] = {}
+        self._texts = texts or Texts.plain(self.kind, release, versions or [])
+        self._prepared: dict[tuple[int, str, bool, ListLabel | None], PreparedMessage] = {}
         self._domain = settings.sender_domain  # parsed from the From address: once
         self._links = tokens.RecipientLinks(settings)
         self._verp = Verp(settings)
@@ -207,8 +171,8 @@ class MessageFactory:
         self._marked_at: tuple[datetime | None, bool] = (None, False)
         self._installation = installation
         self._id_key = message_id_key(settings)
-        self._held = held or {}
         self._media = media  # (for unmarked copies, for marked ones: signed links)
+        self._online: dict[tuple[int, bool], MessageMedia] = {}
 
     @classmethod
     def for_batch(cls, session: Session, settings: Settings, distribution: Distribution,
@@ -221,28 +185,28 @@ class MessageFactory:
         # is read again, and no row costs a query of its own.
         lists = {row.id: (row.name, row.title) for row in session.execute(
             select(MailingList.id, MailingList.name, MailingList.title))}
-        held = held_copies(session, distribution, ids)
-        installation = installation_token(session)
         release = distribution.release
+        family = family_of(session, release.id)
+        held = held_copies(session, distribution, family, ids)
+        installation = installation_token(session)
         media = (NO_MEDIA, NO_MEDIA)
         if distribution.kind in CARRIES_RELEASE:
-            media = (message_media(session, settings, release.id,
+            media = (message_media(session, settings, release.id, family=family,
                                    distribution_id=distribution.id, signed=False),
-                     message_media(session, settings, release.id,
+                     message_media(session, settings, release.id, family=family,
                                    distribution_id=distribution.id, signed=True))
-        # Language versions share the original's photos and files.
-        versions = list(session.scalars(
-            select(Release).where(Release.version_of_id.in_(_originals(session, distribution)))))
-        for item in (release, *versions):
+        for item in family.members:
             session.expunge(item)
-        return cls(settings, distribution, release, contacts, lists, media, versions,
-                   installation=installation, held=held)
+        return cls(settings, distribution, release, contacts, lists, media,
+                   installation=installation,
+                   texts=Texts(DistributionKind(distribution.kind), release, family, held))
 
     def build(self, claimed: Claimed, now: datetime) -> Built:
         marked = self._marked(now)
         label = self.lists.get(claimed.list_id) if claimed.list_id else None
         name, zone, language = self.contacts.get(claimed.contact_id, (None, None, None))
-        prepared = self._variant(self._version(language), marked, label)
+        choice = self._texts.choose(claimed.contact_id, language)
+        prepared = self._variant(choice, marked, label)
         mid = _message_id(self._domain, self._installation, self._id_key,
                           self.distribution_id, claimed.id)
         sender = self._verp.sender(claimed.id)
@@ -252,7 +216,7 @@ class MessageFactory:
             email=claimed.email, name=name, timezone=zone, message_id=mid,
             unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
             unsubscribe_mailto=unsubscribe_mailto,
-            references=self._held.get(claimed.contact_id, ()),
+            references=self._texts.references(claimed.contact_id),
         )
         try:
             data, block = prepared.personalise_for_smtp(recipient, date=now)
@@ -261,10 +225,12 @@ class MessageFactory:
                 # with a dot).
                 signature = self._dkim.signature_lines(data, now.timestamp())
                 data, block = signature + data, signature + block
-            return Built(data, mid, marked, data_block=block, sender=sender)
+            return Built(data, mid, marked, data_block=block, sender=sender,
+                         text_id=choice.text.id)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
-            return Built(b"", mid, marked, f"cannot build the message: {exc}", sender=sender)
+            return Built(b"", mid, marked, f"cannot build the message: {exc}", sender=sender,
+                         text_id=choice.text.id)
 
     def _marked(self, now: datetime) -> bool:
         """Whether copies sent at `now` carry the embargo marks; a group shares one `now`."""
@@ -275,19 +241,27 @@ class MessageFactory:
             self._marked_at = (now, marked)
         return marked
 
-    def _version(self, language: str | None) -> Release:
-        found = self._by_language.get(language)
-        if found is None:
-            code = languages.pick(language, self._versions, fallback="")
-            found = self._by_language[language] = self._versions.get(code, self.release)
-        return found
-
-    def _variant(self, release: Release, marked: bool, label: ListLabel | None,
+    def _variant(self, choice: Choice, marked: bool, label: ListLabel | None,
                  ) -> PreparedMessage:
-        key = (release.id, marked, label)
+        text = choice.text
+        key = (text.id, choice.notice_language, marked, label)
         if key not in self._prepared:
             name, title = label or (None, None)
             self._prepared[key] = checked_message(
-                release, self.settings, marked=marked, list_name=name, list_title=title,
-                kind=self.kind, note=self.note, media=self._media[marked])
+                text, self.settings, marked=marked, list_name=name, list_title=title,
+                kind=self.kind, note=self.note, media=self._media_of(text, marked),
+                notice_language=choice.notice_language)
         return self._prepared[key]
+
+    def _media_of(self, text: Release, marked: bool) -> MessageMedia:
+        """The distribution's photos and files; "View online" at the text's own page."""
+        key = (text.id, marked)
+        found = self._online.get(key)
+        if found is None:
+            media = self._media[marked]
+            if media.online_url is not None and text.id != self.release.id:
+                media = replace(media, online_url=online_url(
+                    self.settings, self._texts.family, text,
+                    distribution_id=self.distribution_id if marked else None))
+            found = self._online[key] = media
+        return found

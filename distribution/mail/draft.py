@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from config import Settings
+from distribution import locales
 from distribution.locales import dates, template_callables
 from distribution.mail import headers as h
 from distribution.mail.media import NO_MEDIA, InlineImage, MessageMedia
@@ -65,19 +66,27 @@ class Draft:
 
 def draft_for(release: Release, settings: Settings, templates: jinja2.Environment, *,
               marked: bool, list_name: str | None, kind: str, note: str | None,
-              media: MessageMedia = NO_MEDIA, list_title: str | None = None) -> Draft:
+              media: MessageMedia = NO_MEDIA, list_title: str | None = None,
+              notice_language: str | None = None) -> Draft:
     """`list_name` is the list's slug (List-Id's machine id); the footer and List-Id's
-    phrase show its `list_title` when it has one."""
+    phrase show its `list_title` when it has one. `notice_language`: a notice's own words
+    (and the footer) in the reader's language when the text it carries is in another (a
+    correction of the original sent to a reader of a version that has none); the text
+    keeps its language's fixed strings."""
     if kind not in RELEASE_MESSAGE_KINDS | NOTICE_KINDS:
         raise ValueError(f"unknown message kind {kind!r}")
     view = release_view(release, settings)
+    language = (notice_language or view.language) if kind in NOTICE_KINDS else view.language
     # Notices say what changed; the photos and the online copy go with the release.
     shown = media if kind not in NOTICE_KINDS or kind == "correction" else NO_MEDIA
     context = {
         "kind": kind,
         "release": view,
+        "language": language,  # of the message: its <html lang>, dir and fixed strings
+        "direction": locales.direction(language),
+        "text_i18n": template_callables(view.language),  # the release text's own strings
         "org": organisation(settings),
-        "note": read_blocks(localized_note(kind, note, release, view.language)),
+        "note": read_blocks(localized_note(kind, note, release, language)),
         "list_name": list_title or list_name,  # what the footer shows
         "media": shown,
     }
@@ -85,10 +94,10 @@ def draft_for(release: Release, settings: Settings, templates: jinja2.Environmen
         templates=templates,
         family="release" if kind in RELEASE_MESSAGE_KINDS else "notice",
         context=context,
-        headers=_fixed_headers(view, settings, list_name, list_title),
+        headers=_fixed_headers(view, settings, list_name, list_title, language),
         embargo=_embargo(release, marked and kind not in UNMARKED_KINDS),
         inline=shown.inline,
-        language=view.language,
+        language=language,
     )
 
 
@@ -100,12 +109,14 @@ def _embargo(release: Release, marked: bool) -> tuple[datetime, str] | None:
 
 
 def _fixed_headers(view: ReleaseView, settings: Settings, list_name: str | None,
-                   list_title: str | None) -> dict[str, object]:
+                   list_title: str | None, language: str) -> dict[str, object]:
+    # A notice in the reader's language carrying a text in another names both.
+    languages = language if language == view.language else f"{language}, {view.language}"
     fixed: dict[str, object] = {
         "From": h.mailbox("From", *h.parse_mailbox(settings.from_addr)),
         "Reply-To": view.reply_to,
         "MIME-Version": "1.0",
-        "Content-Language": h.text("Content-Language", view.language),
+        "Content-Language": h.text("Content-Language", languages),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }

@@ -94,20 +94,22 @@ class PreparedMessage:
 def prepare(release: Release, settings: Settings, templates: jinja2.Environment, *,
             marked: bool, list_name: str | None = None, kind: str = "release",
             note: str | None = None, media: MessageMedia = NO_MEDIA,
-            list_title: str | None = None) -> PreparedMessage:
+            list_title: str | None = None,
+            notice_language: str | None = None) -> PreparedMessage:
     return PreparedMessage(draft_for(release, settings, templates, marked=marked,
                                      list_name=list_name, kind=kind, note=note, media=media,
-                                     list_title=list_title))
+                                     list_title=list_title, notice_language=notice_language))
 
 
 def render(release: Release, recipient: Recipient, templates: jinja2.Environment,
            settings: Settings, *, marked: bool, list_name: str | None = None,
            kind: str = "release", note: str | None = None,
            date: datetime | None = None, media: MessageMedia = NO_MEDIA,
-           list_title: str | None = None) -> bytes:
+           list_title: str | None = None, notice_language: str | None = None) -> bytes:
     """The message for one recipient: no database, no network."""
     prepared = prepare(release, settings, templates, marked=marked, list_name=list_name,
-                       kind=kind, note=note, media=media, list_title=list_title)
+                       kind=kind, note=note, media=media, list_title=list_title,
+                       notice_language=notice_language)
     return prepared.personalise(recipient, date=date)
 
 

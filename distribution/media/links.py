@@ -35,8 +35,11 @@ def signed_url(settings: Settings, media: ReleaseMedia, distribution_id: int,
     return f"{_base(settings)}/media/s/{token}/{_tail(media, size)}"
 
 
-def public_page_url(settings: Settings, release_id: int) -> str:
-    return f"{_base(settings)}/releases/{release_id}"
+def public_page_url(settings: Settings, family_id: int, language: str | None = None) -> str:
+    """The release's one public address (its family's first id, whatever corrected it since);
+    `language`: a language version's page there."""
+    page = f"{_base(settings)}/releases/{family_id}"
+    return f"{page}?lang={quote(language, safe='-')}" if language else page
 
 
 def signed_page_url(settings: Settings, release_id: int, distribution_id: int) -> str:

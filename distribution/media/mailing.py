@@ -17,7 +17,8 @@ from distribution.media import links
 from distribution.media.blobs import blob_store
 from distribution.media.catalogue import inline_photos, media_of
 from distribution.media.links import EMAIL
-from distribution.store.models import MediaKind, ReleaseMedia
+from distribution.releases.families import Family, family_of
+from distribution.store.models import MediaKind, Release, ReleaseMedia
 
 # Resized photos by hash, for embedding: content-addressed, so never stale.
 _BYTES: OrderedDict[str, bytes] = OrderedDict()
@@ -31,13 +32,19 @@ _LABELS = {"application/pdf": "PDF", "application/msword": "Word",
 
 
 def message_media(session: Session, settings: Settings, release_id: int, *,
-                  distribution_id: int | None, signed: bool) -> MessageMedia:
+                  distribution_id: int | None, signed: bool,
+                  family: Family | None = None) -> MessageMedia:
     """The photos, files and online address for the copies of one distribution.
 
-    `signed`: a trusted copy before the lift (needs the distribution the links name).
+    `signed`: a trusted copy before the lift (needs the distribution the links name). A
+    language version shows the photos and files of its original's current text. `family`:
+    the release's, when the caller has it.
     """
-    rows = media_of(session, release_id)
-    embed = bool(rows) and inline_photos(session, release_id)
+    family = family or family_of(session, release_id)
+    text = session.get_one(Release, release_id)
+    owner = release_id if family.is_main(release_id) else family.main.head.id
+    rows = media_of(session, owner)
+    embed = bool(rows) and inline_photos(session, owner)
     signing = distribution_id if signed and distribution_id is not None else None
 
     def url(media: ReleaseMedia, size: int | None = None) -> str:
@@ -62,9 +69,18 @@ def message_media(session: Session, settings: Settings, release_id: int, *,
             files.append(Download(url=url(media), filename=media.filename,
                                   label=label(media.content_type, media.bytes),
                                   caption=media.caption, credit=media.credit))
-    online = (links.public_page_url(settings, release_id) if signing is None
-              else links.signed_page_url(settings, release_id, signing))
+    online = online_url(settings, family, text, distribution_id=signing)
     return MessageMedia(tuple(photos), tuple(files), tuple(inline), online)
+
+
+def online_url(settings: Settings, family: Family, text: Release, *,
+               distribution_id: int | None) -> str:
+    """"View online": the family's public page (a version's with `?lang=`), or for a
+    trusted copy before the lift, a signed page (with a distribution to name)."""
+    if distribution_id is not None:
+        return links.signed_page_url(settings, text.id, distribution_id)
+    language = None if family.is_main(text.id) else text.language
+    return links.public_page_url(settings, family.root.id, language)
 
 
 def _inline(session: Session, settings: Settings, media: ReleaseMedia) -> InlineImage | None:

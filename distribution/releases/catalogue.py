@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution import times
-from distribution.errors import InvalidInput, NotFound
+from distribution.errors import InvalidInput
 from distribution.releases import languages
 from distribution.releases.conventions.embargo_lines import time_for_reading
 from distribution.releases.endmatter import house_end_marker
+from distribution.releases.families import Family, family_of
 from distribution.releases.media_contacts import MediaContact, parse_contact_spec
 from distribution.releases.parse import ParsedRelease
 from distribution.store.models import (
@@ -130,43 +131,38 @@ def fill_release(release: Release, parsed: ParsedRelease, *, embargo: times.When
 def add_version(session: Session, parsed: ParsedRelease, of_id: int, *,
                 language: str | None, contacts: list[MediaContact], source_name: str | None,
                 now: datetime) -> Release:
-    """Another language version of release `of_id`, sharing its embargo and its sends."""
-    original = _original(session, of_id)
+    """Another language version of release `of_id`'s family, sharing its embargo and sends.
+
+    It names the family's root, whichever text of the family `of_id` is: a version added
+    after a correction goes out with the corrected text."""
+    family = _open_family(session, of_id)
     code = language_of(parsed, language)
-    taken = {v.language: v.id for v in versions(session, original)}
-    for existing, release_id in taken.items():
+    for line in family.lines:
+        existing = line.language
         if languages.primary(existing) == languages.primary(code) and (
                 existing.lower() == code.lower() or "-" not in existing + code):
             raise InvalidInput(f"release {of_id} already has a version in {code} "
-                               f"(release {release_id})")
+                               f"(release {line.head.id})")
+    original = family.main.head
     version = add_release(session, parsed, embargo=None, language=code, contacts=contacts,
                           source_name=source_name, now=now)
-    version.version_of_id = original.id
+    version.version_of_id = family.root.id
     version.embargo_until, version.embargo_zone = original.embargo_until, original.embargo_zone
     version.status, version.first_sent_at = original.status, original.first_sent_at
     session.flush()
     return version
 
 
-def _original(session: Session, release_id: int) -> Release:
-    release = session.get(Release, release_id)
-    if release is None:
-        raise NotFound(f"no release with id {release_id}")
-    original = session.get_one(Release, release.original_id)
-    if original.status == ReleaseStatus.WITHDRAWN:
+def _open_family(session: Session, release_id: int) -> Family:
+    family = family_of(session, release_id)
+    if family.main.head.status == ReleaseStatus.WITHDRAWN:
         raise InvalidInput(f"release {release_id} was withdrawn; it cannot have a new version")
-    if session.scalar(select(Release.id).where(Release.corrects_id == original.id)):
-        raise InvalidInput(f"release {release_id} was corrected; add the version to the "
-                           "corrected release")
-    return original
+    return family
 
 
 def versions(session: Session, release: Release) -> list[Release]:
-    """Every language version of the release, the original first."""
-    original_id = release.original_id
-    return list(session.scalars(
-        select(Release).where((Release.id == original_id) | (Release.version_of_id == original_id))
-        .order_by(Release.id)))
+    """The current text in every language of the release's family, the original first."""
+    return family_of(session, release.id).heads
 
 
 def all_releases(session: Session) -> list[Release]:
@@ -181,22 +177,6 @@ def held_count(session: Session, release_id: int) -> int:
         .join(Distribution, Distribution.id == Delivery.distribution_id)
         .where(Distribution.release_id == release_id,
                Delivery.status == DeliveryStatus.HELD.value)) or 0
-
-
-def family(session: Session, release_id: int) -> list[Release]:
-    """The release, the one it corrects and every correction of it, oldest first."""
-    release = session.get(Release, release_id)
-    if release is None:
-        raise NotFound(f"no release with id {release_id}")
-    release = session.get_one(Release, release.original_id)  # a language version's original
-    while release.corrects_id is not None:
-        release = session.get_one(Release, release.corrects_id)
-    found, frontier = [release], [release.id]
-    while frontier:
-        newer = list(session.scalars(select(Release).where(Release.corrects_id.in_(frontier))))
-        found += newer
-        frontier = [r.id for r in newer]
-    return sorted(found, key=lambda r: r.id)
 
 
 def describe(release: Release, settings: Settings) -> dict[str, Any]:
@@ -228,12 +208,15 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
 
 def details(session: Session, release: Release, settings: Settings) -> dict[str, Any]:
     """describe(), and what the store knows around the release: `release show`."""
+    family = family_of(session, release.id)
+    line = family.line_of(release.id)
     return {
         **describe(release, settings),
         "held_deliveries": held_count(session, release.id),
         "withdrawn_at": release.withdrawn_at.isoformat() if release.withdrawn_at else None,
         "corrects_id": release.corrects_id,
-        "corrected_by": [r.id for r in family(session, release.id) if r.id > release.id],
+        "corrected_by": [r.id for r in line.texts if r.id > release.id],
+        "family_id": family.root.id,  # the public address: /releases/{family_id}
     }
 
 

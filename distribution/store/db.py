@@ -113,7 +113,7 @@ def _alembic_config(engine: Engine) -> AlembicConfig:
 
 
 # The migration this code runs on (distribution/migrations/versions).
-SCHEMA_REVISION = "0012"
+SCHEMA_REVISION = "0014"
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:

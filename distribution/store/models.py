@@ -138,7 +138,8 @@ class Release(Base):
     status: Mapped[ReleaseStatus] = mapped_column(
         _enum(ReleaseStatus, "release_status"), default=ReleaseStatus.DRAFT)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
-    # A language version names its original: they share embargo, distributions and address.
+    # A language version names its family's first release (releases.families): they share
+    # embargo, distributions and address. A correction of a version names it too.
     version_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("releases.id", name="fk_releases_version_of"), index=False)
     source_name: Mapped[str | None] = mapped_column(String(255))
@@ -317,6 +318,10 @@ class Delivery(Base):
     release_id: Mapped[int | None] = mapped_column(Integer)
     copy: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     bounce_diagnostic: Mapped[str | None] = mapped_column(Text)  # from a DSN or ARF mailed back
+    # The text this copy carried (a language version or a correction: a releases row),
+    # recorded when it is sent; None on rows sent before it was kept: the distribution's
+    # release. A correction of one language goes to exactly those who were sent it.
+    version_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("distribution_id", "contact_id", name="uq_delivery_recipient"),

@@ -18,6 +18,7 @@ from distribution.engine.dispatch import get_release
 from distribution.media import catalogue as media_catalogue
 from distribution.media.catalogue import MediaUploads
 from distribution.releases import catalogue
+from distribution.releases.families import family_of
 from distribution.releases.parse import read_release_file
 from distribution.store.db import database_now
 
@@ -89,8 +90,10 @@ def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
             as_json: bool) -> None:
     """Send a corrected FILE to those who received the release.
 
-    The corrected text becomes a new release; exactly those who received the original get it
-    as a CORRECTION, saying what changed. Copies not yet sent carry the corrected text.
+    The corrected text becomes a new release under the same public address; exactly those
+    who received the text get it as a CORRECTION, saying what changed, each in the language
+    they were sent. RELEASE_ID may be a language version: only its readers are told. Copies
+    not yet sent carry the corrected text.
     """
     notices.office_words(note)  # checked before anything is read or asked
     parsed = read_release_file(file)
@@ -102,8 +105,8 @@ def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
         click.echo("warning: the file's embargo line is ignored; a correction keeps the "
                    "release's embargo (change it with `pressroom release embargo`)", err=True)
     with app.transaction() as session:
-        _, changed = corrections.plan_correction(session, release_id, parsed)
-        recipients = notices.impact(session, release_id).recipients
+        plan = corrections.plan_correction(session, release_id, parsed)
+        changed, recipients = plan.changed, corrections.recipients(session, plan)
     told = (f"send the correction to {recipients} recipients who received it" if recipients
             else "no one has received it yet, so no correction is sent")
     if not yes and not click.confirm(f"Correct release {release_id} ({changed}); {told}. "
@@ -120,7 +123,8 @@ def correct(app: App, release_id: int, file: Path, note: str | None, yes: bool,
         waits = app.settings.require_approval  # the corrected text is a new, unapproved release
         carried = corrections.carried_over(session, new.id)
         result: dict[str, Any] = {
-            "release_id": new.id, "corrects_id": release_id,
+            "release_id": new.id, "corrects_id": release_id, "family_id": plan.family.root.id,
+            "language": new.language,
             "distribution_id": dist.id if dist else None,
             "note": dist.note if dist else None,
             "recipients": status.counts(session, dist.id)["total"] if dist else 0,
@@ -144,7 +148,7 @@ def _record_embargo(session: Session, actor: Actor, report: notices.ChangeReport
     """A move changes what was approved; a lift or a withdrawal is urgent and voids nothing."""
     summary = f"embargo {report.change}: {_summary(report)}"
     if report.change == "moved":  # the version that goes out is the newest
-        newest = catalogue.family(session, report.release_id)[-1]
+        newest = family_of(session, report.release_id).main.head
         release_changed(session, actor, newest, "release.embargo", summary)
     else:
         record(session, actor, "release.embargo", f"release {report.release_id}", summary,

@@ -137,6 +137,10 @@ def show(app: App, release_id: int, as_json: bool) -> None:
             continue
         if key == "versions":
             value = ", ".join(f"{v['language']} (release {v['id']})" for v in value)
+        elif key == "corrected_by":
+            value = ", ".join(str(v) for v in value)
+        elif key == "family_id":
+            value = f"/releases/{value}"
         click.echo(f"{_LABELS.get(key, key.replace('_', ' '))}: {value}")
     for media in info["media"]:
         click.echo(f"{media['kind']} {media['id']}: {media['filename']} {media['public_url']}")
@@ -149,7 +153,8 @@ def show(app: App, release_id: int, as_json: bool) -> None:
 _NOT_LISTED = {"body", "boilerplate", "embargo_until", "media", "inline_photos", "approval",
                "end_marker_added"}
 _LABELS = {"embargo_display": "embargoed until", "embargo_zone": "embargo given in",
-           "version_of": "language version of release", "versions": "language versions"}
+           "version_of": "language version of release", "versions": "language versions",
+           "family_id": "public address", "corrected_by": "corrected by releases"}
 
 
 def _approval_line(info: dict[str, Any]) -> str:

@@ -52,6 +52,7 @@ class Entry:
     message_id: str
     marked: bool
     at: float  # seconds since the epoch
+    text_id: int | None = None  # the text it carried (a language version, a correction)
 
 
 class Writer(Protocol):
@@ -79,16 +80,20 @@ class Journal(Protocol):
 
 
 def _line(entry: Entry) -> bytes:
-    return b"%d %d %d %s\n" % (entry.delivery_id, entry.marked, entry.at,
-                               entry.message_id.encode())
+    # The Message-ID last: a line cut short by a crash loses it, never a number before it.
+    return b"%d %d %d %d %s\n" % (entry.delivery_id, entry.marked, entry.at,
+                                  entry.text_id or 0, entry.message_id.encode())
 
 
 def _parse(line: bytes) -> Entry | None:
-    parts = line.split(b" ", 3)
-    if len(parts) != 4 or not parts[3]:
+    parts = line.split(b" ")
+    if len(parts) not in (4, 5) or not parts[-1]:
         return None  # a line cut short by a crash mid-write: its message was not accepted
     try:
-        return Entry(int(parts[0]), parts[3].decode(), parts[1] == b"1", float(parts[2]))
+        # Four fields: a line written before entries named their text.
+        text_id = int(parts[3]) or None if len(parts) == 5 else None
+        return Entry(int(parts[0]), parts[-1].decode(), parts[1] == b"1", float(parts[2]),
+                     text_id)
     except ValueError:
         return None
 

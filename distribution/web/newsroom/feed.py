@@ -1,7 +1,9 @@
 """`/feed.atom`: the newsroom as an Atom feed (RFC 4287), through the same visibility rule.
 
 Every entry carries its `xml:lang`. `/feed.atom` has each release once, in its original
-language; `/feed/{lang}.atom` has the releases that have a version in that language.
+language; `/feed/{lang}.atom` has the releases that have a version in that language. An
+entry keeps its id (the release's address) when the release is corrected: it shows the
+newest text, and its `<updated>` moves to the correction.
 
 Built with ElementTree, so every text is escaped and the XML is well formed whatever a
 headline contains.
@@ -28,7 +30,7 @@ from distribution.releases import languages
 from distribution.releases.bodyformat import read_blocks
 from distribution.store.models import ReleaseMedia
 from distribution.web.context import Web, web
-from distribution.web.newsroom.visibility import PublicRelease, public_releases, public_versions
+from distribution.web.newsroom.visibility import PublicRelease, public_families
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_SIZE = 50
@@ -49,8 +51,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def _updated(view: PublicRelease) -> datetime:
-    withdrawn_at = view.release.withdrawn_at
-    return max(view.published_at, withdrawn_at) if withdrawn_at else view.published_at
+    moments = (view.published_at, view.corrected_at, view.release.withdrawn_at)
+    return max(m for m in moments if m is not None)
 
 
 def _summary(view: PublicRelease) -> str:
@@ -85,8 +87,8 @@ def _entry(feed: ET.Element, base: str, view: PublicRelease, original_id: int,
 def atom_feed(settings: Settings, views: list[tuple[PublicRelease, int]], now: datetime,
               language: str | None = None,
               media: dict[int, list[ReleaseMedia]] | None = None) -> bytes:
-    """`views`: (the version shown, its original's id); `language` for a one-language feed;
-    `media` by original's id (every version shows its original's)."""
+    """`views`: (the text shown, its release's address id); `language` for a one-language
+    feed; `media` by address id (every version shows its original's)."""
     base = settings.base_url.rstrip("/")
     path = f"/feed/{language}.atom" if language else "/feed.atom"
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -109,14 +111,16 @@ def atom_feed(settings: Settings, views: list[tuple[PublicRelease, int]], now: d
 def _build(w: Web, language: str | None) -> bytes:
     now = w.clock()
     with w.sessions() as session:
-        views = [(v, v.release.id) for v in public_releases(session, now)]
-        if language:
-            views = [(version, original_id) for view, original_id in views
-                     for version in public_versions(session, view.release, now)
-                     if version.release.language.lower() == language.lower()]
-        views = views[:FEED_SIZE]
-        media = media_by_release(session, [original_id for _, original_id in views])
-        return atom_feed(w.settings, views, now, language, media)
+        views = [(public.current(line), public.id, public.family.main.head.id)
+                 for public in public_families(session, now)
+                 for line in public.family.lines
+                 if (line is public.family.main if language is None
+                     else line.language.lower() == language.lower())][:FEED_SIZE]
+        # The photos and files of the original's current text, with every version.
+        found = media_by_release(session, [owner for _, _, owner in views])
+        media = {family_id: found.get(owner, []) for _, family_id, owner in views}
+        return atom_feed(w.settings, [(view, family_id) for view, family_id, _ in views],
+                         now, language, media)
 
 
 async def show(request: Request) -> Response:

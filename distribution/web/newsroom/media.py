@@ -29,7 +29,7 @@ from distribution.media.blobs import blob_store
 from distribution.media.links import SIZES, rendition_name
 from distribution.store.models import MediaKind, Release, ReleaseMedia, ReleaseStatus
 from distribution.web.context import Web, web
-from distribution.web.newsroom.visibility import public_release
+from distribution.web.newsroom.visibility import public_family
 
 # Short: a withdrawal must reach shared caches soon, and the 404 before the lift is never kept.
 PUBLIC_CACHE = "public, max-age=300"
@@ -72,7 +72,8 @@ def public_media(w: Web, key: str, size: int | None, now: datetime) -> Served | 
         media = session.scalar(select(ReleaseMedia).where(ReleaseMedia.public_key == key))
         if media is None:
             return None
-        view = public_release(session, media.release_id, now)
+        # An earlier text's photos are public exactly when its release is.
+        view = public_family(session, media.release_id, now)
         if view is None or view.withdrawn:  # hidden or withdrawn: as if it never existed
             return None
         return _served(session, w.settings, media, size, public=True)

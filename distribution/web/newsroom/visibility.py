@@ -1,9 +1,11 @@
 """What the public newsroom may show: every public surface goes through `public_view`.
 
 The rule itself is embargo.publicly_visible: sent (a release distribution reached it) and
-lifted at `now`; a withdrawn release shows as withdrawn only if it had been public.
+lifted at `now`; a withdrawn release shows as withdrawn only if it had been public. A
+release's family (its language versions, the corrections of each: releases.families) is
+judged as one, by its first release: an earlier text or a version is public exactly when
+the family is.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +15,8 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from distribution.embargo import Visibility, lifted, publicly_visible
+from distribution.errors import NotFound
+from distribution.releases.families import Family, Line, families, family_of
 from distribution.store.models import (
     CARRIES_RELEASE,
     Delivery,
@@ -28,10 +32,39 @@ class PublicRelease:
     release: Release  # detached; read only
     visibility: Visibility  # VISIBLE or WITHDRAWN, never HIDDEN
     published_at: datetime
+    corrected_at: datetime | None = None  # when the text shown replaced an earlier one
 
     @property
     def withdrawn(self) -> bool:
         return self.visibility is Visibility.WITHDRAWN
+
+
+@dataclass(frozen=True)
+class PublicFamily:
+    """A release the public may see, with every text of it in every language."""
+
+    family: Family
+    visibility: Visibility
+    published_at: datetime  # of the family: when its first text became public
+
+    @property
+    def id(self) -> int:
+        """The family's public address: /releases/{id}."""
+        return self.family.root.id
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.visibility is Visibility.WITHDRAWN
+
+    def current(self, line: Line) -> PublicRelease:
+        """The line's newest text, as the public sees it."""
+        return self.text(line, len(line.texts))
+
+    def text(self, line: Line, number: int) -> PublicRelease:
+        """The line's text `number` (1: its first)."""
+        release = line.texts[number - 1]
+        corrected = release.created_at if number > 1 else None
+        return PublicRelease(release, self.visibility, self.published_at, corrected)
 
 
 def public_view(release: Release, now: datetime, *,
@@ -58,49 +91,39 @@ def published_at(release: Release) -> datetime:
     return max(moments, default=release.created_at)
 
 
-def public_release(session: Session, release_id: int, now: datetime) -> PublicRelease | None:
-    """One release's page (and its media): public from the first copy delivered, since
-    the emails link to it, not only once the whole distribution has finished."""
-    release = session.get(Release, release_id)
-    if release is None:
+def public_family(session: Session, release_id: int, now: datetime) -> PublicFamily | None:
+    """The family of any of its rows, if the public may see it at `now`: from the first copy
+    delivered, since the emails link to it, not only once the whole distribution finished."""
+    try:
+        family = family_of(session, release_id)
+    except NotFound:
         return None
-    view = public_view(release, now)
-    if view is None and release.first_sent_at is None and lifted(release.embargo_until, now):
-        view = public_view(release, now, copies_out=copies_delivered(session, release_id))
-    return view
+    root = family.root
+    view = public_view(root, now)
+    if view is None and root.first_sent_at is None and lifted(root.embargo_until, now):
+        view = public_view(root, now, copies_out=copies_delivered(session, family.ids))
+    if view is None:
+        return None
+    return PublicFamily(family, view.visibility, view.published_at)
 
 
-def copies_delivered(session: Session, release_id: int) -> bool:
+def copies_delivered(session: Session, release_ids: list[int]) -> bool:
     """Has any copy of the release itself (or a correction of it) been delivered?"""
     return bool(session.scalar(select(exists().where(
-        Delivery.distribution_id == Distribution.id, Distribution.release_id == release_id,
+        Delivery.distribution_id == Distribution.id, Distribution.release_id.in_(release_ids),
         Distribution.kind.in_([k.value for k in CARRIES_RELEASE]),
         Delivery.status == DeliveryStatus.SENT.value))))
 
 
-def public_versions(session: Session, original: Release, now: datetime) -> list[PublicRelease]:
-    """The language versions of a public original the public may see, original first: a
-    version is public when its original is (they go out in one distribution)."""
-    shown = public_release(session, original.id, now)
-    if shown is None:
-        return []
-    copies_out = original.first_sent_at is None  # shown from its first delivered copy
-    rows = session.scalars(select(Release).where(Release.version_of_id == original.id)
-                           .order_by(Release.id))
-    return [shown, *(view for release in rows
-                     if (view := public_view(release, now, copies_out=copies_out)))]
-
-
-def public_releases(session: Session, now: datetime) -> list[PublicRelease]:
-    """Every release the public may see at `now`, newest first; one entry per release,
-    its language versions being reached from it."""
+def public_families(session: Session, now: datetime) -> list[PublicFamily]:
+    """Every release the public may see at `now`, newest first: one entry per family."""
     # Only narrows the rows read (drafts cannot be visible); public_view decides.
     candidates = session.scalars(select(Release).where(
-        Release.version_of_id.is_(None),
         or_(Release.status.in_([ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN]),
             Release.first_sent_at.is_not(None))))
-    views = [view for release in candidates if (view := public_view(release, now))]
-    # A corrected release is listed once, as its newest public version.
-    superseded = {v.release.corrects_id for v in views if v.release.corrects_id}
-    views = [v for v in views if v.release.id not in superseded]
-    return sorted(views, key=lambda v: (v.published_at, v.release.id), reverse=True)
+    found = []
+    for family in families(candidates):
+        view = public_view(family.root, now)
+        if view is not None:
+            found.append(PublicFamily(family, view.visibility, view.published_at))
+    return sorted(found, key=lambda f: (f.published_at, f.id), reverse=True)

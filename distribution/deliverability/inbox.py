@@ -88,7 +88,10 @@ def read_imap(url: str, handle: Handler, tls: ssl.SSLContext | None = None) -> t
     try:
         _open(client, box)
         with _answers(box):
-            _, found = client.uid("SEARCH", "UNSEEN")
+            typ, found = client.uid("SEARCH", "UNSEEN")
+        if typ != "OK":
+            raise InvalidInput(f"the IMAP server {box.host} did not list the unseen messages: "
+                               f"{_said(found)}")
         handled = 0
         for uid in (found[0] or b"").decode().split():
             with _answers(box):

@@ -61,6 +61,8 @@ class Settings:
     rate_limit: float
     domain_rate_limit: float
     soft_bounce_limit: int
+    complaint_rate_warning: float
+    bounce_rate_warning: float
     dkim_selector: str
     dkim_domain: str
     dkim_private_key_file: str
@@ -190,7 +192,7 @@ MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_s
             "claim_timeout_seconds": 5, "sweep_seconds": 1, "lateness_seconds": 0,
             "pause_after_errors": 0, "rate_limit": 0, "domain_rate_limit": 0,
             "soft_bounce_limit": 1, "confirmations_per_hour": 0, "media_max_bytes": 1,
-            "media_max_pixels": 1}
+            "media_max_pixels": 1, "complaint_rate_warning": 0, "bounce_rate_warning": 0}
 MEDIA_STORES = ("folder", "database")
 # A bounce address is a plain address VERP can extend: local+TOKEN@domain.
 _BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
@@ -204,7 +206,9 @@ MAXIMUMS = {"batch_size": 100_000, "commit_every": 100_000, "max_attempts": 1_00
             "claim_timeout_seconds": 30 * DAY, "sweep_seconds": DAY,
             "lateness_seconds": 365 * DAY, "pause_after_errors": 1_000_000,
             "rate_limit": 1_000_000, "domain_rate_limit": 1_000_000,
-            "confirmations_per_hour": 1_000_000, "soft_bounce_limit": 1_000}
+            "confirmations_per_hour": 1_000_000, "soft_bounce_limit": 1_000,
+            # Rates are fractions: 1 (100 %) never warns.
+            "complaint_rate_warning": 1, "bounce_rate_warning": 1}
 
 
 def _checked(settings: Settings) -> Settings:

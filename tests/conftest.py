@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.services",
     "tests.fixtures.dnsserver",
+    "tests.fixtures.imapserver",
 ]
 
 

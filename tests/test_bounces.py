@@ -247,6 +247,23 @@ def test_status_shows_bounce_and_complaint_rates_with_a_warning(sent):
     assert "WARNING  complaint rate 33.33%" in _cli(sent, "status", str(sent.distribution_id))
 
 
+def test_the_office_sets_the_rates_status_warns_above(sent):
+    sent.feed(arf(sent.sender("c@example.org"), "c@example.org", sent.original("c@example.org")))
+    sent.feed(dsn(sent.sender("a@example.org"), "a@example.org"))
+    dist = str(sent.distribution_id)
+    # One complaint and one bounce of three: 33.33 % each, above both defaults.
+    assert len(json.loads(_cli(sent, "status", dist, "--json"))["warnings"]) == 2
+    sent.env.update(PRESSROOM_COMPLAINT_RATE_WARNING="0.25", PRESSROOM_BOUNCE_RATE_WARNING="0.5")
+    shown = json.loads(_cli(sent, "status", dist, "--json"))
+    assert shown["warnings"] == ["complaint rate 33.33% is above 25%: providers junk or refuse "
+                                 "mail from senders like this"]
+    text = _cli(sent, "status", dist)
+    assert "WARNING  complaint rate 33.33% is above 25%" in text and "bounce rate" not in text
+    sent.env.update(PRESSROOM_COMPLAINT_RATE_WARNING="1")
+    assert json.loads(_cli(sent, "status", dist, "--json"))["warnings"] == []
+    assert json.loads(_cli(sent, "distributions", "--json"))[0]["warnings"] == []
+
+
 def test_status_warns_of_nothing_while_rates_are_low(sent):
     shown = json.loads(_cli(sent, "status", str(sent.distribution_id), "--json"))
     assert shown["warnings"] == [] and shown["complaint_rate"] == 0

@@ -45,6 +45,10 @@ def test_file_overrides_defaults_and_environment_overrides_file(tmp_path):
     ("rate_limit = nan\n", "'rate_limit' must be at least"),
     ("retry_max_seconds = 99999999999999999\n", "must be at most"),
     ("timezone = 'Europe/Zurch'\n", "setting 'timezone'"),
+    ("complaint_rate_warning = 3\n", "'complaint_rate_warning' must be at most 1"),
+    ("bounce_rate_warning = -0.02\n", "'bounce_rate_warning' must be at least 0"),
+    ("bounce_rate_warning = nan\n", "'bounce_rate_warning' must be at least 0"),
+    ("complaint_rate_warning = '0.3%'\n", "must be a number"),
     ("from = 'Press <press@example.org>, Other <leak@evil.example>'\n", "setting 'from'"),
     ("from = \"Press\\r\\nBcc: leak@evil.example <press@example.org>\"\n", "setting 'from'"),
 ])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from config import Settings
 from distribution.engine.lifecycle import get_distribution
 from distribution.errors import NotFound
 from distribution.releases import catalogue
@@ -44,35 +46,54 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
 
 
 def details(session: Session, distribution_id: int, org_zone: str,
-            lease_seconds: int | None = None) -> dict[str, Any]:
-    """describe(), with the embargo as `status` shows it (see catalogue.embargo_display)."""
+            thresholds: Thresholds, lease_seconds: int | None = None) -> dict[str, Any]:
+    """describe(), with the embargo as `status` shows it (see catalogue.embargo_display) and
+    warnings of the rates above the office's thresholds."""
     info = describe(session, distribution_id, lease_seconds)
     release = get_distribution(session, distribution_id).release
     info["embargo_display"] = catalogue.embargo_display(release.embargo_until, org_zone,
                                                         release.embargo_zone)
+    info["warnings"] = rate_warnings(info, thresholds)
     return info
 
 
-# What the large mailbox providers tolerate before they junk or refuse bulk mail: Gmail and
-# Yahoo ask for spam complaints under 0.3 %; hard bounces above ~2 % mark a stale list.
-COMPLAINT_WARNING = 0.003
-BOUNCE_WARNING = 0.02
+@dataclass(frozen=True)
+class Thresholds:
+    """The rates above which `status` warns: settings complaint_rate_warning and
+    bounce_rate_warning (what mailbox providers tolerate before they junk bulk mail)."""
+
+    complaint: float
+    bounce: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Thresholds:
+        return cls(settings.complaint_rate_warning, settings.bounce_rate_warning)
 
 
-def rates(counted: dict[str, int]) -> dict[str, Any]:
-    """Bounce and complaint rates among the copies the relay accepted, with warnings."""
+def rates(counted: dict[str, int]) -> dict[str, float]:
+    """Bounce and complaint rates among the copies the relay accepted."""
     accepted = counted["sent"] + counted["bounced"] + counted["complained"]
     bounce = counted["bounced"] / accepted if accepted else 0.0
     complaint = counted["complained"] / accepted if accepted else 0.0
+    return {"bounce_rate": round(bounce, 5), "complaint_rate": round(complaint, 5)}
+
+
+def rate_warnings(info: dict[str, Any], thresholds: Thresholds) -> list[str]:
     warnings = []
-    if complaint > COMPLAINT_WARNING:
-        warnings.append(f"complaint rate {complaint:.2%} is above {COMPLAINT_WARNING:.1%}: "
-                        "providers junk or refuse mail from senders like this")
-    if bounce > BOUNCE_WARNING:
-        warnings.append(f"bounce rate {bounce:.2%} is above {BOUNCE_WARNING:.0%}: "
+    complaint, bounce = info["complaint_rate"], info["bounce_rate"]
+    if complaint > thresholds.complaint:
+        warnings.append(f"complaint rate {complaint:.2%} is above "
+                        f"{_percent(thresholds.complaint)}: providers junk or refuse mail "
+                        "from senders like this")
+    if bounce > thresholds.bounce:
+        warnings.append(f"bounce rate {bounce:.2%} is above {_percent(thresholds.bounce)}: "
                         "the list needs cleaning")
-    return {"bounce_rate": round(bounce, 5), "complaint_rate": round(complaint, 5),
-            "warnings": warnings}
+    return warnings
+
+
+def _percent(fraction: float) -> str:
+    """0.003 -> "0.3%", 0.02 -> "2%": as many decimals as the setting has."""
+    return f"{fraction * 100:g}%"
 
 
 def describe(session: Session, distribution_id: int,
@@ -161,9 +182,11 @@ def _deferred(session: Session, distribution_id: int) -> dict[str, Any]:
     return {"deferred": deferred[2] if deferred else 0, "deferred_by": by}
 
 
-def all_distributions(session: Session, limit: int = 50) -> list[dict[str, Any]]:
+def all_distributions(session: Session, thresholds: Thresholds,
+                      limit: int = 50) -> list[dict[str, Any]]:
     ids = session.scalars(select(Distribution.id).order_by(Distribution.id.desc()).limit(limit))
-    return [describe(session, i) for i in ids]
+    return [{**(info := describe(session, i)), "warnings": rate_warnings(info, thresholds)}
+            for i in ids]
 
 
 def _iso(value: datetime | None) -> str | None:

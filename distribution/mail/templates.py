@@ -52,7 +52,11 @@ def load_templates(settings: Settings) -> jinja2.Environment:
 @jinja2.pass_context
 def isolate(context: jinja2.runtime.Context, text: str) -> str:
     """A left-to-right run (phone, address, list name) kept whole in a right-to-left text:
-    between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, as <bdi> does in HTML."""
+    between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, as <bdi> does in HTML.
+
+    The HTML uses it too where the run touches punctuation (a list name in quotation
+    marks, a name before a comma): spam filters read a tag between a letter and a mark
+    such as « or ، as a word split to hide it (SpamAssassin's HTML_OBFUSCATE)."""
     release = context.get("release")
     if getattr(release, "direction", "ltr") != "rtl" or not text:
         return text

@@ -27,14 +27,17 @@ if TYPE_CHECKING:
 @user_errors
 def show_status(app: App, distribution_id: int | None, watch: bool, as_json: bool) -> None:
     """Progress of a distribution (the latest one when no id is given)."""
+    thresholds = status.Thresholds.of(app.settings)
     lease = app.settings.claim_timeout_seconds
     with app.transaction() as session:
         distribution_id = distribution_id or status.latest_distribution_id(session)
-        info = status.details(session, distribution_id, app.settings.timezone, lease)
+        info = status.details(session, distribution_id, app.settings.timezone, thresholds,
+                              lease)
     if watch:
         follow(app, distribution_id, quiet=False)
         with app.transaction() as session:
-            info = status.details(session, distribution_id, app.settings.timezone, lease)
+            info = status.details(session, distribution_id, app.settings.timezone,
+                                  thresholds, lease)
     if as_json:
         emit_json(info)
         return
@@ -84,7 +87,7 @@ def _print_status(info: dict[str, Any], *, broker: bool) -> None:
 def list_distributions(app: App, as_json: bool) -> None:
     """The latest distributions, newest first."""
     with app.transaction() as session:
-        rows = status.all_distributions(session)
+        rows = status.all_distributions(session, status.Thresholds.of(app.settings))
     if as_json:
         emit_json(rows)
         return

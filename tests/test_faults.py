@@ -226,7 +226,8 @@ def test_the_sweep_marks_journaled_rows_of_a_dead_batch_sent(store, tmp_path, sm
     writer = journal.writer("dead/1")
     writer.accepted(Entry(rows[0].id, f"<{rows[0].id}@x>", True, time.time(), 1))
     writer.close()
-    with journal._path("dead/1").open("ab") as old_line:
+    with journal._path("dead/1").open("r+b") as old_line:
+        old_line.seek(old_line.read().index(b"\0"))  # where the next line would go
         old_line.write(b"%d 1 %d <%d@x>\n" % (rows[1].id, time.time(), rows[1].id))
     assert oct(os.stat(journal._path("dead/1")).st_mode & 0o777) == "0o600"
     with store.Session() as session, session.begin():

@@ -128,3 +128,10 @@ def test_the_signature_is_base32_of_the_hmac(delivery_id, key):
 
     digest = hmac.digest(key, str(delivery_id).encode(), "sha256")
     assert _signature(key, delivery_id) == b32encode(digest[:5]).decode().lower()
+
+
+@given(st.binary(min_size=0, max_size=6).map(lambda b: b * 5))
+def test_lower_base32_is_b32encode_in_lower_case(data):
+    from distribution.mail.signing.verp import lower_base32
+
+    assert lower_base32(data) == b32encode(data).decode().lower()

@@ -37,6 +37,7 @@ def make_app() -> Celery:
         # Beat's record of when each task last ran: in the data directory, not in whatever
         # folder beat was started from (`--schedule` still overrides it).
         beat_schedule_filename=str(data_dir() / "celerybeat-schedule"),
+        beat_scheduler="workers.beat:OneLineScheduler",
         worker_hijack_root_logger=False,
         # A batch at work when the broker goes away goes on: its rows and results are in
         # the database, and the broker carried only its distribution's id.

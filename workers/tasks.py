@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 import redis
-from celery.signals import task_postrun, worker_process_init, worker_ready
+from celery.signals import task_postrun, task_prerun, worker_process_init, worker_ready
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
@@ -27,6 +27,7 @@ from distribution.engine.sweep import SweepReport, sweep
 from distribution.store.db import database_now, first_line, make_engine, session_factory
 from workers.celery import app
 from workers.enqueue import START_TASK
+from workers.hangup import IdleHangUp
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,22 @@ def factory() -> sessionmaker[Session]:
     return session_factory(_engine(os.getpid()))
 
 
+def _hang_up_now() -> None:
+    _engine(os.getpid()).dispose()
+
+
+_idle = IdleHangUp(_hang_up_now)
+
+
+@task_prerun.connect
+def _task_started(**_: object) -> None:
+    _idle.task_started()
+
+
 @task_postrun.connect
 def _hang_up(**_: object) -> None:
-    """An idle pool process holds no database connection: with several workers of several
-    processes each, idle ones would use up PostgreSQL's max_connections and lock the
-    operator's own `pressroom status` out. Reconnecting costs a few milliseconds a batch."""
-    _engine(os.getpid()).dispose()
+    """See workers/hangup.py: idle processes hold no connection, busy ones keep theirs."""
+    _idle.task_ended()
 
 
 @worker_process_init.connect
@@ -69,7 +80,7 @@ def _warm_up(**_: object) -> None:
     try:
         with factory()() as session:
             database_now(session)
-        _hang_up()
+        _hang_up_now()
         load_templates_now(_settings())
     except Exception as exc:  # noqa: BLE001 - whatever fails here, the first task retries
         log.warning("warming up the worker process failed: %s", exc)

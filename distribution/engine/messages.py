@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 from collections import OrderedDict
@@ -24,7 +23,7 @@ from distribution.mail import tokens
 from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.mail.signing.dkim import configured_signer
-from distribution.mail.signing.verp import Verp
+from distribution.mail.signing.verp import Verp, lower_base32
 from distribution.media.mailing import message_media, online_url
 from distribution.releases.families import family_of
 from distribution.store.db import one_of
@@ -133,8 +132,7 @@ def _message_id(domain: str, installation: str, key: bytes, distribution_id: int
     that nobody can work out another recipient's from their own (a bounce that quotes one
     is proof that it answers that copy)."""
     ids = f"{distribution_id}.{delivery_id}"
-    mac = hmac.new(key, ids.encode(), hashlib.sha256).digest()[:10]
-    signature = base64.b32encode(mac).decode().lower()
+    signature = lower_base32(hmac.digest(key, ids.encode(), "sha256")[:10])
     return f"<pressroom.{ids}.{installation}.{signature}@{domain}>"
 
 

@@ -14,7 +14,10 @@ Two stores, one shape (a journal per batch, named by its claim token):
   database refusing to record) still takes every acceptance;
 - a Redis string per batch (with Celery, whose workers may run on many hosts): one APPEND
   per acceptance, its bytes made here and written to the socket at once (redis-py's
-  command packing cost more than the rest), its reply read at the group's end.
+  command packing cost more than the rest). The connection asks for no replies (CLIENT
+  REPLY OFF): writing and parsing one per acceptance cost Redis and the batch more than
+  the APPEND itself; at the group's end one PING-like round trip (CLIENT REPLY ON) proves
+  that Redis has taken every APPEND before it, since it answers in order.
 """
 
 from __future__ import annotations
@@ -192,8 +195,14 @@ class FileJournal:
             path.unlink(missing_ok=True)
 
 
+_REPLIES_OFF = b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n"
+_REPLIES_ON = b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n"
+_REPLIES_ON_THEN_OFF = _REPLIES_ON + _REPLIES_OFF
+
+
 class RedisWriter:
-    """APPENDs written to the socket as the replies arrive; their answers read per group.
+    """APPENDs written to the socket as the replies arrive; one answer read per group (an
+    APPEND Redis refused, out of memory, goes unseen: the broker would be refusing too).
 
     Redis going away mid-batch does not stop the sending (the broker is down too, and the
     batch still records its results and gives back what it accepted); it only takes the
@@ -207,6 +216,7 @@ class RedisWriter:
         # redis-py's connection classes are typed loosely (send_command, the socket): Any.
         self._connection: Any = None
         self._unread = 0
+        self._written = False  # APPENDs sent since Redis last answered
         name = key.encode()
         self._append = b"*3\r\n$6\r\nAPPEND\r\n$%d\r\n%s\r\n" % (len(name), name)
         with self._lock:
@@ -215,6 +225,7 @@ class RedisWriter:
     def _open(self) -> None:
         self._connection = self._client.connection_pool.get_connection("APPEND")
         self._connection.send_command("EXPIRE", self._key, KEEP_SECONDS)
+        self._connection._sock.sendall(_REPLIES_OFF)
         self._unread = 1
 
     def _guarded(self, step: Callable[[], None]) -> None:
@@ -234,6 +245,7 @@ class RedisWriter:
             self._client.connection_pool.release(self._connection)
         self._connection = None
         self._unread = 0
+        self._written = False
 
     def accepted(self, entry: Entry) -> None:
         line = _line(entry)
@@ -241,15 +253,20 @@ class RedisWriter:
         with self._lock:
             if (connection := self._connection) is not None:
                 self._guarded(lambda: connection._sock.sendall(command))
-                self._unread += 1
+                self._written = True
 
     def sync(self) -> None:
         with self._lock:
             self._guarded(self._read_replies)
 
-    def _read_replies(self) -> None:
+    def _read_replies(self, *, closing: bool = False) -> None:
         if self._connection is None:
             return
+        if self._written or closing:  # +OK to REPLY ON follows every APPEND before it
+            # Back in the pool, the connection must answer again.
+            self._connection._sock.sendall(_REPLIES_ON if closing else _REPLIES_ON_THEN_OFF)
+            self._unread += 1
+            self._written = False
         while self._unread:
             self._unread -= 1
             self._connection.read_response()
@@ -259,7 +276,7 @@ class RedisWriter:
 
     def close(self) -> None:
         with self._lock:
-            self._guarded(self._read_replies)
+            self._guarded(lambda: self._read_replies(closing=True))
             if self._connection is not None:
                 self._client.connection_pool.release(self._connection)
                 self._connection = None

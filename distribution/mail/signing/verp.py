@@ -15,19 +15,24 @@ from config import Settings
 _SALT = b"pressroom.verp"
 _SIGNATURE_BYTES = 5  # 40 bits: 8 base32 characters
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
-_SHIFTS = tuple(range(35, -1, -5))
 
 
 def _key(secret: str) -> bytes:
     return hmac.digest(secret.encode("utf-8"), _SALT, "sha256")
 
 
+def lower_base32(data: bytes) -> str:
+    """base64.b32encode(data).lower() for whole groups of 5 bytes (no padding), without its
+    pure-Python cost of several microseconds a message."""
+    bits = int.from_bytes(data, "big")
+    return "".join([_ALPHABET[(bits >> shift) & 31]
+                    for shift in range(len(data) * 8 - 5, -1, -5)])
+
+
 def _signature(key: bytes, delivery_id: int) -> str:
-    """Lower-case base32 of the HMAC's first 40 bits (what b32encode writes, without its
-    pure-Python cost of several microseconds a message)."""
+    """Lower-case base32 of the HMAC's first 40 bits."""
     digest = hmac.digest(key, b"%d" % delivery_id, "sha256")
-    bits = int.from_bytes(digest[:_SIGNATURE_BYTES], "big")
-    return "".join([_ALPHABET[(bits >> shift) & 31] for shift in _SHIFTS])
+    return lower_base32(digest[:_SIGNATURE_BYTES])
 
 
 class Verp:

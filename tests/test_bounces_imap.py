@@ -90,6 +90,16 @@ def test_a_folder_that_cannot_be_read_is_one_line_and_changes_nothing(
     assert sent.suppressed() == {} and imap_server.unseen() == [1]
 
 
+@pytest.mark.parametrize(("url", "said"), [
+    ("imap://u:p@[::1/INBOX", "--imap must be imap://"),  # a bracket left open
+    (f"imap://u:p@{'a' * 64}.example/INBOX", "not a valid domain name"),
+    ("imap://u:p@127.0.0.1:0/INBOX", "the port is not a number from 1 to 65535"),
+])
+def test_an_address_that_cannot_be_used_is_one_line(sent, url, said):
+    assert said in _one_line_error(bounces(sent, url))
+    assert sent.suppressed() == {}
+
+
 def test_files_and_a_folder_together_are_refused(sent, imap_server, tmp_path):
     path = tmp_path / "one.eml"
     path.write_bytes(HELLO)

@@ -184,6 +184,9 @@ def test_smtp_refusing_connections_leaves_deliveries_pending(cli, tmp_path, smtp
      "in the past"),
     (["release", "add", str(DAMASCUS), "--embargo", "2099-03-29 02:30 Europe/Zurich"],
      "does not exist"),
+    # What the user typed is quoted with its line breaks escaped, and a huge value cut.
+    (["send", "1", "--test-to", "a@b.c\r\nBcc: x@y.z"], "'a@b.c\\r\\nBcc: x@y.z'"),
+    (["send", "1", "--test-to", "x" * 5000 + "@b.c"], "…"),
 ])
 def test_user_mistakes_get_one_line_errors(cli, args, message):
     _add(cli, DAMASCUS)

@@ -213,3 +213,32 @@ def test_a_trusted_copys_page_shows_the_newest_text_of_its_language(newsroom, fa
     page = newsroom.get(f"/releases/s/{tokens.release_page_token(settings, ids['ar1'], 1)}")
     assert page.status_code == 200
     assert ARABIC_FIXED in page.text and "صُحّح في 17 أبريل 2025." in page.text
+
+
+def test_a_correction_waiting_for_approval_is_not_public_until_approved(
+        store, tmp_path, clock, family):
+    """With approval required, the office's text is the approved one: a correction not yet
+    approved (its mail is held too) shows nowhere, not even at its own id."""
+    ids = family()
+    settings = make_settings(tmp_path, store.url, timezone="Pacific/Auckland",
+                             require_approval="true")
+    with store.Session.begin() as session:
+        for key in ("en1", "ar1", "ar2"):
+            session.get_one(Release, ids[key]).approved_revision = 1
+    with TestClient(create_app(settings, store.Session, clock=clock),
+                    follow_redirects=False) as newsroom:
+        page = newsroom.get(f"/releases/{ids['en1']}")
+        assert page.status_code == 200 and FIRST in page.text and SECOND not in page.text
+        assert "Corrected on" not in page.text
+        assert newsroom.get(f"/releases/{ids['en2']}").status_code == 404
+        assert newsroom.get(f"/releases/{ids['en1']}/history/2").status_code == 404
+        [entry] = _feed(newsroom)
+        assert entry.findtext(f"{ATOM}title") == FIRST
+        arabic = newsroom.get(f"/releases/{ids['en1']}?lang=ar")
+        assert ARABIC_FIXED in arabic.text  # the approved Arabic correction is public
+
+        with store.Session.begin() as session:
+            session.get_one(Release, ids["en2"]).approved_revision = 1
+        page = newsroom.get(f"/releases/{ids['en1']}")
+        assert SECOND in page.text and "Corrected on" in page.text
+        assert newsroom.get(f"/releases/{ids['en2']}").status_code == 301

@@ -56,16 +56,23 @@ class Mailbox:
     @classmethod
     def parse(cls, url: str) -> Mailbox:
         usage = "--imap must be imap://user:password@host/FOLDER or imaps://..."
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # "Invalid IPv6 URL": a bracket left open
+            raise InvalidInput(usage) from None
         if parts.scheme not in ("imap", "imaps") or not parts.hostname:
             raise InvalidInput(usage)
         if parts.query or parts.fragment:
             raise InvalidInput(f"{usage}, with ?, # and / in the password written %3F, %23 "
                                "and %2F")
+        bad_port = InvalidInput(f"{usage}: the port is not a number from 1 to 65535")
         try:
-            port = parts.port or (993 if parts.scheme == "imaps" else 143)
+            port = parts.port
         except ValueError:
-            raise InvalidInput(f"{usage}: the port is not a number from 1 to 65535") from None
+            raise bad_port from None
+        if port == 0:  # ":0" is not "no port": it would connect to the default one
+            raise bad_port
+        port = port or (993 if parts.scheme == "imaps" else 143)
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
         if not folder.isascii() or not folder.isprintable():
             # Other names travel in IMAP's modified UTF-7, which this reader does not write.
@@ -127,6 +134,8 @@ def _connect(box: Mailbox, tls: ssl.SSLContext) -> imaplib.IMAP4:
         reason = exc.strerror or str(exc)
     except imaplib.IMAP4.error as exc:
         reason = _said(exc.args[0])
+    except UnicodeError:  # a host name IDNA cannot encode (a label over 63 characters)
+        reason = "the host name is not a valid domain name"
     if client is not None:
         with contextlib.suppress(OSError):
             client.shutdown()

@@ -160,14 +160,16 @@ def _listing(w: Web, wanted: list[str]) -> list[ReleasePage]:
     with w.sessions() as session:
         return [release_page(w.settings, public.current(_line(public.family, wanted)),
                              _versions(public.family), public.id)
-                for public in public_families(session, now)]
+                for public in public_families(
+                    session, now, require_approval=w.settings.require_approval)]
 
 
 def _one(w: Web, release_id: int, wanted: list[str]) -> ReleasePage | str | None:
     """The page, the family's address (for a correction's or a version's own id), or None:
     hidden."""
     with w.sessions() as session:
-        public = public_family(session, release_id, w.clock())
+        public = public_family(session, release_id, w.clock(),
+                               require_approval=w.settings.require_approval)
         if public is None:
             return None
         family = public.family
@@ -179,7 +181,8 @@ def _one(w: Web, release_id: int, wanted: list[str]) -> ReleasePage | str | None
 def _earlier(w: Web, release_id: int, number: int, lang: str | None) -> ReleasePage | str | None:
     """An earlier text's page; an address (the family's, or the current text's); or None."""
     with w.sessions() as session:
-        public = public_family(session, release_id, w.clock())
+        public = public_family(session, release_id, w.clock(),
+                               require_approval=w.settings.require_approval)
         if public is None:
             return None
         family = public.family

@@ -112,7 +112,8 @@ def _build(w: Web, language: str | None) -> bytes:
     now = w.clock()
     with w.sessions() as session:
         views = [(public.current(line), public.id, public.family.main.head.id)
-                 for public in public_families(session, now)
+                 for public in public_families(
+                    session, now, require_approval=w.settings.require_approval)
                  for line in public.family.lines
                  if (line is public.family.main if language is None
                      else line.language.lower() == language.lower())][:FEED_SIZE]

@@ -73,7 +73,8 @@ def public_media(w: Web, key: str, size: int | None, now: datetime) -> Served | 
         if media is None:
             return None
         # An earlier text's photos are public exactly when its release is.
-        view = public_family(session, media.release_id, now)
+        view = public_family(session, media.release_id, now,
+                             require_approval=w.settings.require_approval)
         if view is None or view.withdrawn:  # hidden or withdrawn: as if it never existed
             return None
         return _served(session, w.settings, media, size, public=True)

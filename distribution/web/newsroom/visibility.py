@@ -4,7 +4,8 @@ The rule itself is embargo.publicly_visible: sent (a release distribution reache
 lifted at `now`; a withdrawn release shows as withdrawn only if it had been public. A
 release's family (its language versions, the corrections of each: releases.families) is
 judged as one, by its first release: an earlier text or a version is public exactly when
-the family is.
+the family is. Where approval is required, a correction waiting for it is not yet public:
+it is not yet the office's text (its mail waits too).
 """
 from __future__ import annotations
 
@@ -91,12 +92,16 @@ def published_at(release: Release) -> datetime:
     return max(moments, default=release.created_at)
 
 
-def public_family(session: Session, release_id: int, now: datetime) -> PublicFamily | None:
+def public_family(session: Session, release_id: int, now: datetime, *,
+                  require_approval: bool = False) -> PublicFamily | None:
     """The family of any of its rows, if the public may see it at `now`: from the first copy
-    delivered, since the emails link to it, not only once the whole distribution finished."""
+    delivered, since the emails link to it, not only once the whole distribution finished.
+    None too for a row of it that is not public (a correction waiting for approval)."""
     try:
-        family = family_of(session, release_id)
+        family = released(family_of(session, release_id), require_approval)
     except NotFound:
+        return None
+    if release_id not in family.ids:
         return None
     root = family.root
     view = public_view(root, now)
@@ -115,14 +120,29 @@ def copies_delivered(session: Session, release_ids: list[int]) -> bool:
         Delivery.status == DeliveryStatus.SENT.value))))
 
 
-def public_families(session: Session, now: datetime) -> list[PublicFamily]:
+def released(family: Family, require_approval: bool) -> Family:
+    """The family without the corrections still waiting for approval, where it is required
+    (approved once is enough: a sent correction stays public)."""
+    if not require_approval:
+        return family
+
+    def line(texts: Line) -> Line:
+        return Line((texts.first, *(t for t in texts.texts[1:]
+                                    if t.approved_revision is not None)))
+
+    return Family(line(family.main), tuple(line(v) for v in family.versions))
+
+
+def public_families(session: Session, now: datetime, *,
+                    require_approval: bool = False) -> list[PublicFamily]:
     """Every release the public may see at `now`, newest first: one entry per family."""
     # Only narrows the rows read (drafts cannot be visible); public_view decides.
     candidates = session.scalars(select(Release).where(
         or_(Release.status.in_([ReleaseStatus.SENT, ReleaseStatus.WITHDRAWN]),
             Release.first_sent_at.is_not(None))))
     found = []
-    for family in families(candidates):
+    for found_family in families(candidates):
+        family = released(found_family, require_approval)
         view = public_view(family.root, now)
         if view is not None:
             found.append(PublicFamily(family, view.visibility, view.published_at))

@@ -475,3 +475,35 @@ def test_the_rate_limit_holds_across_two_workers(pg_store, smtp_server, celery_w
     for start in stamps:
         in_a_second = sum(1 for t in stamps if start <= t < start + 1)
         assert in_a_second <= 50 + 50 + 5, "more than the bucket and a second's refill"
+
+
+@pytest.mark.postgres
+def test_worker_and_beat_as_an_operator_starts_them_need_no_folder_and_ride_out_redis(
+        pg_store, celery_workers, redis_server, tmp_path):
+    """`pressroom worker` and `pressroom beat`, the commands themselves (the compose file's),
+    with a data directory that does not exist yet: both start, and a Redis restart is
+    warnings only, no stack trace (beat died at start-up without the folder; the worker's
+    gossip logged a traceback at every reconnection)."""
+    home = tmp_path / "not-made-yet"
+    celery_workers.configure(database_url=pg_store.url, home=str(home))
+    worker = celery_workers.pressroom("worker", "worker", "--concurrency", "1")
+    beat = celery_workers.pressroom("beat", "beat")
+    celery_workers.wait_until(lambda: " ready." in worker.log.read_text(), timeout=60,
+                              what="the worker ready")
+    celery_workers.wait_until(lambda: "Sending due task sweep" in beat.log.read_text(),
+                              timeout=30, what="beat sending a sweep")
+    assert oct(home.stat().st_mode & 0o777) == "0o700"
+    redis_server.stop()
+    celery_workers.wait_broker_lost()
+    redis_server.start()
+    celery_workers.wait_until(
+        lambda: worker.log.read_text().count("Connected to redis") >= 2, timeout=60,
+        what="the worker reconnected")
+    mark = beat.log.read_text().count("Sending due task sweep")
+    celery_workers.wait_until(
+        lambda: beat.log.read_text().count("Sending due task sweep") > mark + 1, timeout=30,
+        what="beat sending sweeps again")
+    assert worker.alive and beat.alive
+    for proc in (worker, beat):
+        log = proc.log.read_text("utf-8", "replace")
+        assert "Traceback" not in log, f"{proc.name}:\n{log[-3000:]}"

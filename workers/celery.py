@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Celery
 from celery.exceptions import CPendingDeprecationWarning
-from celery.signals import beat_embedded_init, beat_init, celeryd_after_setup
+from celery.signals import celeryd_after_setup
 
 from config import data_dir, load_settings
 
@@ -53,13 +53,6 @@ def _quiet_about_cancelling(**_: Any) -> None:
     after Celery's own logging set-up, which shows every such warning."""
     warnings.filterwarnings("ignore", category=CPendingDeprecationWarning,
                             message=r"\s*In Celery 5\.1 we introduced an optional breaking")
-
-
-@beat_init.connect
-@beat_embedded_init.connect
-def _make_data_dir(**_: Any) -> None:
-    """Beat opens its schedule file before the settings would have made the folder."""
-    data_dir().mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 app = make_app()

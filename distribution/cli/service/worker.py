@@ -8,6 +8,8 @@ import signal
 
 import click
 
+from config import data_dir
+from config.private import private_folder
 from distribution.cli.app import App, pass_app, user_errors
 from distribution.engine.runner import serve
 
@@ -33,12 +35,21 @@ def worker(app: App, beat: bool, concurrency: int | None, loglevel: str) -> None
     if not settings.broker_url:
         _embedded(app, loglevel)
         return
+    _data_dir()
     from workers.celery import app as celery
 
-    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or _processes()}"]
+    # Gossip and mingle (workers telling each other about themselves) serve nothing here,
+    # and gossip logs a stack trace at every reconnection to the broker.
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or _processes()}",
+            "--without-gossip", "--without-mingle"]
     if beat:
         argv.append("--beat")
     celery.worker_main(argv)
+
+
+def _data_dir() -> None:
+    """Beat opens its schedule file there before any of our hooks could make the folder."""
+    private_folder(data_dir())
 
 
 def _processes() -> int:
@@ -55,6 +66,7 @@ def beat(app: App, loglevel: str) -> None:
     if not app.settings.broker_url:
         raise click.ClickException("beat needs a broker (PRESSROOM_BROKER_URL); without one, "
                                    "`pressroom worker` sweeps by itself")
+    _data_dir()
     from workers.celery import app as celery
 
     celery.Beat(loglevel=loglevel).run()

@@ -323,7 +323,8 @@ def test_kill_9_of_a_pool_process_heals_in_seconds(pg_store, smtp_server, celery
     took = _celery_finish(celery_workers, pg_store, emails, killed_at)
     extra = assert_everyone_once_or_in_flight(smtp_server, pg_store, emails)
     print(f"kill -9 of a pool process: {extra} duplicates, complete {took:.1f} s after it")
-    assert took < 60
+    # The 10 s lease, then the rest: not the 30 s the dead chain's fan-out guard held out.
+    assert took < 30
 
 
 @pytest.mark.slow

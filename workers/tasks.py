@@ -123,7 +123,9 @@ def sweep_task() -> dict[str, int]:
     if report is None:
         return {"started": 0, "released": 0, "reclaimed": 0, "finished": 0}
     for distribution_id, due in report.work.items():
-        _start_chains(distribution_id, due)
+        # Rows taken back from a batch that died: its chain died with it, and the guard it
+        # left would hold the others off for FANOUT_GUARD_SECONDS.
+        _start_chains(distribution_id, due, force=report.reclaimed > 0)
     return {"started": len(report.started), "released": report.released,
             "reclaimed": report.reclaimed, "finished": len(report.finished)}
 

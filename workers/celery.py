@@ -10,6 +10,7 @@ from celery.exceptions import CPendingDeprecationWarning
 from celery.signals import celeryd_after_setup
 
 from config import data_dir, load_settings
+from workers import restore
 
 # Redis redelivers an unacknowledged task after this long; nothing waits in the broker
 # (scheduled sends are found by the sweep), so no task legitimately runs this long.
@@ -55,4 +56,5 @@ def _quiet_about_cancelling(**_: Any) -> None:
                             message=r"\s*In Celery 5\.1 we introduced an optional breaking")
 
 
+restore.install()
 app = make_app()

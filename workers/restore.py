@@ -1,0 +1,35 @@
+"""A worker that loses Redis must not die handing its unacknowledged tasks back.
+
+kombu 5.7's Redis transport builds a client from the channel's connection, which is
+already None once the broker is lost: restoring the tasks a worker holds (running ones,
+and those waiting out a countdown) raised AttributeError, which Celery treats as an
+unrecoverable error, and the worker exited mid-send. Here that one case is a warning: the
+tasks stay in Redis's unacked index, which Redis hands out again after the visibility
+timeout, and they only carry a distribution's id: the sweep restarts its batches as soon
+as the broker is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kombu.transport import redis as kombu_redis
+
+log = logging.getLogger(__name__)
+
+_restore_unacked = kombu_redis.QoS.restore_unacked
+
+
+def _restore_unless_gone(self: Any, client: Any = None) -> None:
+    try:
+        _restore_unacked(self, client)
+    except AttributeError as exc:
+        if getattr(self.channel, "connection", None) is not None:
+            raise  # not the lost connection: a real fault
+        log.warning("the broker connection is gone: the tasks this worker held stay with "
+                    "Redis, and the sweep restarts their sends once it is back (%s)", exc)
+
+
+def install() -> None:
+    kombu_redis.QoS.restore_unacked = _restore_unless_gone  # type: ignore[method-assign]

@@ -136,10 +136,10 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except (PressroomError, ConfigError, StoreError, TransportError) as exc:
-            raise click.ClickException(one_line(str(exc))) from None
+            raise click.ClickException(error_line(str(exc))) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise click.ClickException(one_line(f"database error: {reason}")) from None
+            raise click.ClickException(error_line(f"database error: {reason}")) from None
 
     return wrapper
 
@@ -147,7 +147,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
 MAX_ERROR = 400  # characters: an error quoting a huge input says so, not all of it
 
 
-def one_line(message: str) -> str:
+def error_line(message: str) -> str:
     """The message on one line, whatever it quotes: control characters shown escaped
     (a CR/LF typed into an option must not start a line of its own), long ones cut."""
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)

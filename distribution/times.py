@@ -77,6 +77,15 @@ def format_in_zone(utc: datetime, zone: str) -> str:
     return f"{zones.clock_text(local)} {_label(local)}, {_date_text(local)}"
 
 
+def embargo_display(embargo: datetime | None, org_zone: str, given_zone: str | None,
+                    ) -> str | None:
+    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
+    if embargo is None:
+        return None
+    zone = org_zone or given_zone or "UTC"
+    return f"{format_in_zone(embargo, zone)} ({format_in_zone(embargo, 'UTC')})"
+
+
 def embargo_line(utc: datetime, zone: str, recipient_zone: str | None = None) -> str:
     """The embargo notice, with UTC and the recipient's own time when they differ."""
     utc = zones.as_utc(utc)

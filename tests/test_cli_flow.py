@@ -330,7 +330,18 @@ def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded
         assert result.exit_code == 1 and message in result.stderr, result.output
         assert len(result.stderr.strip().splitlines()) == 1
     assert cli("status").exit_code == 1  # nothing was recorded
+    logged = [e["action"] for e in cli.json("log", "--release", str(release_id))]
+    assert "send.scheduled" not in logged
 
+
+def test_a_dry_run_with_yes_sends_nothing(cli, tmp_path):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    dry = cli("send", str(release_id), "--list", "media", "--dry-run", "--yes")
+    assert dry.exit_code == 0, dry.output
+    assert "Nothing was sent" in dry.stdout
+    assert _outbox(tmp_path) == 0
+    assert cli("status").exit_code == 1  # no distribution recorded
 
 
 def test_the_demo_keeps_to_its_own_folder_and_never_uses_the_configured_relay(

@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from config import Settings
+from distribution import times
 from distribution.engine.lifecycle import get_distribution
 from distribution.errors import NotFound
-from distribution.releases import catalogue
 from distribution.store.db import database_now, database_started
 from distribution.store.models import Delivery, DeliveryStatus, Distribution
 
@@ -47,12 +47,12 @@ def counts(session: Session, distribution_id: int) -> dict[str, int]:
 
 def details(session: Session, distribution_id: int, org_zone: str,
             thresholds: Thresholds, lease_seconds: int | None = None) -> dict[str, Any]:
-    """describe(), with the embargo as `status` shows it (see catalogue.embargo_display) and
+    """describe(), with the embargo as `status` shows it (see times.embargo_display) and
     warnings of the rates above the office's thresholds."""
     info = describe(session, distribution_id, lease_seconds)
     release = get_distribution(session, distribution_id).release
-    info["embargo_display"] = catalogue.embargo_display(release.embargo_until, org_zone,
-                                                        release.embargo_zone)
+    info["embargo_display"] = times.embargo_display(release.embargo_until, org_zone,
+                                                    release.embargo_zone)
     info["warnings"] = rate_warnings(info, thresholds)
     return info
 

@@ -193,7 +193,7 @@ def describe(release: Release, settings: Settings) -> dict[str, Any]:
         "dateline_text": release.dateline_text,
         "embargo_until": _in_zone(embargo, release.embargo_zone) if embargo else None,
         "embargo_zone": release.embargo_zone,
-        "embargo_display": embargo_display(embargo, settings.timezone, release.embargo_zone),
+        "embargo_display": times.embargo_display(embargo, settings.timezone, release.embargo_zone),
         "end_marker": release.end_marker,
         "end_marker_added": release.end_marker_added,
         "media_contacts": release.media_contacts,
@@ -218,15 +218,6 @@ def details(session: Session, release: Release, settings: Settings) -> dict[str,
         "corrected_by": [r.id for r in line.texts if r.id > release.id],
         "family_id": family.root.id,  # the public address: /releases/{family_id}
     }
-
-
-def embargo_display(embargo: datetime | None, org_zone: str, given_zone: str | None,
-                    ) -> str | None:
-    """The lift in the organisation's zone (else the zone it was given in) and in UTC."""
-    if embargo is None:
-        return None
-    zone = org_zone or given_zone or "UTC"
-    return f"{times.format_in_zone(embargo, zone)} ({times.format_in_zone(embargo, 'UTC')})"
 
 
 def _in_zone(utc: datetime, zone: str | None) -> str:

@@ -15,6 +15,7 @@ from distribution.audience.recipients import split_audience
 from distribution.audience.segments import Conditions, describe, get_segment, parse_where
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.delivery import start_delivery
+from distribution.cli.sending.warmup import WarmUp
 from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
@@ -98,18 +99,21 @@ def _record(app: App, release_id: int, names: list[str], where: Conditions, at: 
         # `schedule` refuses an empty one by itself.
         plan = dispatch.plan(session, release_id, names, count=dry_run or not yes,
                              where=where)
+        if yes and not dry_run:  # checked and recorded in one transaction
+            _note_zone(when)
+            actor = _sender(app, session, plan)
+            with WarmUp(app.settings):
+                dist, rows = _schedule(session, plan, now, when, actor, again)
+            # After the INSERT, inside its transaction: a refusal here records nothing.
+            _check_can_send(app, plan, now)
+            return dist.id, rows, dist.send_at.isoformat()
         _check_can_send(app, plan, now)
-        split = (split_audience(session, [m.id for m in plan.lists], release_id, plan.where)
-                 if dry_run or not yes else None)
+        split = split_audience(session, [m.id for m in plan.lists], release_id, plan.where)
         if dry_run:
             _show_dry_run(session, plan, split, when, as_json)
             return None, 0, None
         _note_zone(when)
-        actor = _sender(app, session, plan)
-        if yes:  # checked and recorded in one transaction: nothing to check again
-            dist, rows = _schedule(session, plan, now, when, actor, again)
-            return dist.id, rows, dist.send_at.isoformat()
-    assert split is not None
+        _sender(app, session, plan)
     _confirm(plan, split, when, again)
     dist, rows = _schedule_confirmed(app, release_id, names, where, when, again)
     return dist.id, rows, dist.send_at.isoformat()

@@ -17,7 +17,11 @@ Two stores, one shape (a journal per batch, named by its claim token):
   command packing cost more than the rest). The connection asks for no replies (CLIENT
   REPLY OFF): writing and parsing one per acceptance cost Redis and the batch more than
   the APPEND itself; at the group's end one PING-like round trip (CLIENT REPLY ON) proves
-  that Redis has taken every APPEND before it, since it answers in order.
+  that Redis has taken every APPEND before it, since it answers in order. The socket is
+  corked (TCP_CORK, where there is one) between those round trips: each write() still
+  hands its APPEND to the kernel at once, which sends it even if the process is killed
+  the next instant, but the kernel sends the group's APPENDs in a few packets instead of
+  one each; a packet cost Redis 19 µs, more than the rest of the journal.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -219,14 +224,19 @@ class RedisWriter:
         self._written = False  # APPENDs sent since Redis last answered
         name = key.encode()
         self._append = b"*3\r\n$6\r\nAPPEND\r\n$%d\r\n%s\r\n" % (len(name), name)
+        # Sent after the first APPEND: a key that does not exist yet takes no expiry.
+        expire = b"%d" % KEEP_SECONDS
+        self._expire: bytes | None = b"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+            len(name), name, len(expire), expire)
         with self._lock:
             self._guarded(self._open)
 
     def _open(self) -> None:
         self._connection = self._client.connection_pool.get_connection("APPEND")
-        self._connection.send_command("EXPIRE", self._key, KEEP_SECONDS)
         self._connection._sock.sendall(_REPLIES_OFF)
-        self._unread = 1
+        # Nothing left to read while corked: closing a socket with unread bytes resets the
+        # connection, and the kernel drops what it still held to send.
+        _cork(self._connection._sock, True)
 
     def _guarded(self, step: Callable[[], None]) -> None:
         try:
@@ -251,6 +261,8 @@ class RedisWriter:
         line = _line(entry)
         command = b"%s$%d\r\n%s\r\n" % (self._append, len(line), line)
         with self._lock:
+            if self._expire is not None:
+                command, self._expire = command + self._expire, None
             if (connection := self._connection) is not None:
                 self._guarded(lambda: connection._sock.sendall(command))
                 self._written = True
@@ -262,14 +274,18 @@ class RedisWriter:
     def _read_replies(self, *, closing: bool = False) -> None:
         if self._connection is None:
             return
+        sock = self._connection._sock
         if self._written or closing:  # +OK to REPLY ON follows every APPEND before it
             # Back in the pool, the connection must answer again.
-            self._connection._sock.sendall(_REPLIES_ON if closing else _REPLIES_ON_THEN_OFF)
+            sock.sendall(_REPLIES_ON if closing else _REPLIES_ON_THEN_OFF)
             self._unread += 1
             self._written = False
+        _cork(sock, False)  # out now: the answer is awaited
         while self._unread:
             self._unread -= 1
             self._connection.read_response()
+        if not closing:
+            _cork(sock, True)
 
     def persist(self) -> None:
         pass  # Redis's own persistence settings decide
@@ -280,6 +296,13 @@ class RedisWriter:
             if self._connection is not None:
                 self._client.connection_pool.release(self._connection)
                 self._connection = None
+
+
+def _cork(sock: Any, on: bool) -> None:
+    # Uncorking sends what is held at once. Without TCP_CORK (not Linux, or Redis on a
+    # Unix socket) every write goes alone, as it did before.
+    if hasattr(socket, "TCP_CORK") and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, int(on))
 
 
 class RedisJournal:

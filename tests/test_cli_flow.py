@@ -334,6 +334,26 @@ def test_a_broken_site_template_or_outbox_is_refused_before_anything_is_recorded
     assert "send.scheduled" not in logged
 
 
+def test_continuing_an_unfinished_send_is_refused_alike_when_templates_are_broken(
+        cli, tmp_path):
+    """`send --yes` again finds everyone has the release and continues the distribution it
+    started: a broken site template is refused in one line before, not found by a batch
+    that pauses the distribution."""
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    later = cli.json("send", str(release_id), "--list", "media",
+                     "--at", "2099-01-06 09:00 Europe/Zurich", "--yes", "--json")
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    (folder / "_footer.txt.j2").write_text("\n{{ unsubscribe_url | lower }}\n", "utf-8")
+    broken = Cli({**cli.env, "PRESSROOM_TEMPLATES_DIR": str(folder)})
+    result = broken("send", str(release_id), "--list", "media", "--yes")
+    assert result.exit_code == 1 and "per-recipient link" in result.stderr, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    shown = cli.json("status", str(later["distribution_id"]), "--json")
+    assert shown["status"] == "scheduled" and not shown["paused_reason"]
+
+
 def test_a_dry_run_with_yes_sends_nothing(cli, tmp_path):
     _setup_lists(cli, tmp_path)
     release_id = _add(cli, DAMASCUS)

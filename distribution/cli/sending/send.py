@@ -102,8 +102,12 @@ def _record(app: App, release_id: int, names: list[str], where: Conditions, at: 
         if yes and not dry_run:  # checked and recorded in one transaction
             _note_zone(when)
             actor = _sender(app, session, plan)
-            with WarmUp(app.settings):
-                dist, rows = _schedule(session, plan, now, when, actor, again)
+            try:
+                with WarmUp(app.settings):
+                    dist, rows = _schedule(session, plan, now, when, actor, again)
+            except dispatch.EveryoneHasIt:
+                _check_can_send(app, plan, now)  # continuing a distribution: checked alike
+                raise
             # After the INSERT, inside its transaction: a refusal here records nothing.
             _check_can_send(app, plan, now)
             return dist.id, rows, dist.send_at.isoformat()

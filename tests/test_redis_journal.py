@@ -65,3 +65,31 @@ def test_what_a_group_journaled_is_readable_as_soon_as_its_sync_returns(redis_se
     assert client.ttl(RedisJournal.PREFIX + "pool-2/cd34") > 0
     journal.discard(["pool-2/cd34"])
     assert journal.read(["pool-2/cd34"]) == {}
+
+
+def test_a_journal_that_lost_redis_is_written_again_after_the_next_heartbeat(redis_server):
+    """Redis restarted mid-batch (empty): the acceptances written meanwhile are lost with it,
+    and the warning says so; the lease's heartbeat (persist) connects again, and what the
+    batch accepts after that is journaled, with its expiry."""
+    journal = RedisJournal(redis.Redis(port=redis_server.port))
+    writer = journal.writer("pool-3/ef56")
+    writer.accepted(Entry(1, "<m1@press.test>", False, 1.0e9))
+    writer.sync()
+    redis_server.stop()
+    redis_server.start()
+    for i in (2, 3):  # into a connection Redis closed: dropped, never raised to the caller
+        writer.accepted(Entry(i, f"<m{i}@press.test>", False, 1.0e9))
+    writer.sync()
+    assert not writer.journaling
+    writer.persist()
+    wait_until(lambda: writer.journaling, timeout=10, what="the journal connected again")
+    writer.accepted(Entry(4, "<m4@press.test>", True, 1.0e9, 7))
+    writer.sync()
+    fresh = RedisJournal(redis.Redis(port=redis_server.port))
+    assert set(fresh.read(["pool-3/ef56"])) == {4}
+    assert redis.Redis(port=redis_server.port).ttl(RedisJournal.PREFIX + "pool-3/ef56") > 0
+    writer.close()
+    writer.persist()  # after the batch ended: stays closed
+    assert not writer.journaling
+    writer.accepted(Entry(5, "<m5@press.test>", False, 1.0e9))
+    assert set(fresh.read(["pool-3/ef56"])) == {4}

@@ -211,7 +211,7 @@ class RedisWriter:
 
     Redis going away mid-batch does not stop the sending (the broker is down too, and the
     batch still records its results and gives back what it accepted); it only takes the
-    crash-proofing away until the next batch, and says so.
+    crash-proofing away, says so, and the lease's heartbeat connects again (persist).
     """
 
     def __init__(self, client: redis.Redis, key: str) -> None:
@@ -220,23 +220,42 @@ class RedisWriter:
         self._lock = threading.Lock()
         # redis-py's connection classes are typed loosely (send_command, the socket): Any.
         self._connection: Any = None
+        self._closed = False
+        self._reconnecting = threading.Event()
         self._unread = 0
         self._written = False  # APPENDs sent since Redis last answered
         name = key.encode()
         self._append = b"*3\r\n$6\r\nAPPEND\r\n$%d\r\n%s\r\n" % (len(name), name)
         # Sent after the first APPEND: a key that does not exist yet takes no expiry.
         expire = b"%d" % KEEP_SECONDS
-        self._expire: bytes | None = b"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        self._expire_command = b"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(name), name, len(expire), expire)
+        self._expire: bytes | None = self._expire_command
         with self._lock:
-            self._guarded(self._open)
+            self._guarded(lambda: self._use(self._connect()))
 
-    def _open(self) -> None:
-        self._connection = self._client.connection_pool.get_connection("APPEND")
-        self._connection._sock.sendall(_REPLIES_OFF)
-        # Nothing left to read while corked: closing a socket with unread bytes resets the
-        # connection, and the kernel drops what it still held to send.
-        _cork(self._connection._sock, True)
+    @property
+    def journaling(self) -> bool:
+        """Whether acceptances reach Redis now (false after it went away, until the
+        heartbeat connected again)."""
+        return self._connection is not None
+
+    def _connect(self) -> Any:
+        connection: Any = self._client.connection_pool.get_connection("APPEND")
+        try:
+            connection._sock.sendall(_REPLIES_OFF)
+            # Nothing left to read while corked: closing a socket with unread bytes resets
+            # the connection, and the kernel drops what it still held to send.
+            _cork(connection._sock, True)
+        except OSError:
+            connection.disconnect()
+            self._client.connection_pool.release(connection)
+            raise
+        return connection
+
+    def _use(self, connection: Any) -> None:
+        self._connection = connection
+        self._expire = self._expire_command  # the key may be gone with a Redis restarted
 
     def _guarded(self, step: Callable[[], None]) -> None:
         try:
@@ -288,10 +307,40 @@ class RedisWriter:
             _cork(sock, True)
 
     def persist(self) -> None:
-        pass  # Redis's own persistence settings decide
+        """What outlives a power cut is for Redis's own settings to decide. Called by the
+        lease's heartbeat: a journal that lost Redis (a restart, a stall past the socket
+        timeout) connects again, and the rest of the batch is journaled. In a thread of its
+        own: connecting to a stalled Redis waits out the socket timeout, which must delay
+        neither the lease's renewal nor the SMTP threads (they wait on the lock)."""
+        if self._connection is not None or self._closed or self._reconnecting.is_set():
+            return
+        self._reconnecting.set()
+        threading.Thread(target=self._reconnect, name=f"journal {self._key}",
+                         daemon=True).start()
+
+    def _reconnect(self) -> None:
+        try:
+            connection = self._connect()
+        except (redis.RedisError, OSError):
+            return  # said when it went away; the next heartbeat tries again
+        finally:
+            self._reconnecting.clear()
+        if self._install(connection):
+            log.info("the batch journal in Redis is written again")
+            return
+        connection.disconnect()
+        self._client.connection_pool.release(connection)
+
+    def _install(self, connection: Any) -> bool:
+        with self._lock:  # the batch may have ended, or connected, meanwhile
+            if self._connection is not None or self._closed:
+                return False
+            self._use(connection)
+            return True
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._guarded(lambda: self._read_replies(closing=True))
             if self._connection is not None:
                 self._client.connection_pool.release(self._connection)

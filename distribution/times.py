@@ -107,9 +107,14 @@ def embargo_line(utc: datetime, zone: str, recipient_zone: str | None = None) ->
 
 def _parse(text: str, default_zone: str | None) -> WhenParsed:
     try:
-        return _interpret(text, default_zone)
+        parsed = _interpret(text, default_zone)
     except OverflowError:  # 0001-01-01 00:00 +02:00 is before the first representable instant
-        raise TimeError(f"'{zones.quote(text)}' is out of range") from None
+        parsed = None
+    # Shown later in every zone, a day either side: 9999-12-31 in Kiritimati is past the
+    # last representable instant.
+    if parsed is None or not 1 < parsed.utc.year < 9999:
+        raise TimeError(f"'{zones.quote(text)}' is out of range")
+    return parsed
 
 
 def _interpret(text: str, default_zone: str | None) -> WhenParsed:

@@ -507,3 +507,32 @@ def test_worker_and_beat_as_an_operator_starts_them_need_no_folder_and_ride_out_
     for proc in (worker, beat):
         log = proc.log.read_text("utf-8", "replace")
         assert "Traceback" not in log, f"{proc.name}:\n{log[-3000:]}"
+
+
+def test_a_task_that_cannot_be_acknowledged_as_redis_goes_is_one_warning_line():
+    """Redis killed at the instant the worker acknowledges a task: Celery logs it as
+    CRITICAL with a stack trace (seen once in the test above). The worker's log gets one
+    warning line that says what happens next."""
+    import io
+    import logging
+
+    import redis
+
+    import workers.celery  # noqa: F401 - installs the worker's handling of a lost broker
+
+    logger = logging.getLogger("celery.worker.request")
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    try:
+        try:
+            raise redis.ConnectionError("Error while reading from 127.0.0.1:6379 : (104, "
+                                        "'Connection reset by peer')")
+        except redis.ConnectionError as exc:
+            logger.critical("Couldn't ack %r, reason:%r", 7, exc, exc_info=True)
+    finally:
+        logger.removeHandler(handler)
+    lines = out.getvalue().strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.getvalue()
+    assert lines[0].startswith("WARNING Couldn't ack 7") and "sweep restarts" in lines[0]

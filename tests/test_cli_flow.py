@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -352,6 +353,47 @@ def test_continuing_an_unfinished_send_is_refused_alike_when_templates_are_broke
     assert len(result.stderr.strip().splitlines()) == 1
     shown = cli.json("status", str(later["distribution_id"]), "--json")
     assert shown["status"] == "scheduled" and not shown["paused_reason"]
+
+
+@pytest.mark.parametrize("template", ["{{ 1 / 0 }}", "{{ 1 + 'a' }}", "{{ [][3] }}",
+                                      "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"])
+def test_a_site_template_that_fails_as_it_renders_is_refused_in_one_line(cli, tmp_path,
+                                                                         template):
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    (folder / "_footer.txt.j2").write_text(template + "\n", "utf-8")
+    broken = Cli({**cli.env, "PRESSROOM_TEMPLATES_DIR": str(folder)})
+    result = broken("send", str(release_id), "--list", "media", "--yes")
+    assert result.exit_code == 1 and "cannot build the message" in result.stderr, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert cli("status").exit_code == 1  # nothing was recorded
+
+
+def test_a_site_template_that_does_not_finish_is_refused_and_frees_the_database(
+        cli, tmp_path, monkeypatch):
+    """The check runs beside the INSERT, inside its transaction: a template that loops
+    must not hold the database (SQLite's write lock) for as long as it loops."""
+    from distribution.cli.sending import checking
+
+    monkeypatch.setattr(checking, "RENDER_LIMIT", 1.0)
+    _setup_lists(cli, tmp_path)
+    release_id = _add(cli, DAMASCUS)
+    folder = tmp_path / "site-templates"
+    folder.mkdir()
+    # Some three seconds of looping, past the limit, and over by itself soon after.
+    (folder / "_footer.txt.j2").write_text(
+        "{% for i in range(8000000) %}{% if loop.last %}.{% endif %}{% endfor %}\n", "utf-8")
+    broken = Cli({**cli.env, "PRESSROOM_TEMPLATES_DIR": str(folder)})
+    started = time.monotonic()
+    result = broken("send", str(release_id), "--list", "media", "--yes")
+    assert result.exit_code == 1 and "took more than 1 s to render" in result.stderr, (
+        result.output)
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert time.monotonic() - started < 8
+    assert cli("lists", "create", "probe").exit_code == 0  # the database is free
+    assert cli("status").exit_code == 1  # nothing was recorded
 
 
 def test_a_dry_run_with_yes_sends_nothing(cli, tmp_path):

@@ -172,6 +172,15 @@ def test_an_offset_beyond_fourteen_hours_is_refused() -> None:
         parse_when("2025-04-16 09:00 +15:00")
 
 
+@pytest.mark.parametrize("text", ["9999-12-31 23:59 UTC", "9999-12-31 23:59 Pacific/Kiritimati",
+                                  "0001-01-01 00:00 UTC", "0001-01-01 00:00 +02:00"])
+def test_an_instant_that_some_zone_cannot_show_is_refused(text: str) -> None:
+    """Every embargo is shown in the office's zone and each recipient's: a day from either
+    end of the calendar, one of them would fall outside it."""
+    with pytest.raises(TimeError, match="is out of range"):
+        parse_when(text, ZURICH)
+
+
 def test_long_text_is_shortened_in_the_message() -> None:
     with pytest.raises(TimeError) as caught:
         parse_when("x" * 500)

@@ -1,4 +1,5 @@
-"""A worker that loses Redis must not die handing its unacknowledged tasks back.
+"""A worker that loses Redis must not die handing its unacknowledged tasks back, nor log a
+traceback for a task it could not acknowledge.
 
 kombu 5.7's Redis transport builds a client from the channel's connection, which is
 already None once the broker is lost: restoring the tasks a worker holds (running ones,
@@ -31,5 +32,20 @@ def _restore_unless_gone(self: Any, client: Any = None) -> None:
                     "Redis, and the sweep restarts their sends once it is back (%s)", exc)
 
 
+class AckLost(logging.Filter):
+    """Celery logs a task it could not acknowledge, the broker gone at that instant, as
+    CRITICAL with a traceback. Nothing is lost (the task stays in Redis's unacked index,
+    which hands it out again; running a batch twice sends nobody twice): one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Couldn't ack") and record.exc_info:
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = (f"{record.msg} (the broker connection is gone: Redis hands the task "
+                          "out again, and the sweep restarts its send)")
+        return True
+
+
 def install() -> None:
     kombu_redis.QoS.restore_unacked = _restore_unless_gone  # type: ignore[method-assign]
+    logging.getLogger("celery.worker.request").addFilter(AckLost())

@@ -43,8 +43,10 @@ class MessageError(InvalidInput):
 
 
 # What making a message can raise for reasons in the release, the settings or the site's
-# templates, never in one recipient.
-_MAKING_ERRORS = (ValueError, jinja2.TemplateError, OSError)
+# templates, never in one recipient: a site template may divide by zero, add a number to a
+# text, index past a list's end or call a macro without end, as well as misspell a name.
+_MAKING_ERRORS = (ValueError, ArithmeticError, TypeError, LookupError, RecursionError,
+                  jinja2.TemplateError, OSError)
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ from config import Settings
 from distribution import embargo
 from distribution.engine.messages import checked_message
 from distribution.errors import InvalidInput
-from distribution.store.models import DistributionKind, MailingList, Release
+from distribution.store.models import DistributionKind, Release
 from distribution.transport import TransportError
 
+# A list as the message names it: (slug, title or None).
+Label = tuple[str | None, str | None]
 
-def check_can_send(settings: Settings, release: Release, lists: Sequence[MailingList],
+
+def check_can_send(settings: Settings, release: Release, labels: Sequence[Label],
                    now: datetime) -> None:
     """Raise InvalidInput (one line) if no message of this send could be made or stored."""
     marked = embargo.marked(release.embargo_until, now)
-    labels: list[tuple[str | None, str | None]] = [(m.name, m.title) for m in lists[:1]]
-    for list_name, title in labels or [(None, None)]:
+    for list_name, title in list(labels[:1]) or [(None, None)]:
         checked_message(release, settings, marked=marked, list_name=list_name,
                         list_title=title, kind=DistributionKind.RELEASE, note=None)
     if not settings.smtp_url:

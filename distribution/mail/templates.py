@@ -6,6 +6,7 @@ template; the shipped ones (package `templates.email`) come next.
 
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -32,6 +33,8 @@ def load_templates(settings: Settings) -> jinja2.Environment:
         folder = Path(settings.templates_dir).expanduser()
         if not folder.is_dir():
             raise ConfigError(f"templates_dir {folder} is not a folder")
+        if not os.access(folder, os.R_OK | os.X_OK):  # else Jinja skips it without a word
+            raise ConfigError(f"templates_dir {folder} cannot be read by this user")
         loaders.append(jinja2.FileSystemLoader(folder))
     loaders.append(jinja2.PackageLoader("templates", "email"))
     env = jinja2.Environment(

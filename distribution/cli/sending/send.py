@@ -14,8 +14,8 @@ from distribution.accountability.operators import check_may_send
 from distribution.audience.recipients import split_audience
 from distribution.audience.segments import Conditions, describe, get_segment, parse_where
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
+from distribution.cli.sending.checking import Checking
 from distribution.cli.sending.delivery import start_delivery
-from distribution.cli.sending.warmup import WarmUp
 from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
@@ -102,16 +102,16 @@ def _record(app: App, release_id: int, names: list[str], where: Conditions, at: 
         if yes and not dry_run:  # checked and recorded in one transaction
             _note_zone(when)
             actor = _sender(app, session, plan)
+            checking = Checking(app.settings, plan.release, plan.lists, now)
             try:
-                with WarmUp(app.settings):
-                    dist, rows = _schedule(session, plan, now, when, actor, again)
+                dist, rows = _schedule(session, plan, now, when, actor, again)
             except dispatch.EveryoneHasIt:
-                _check_can_send(app, plan, now)  # continuing a distribution: checked alike
+                checking.result()  # continuing a distribution: checked alike
                 raise
             # After the INSERT, inside its transaction: a refusal here records nothing.
-            _check_can_send(app, plan, now)
+            checking.result()
             return dist.id, rows, dist.send_at.isoformat()
-        _check_can_send(app, plan, now)
+        Checking(app.settings, plan.release, plan.lists, now).result()
         split = split_audience(session, [m.id for m in plan.lists], release_id, plan.where)
         if dry_run:
             _show_dry_run(session, plan, split, when, as_json)
@@ -133,12 +133,6 @@ def _resume(app: App, distribution_id: int, as_json: bool) -> tuple[int, int, st
                    f"{info['pending'] + info['in_flight']} not yet sent: continuing it.",
                    err=True)
     return distribution_id, info["total"], str(info["send_at"])
-
-
-def _check_can_send(app: App, plan: dispatch.Plan, now: datetime) -> None:
-    from distribution.engine import preflight  # renders: loaded only when sending
-
-    preflight.check_can_send(app.settings, plan.release, plan.lists, now)
 
 
 def _sender(app: App, session: Session, plan: dispatch.Plan) -> Actor:

@@ -536,3 +536,20 @@ def test_a_task_that_cannot_be_acknowledged_as_redis_goes_is_one_warning_line():
     lines = out.getvalue().strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in out.getvalue()
     assert lines[0].startswith("WARNING Couldn't ack 7") and "sweep restarts" in lines[0]
+
+
+def test_acknowledging_after_the_broker_connection_closed_is_a_connection_error(redis_server):
+    """kombu 5.7 built a Redis client from the closed connection to acknowledge a task
+    (AttributeError: the worker exited with 'Unrecoverable error' mid-send, seen in the
+    PostgreSQL-then-Redis fault test): a connection error instead, which the worker's
+    acknowledgement logs in one line and Celery rides out."""
+    import kombu
+    import redis
+
+    import workers.celery  # noqa: F401 - installs the worker's handling of a lost broker
+
+    connection = kombu.Connection(redis_server.url)
+    channel = connection.channel()
+    connection.close()
+    with pytest.raises(redis.ConnectionError):
+        channel.qos.ack("a-delivery-tag")

@@ -4,10 +4,10 @@ traceback for a task it could not acknowledge.
 kombu 5.7's Redis transport builds a client from the channel's connection, which is
 already None once the broker is lost: restoring the tasks a worker holds (running ones,
 and those waiting out a countdown), or acknowledging one, raised AttributeError, which
-Celery treats as an unrecoverable error, and the worker exited mid-send. Here that one case is a warning: the
-tasks stay in Redis's unacked index, which Redis hands out again after the visibility
-timeout, and they only carry a distribution's id: the sweep restarts its batches as soon
-as the broker is back.
+Celery treats as an unrecoverable error, and the worker exited mid-send. Here those are
+a warning: the tasks stay in Redis's unacked index, which Redis hands out again after the
+visibility timeout, and they only carry a distribution's id: the sweep restarts its
+batches as soon as the broker is back.
 """
 
 from __future__ import annotations

@@ -222,15 +222,14 @@ class RedisWriter:
         self._connection: Any = None
         self._closed = False
         self._reconnecting = threading.Event()
-        self._unread = 0
         self._written = False  # APPENDs sent since Redis last answered
         name = key.encode()
         self._append = b"*3\r\n$6\r\nAPPEND\r\n$%d\r\n%s\r\n" % (len(name), name)
         # Sent after the first APPEND: a key that does not exist yet takes no expiry.
         expire = b"%d" % KEEP_SECONDS
-        self._expire_command = b"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        self._expire = b"*3\r\n$6\r\nEXPIRE\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
             len(name), name, len(expire), expire)
-        self._expire: bytes | None = self._expire_command
+        self._expire_due = True
         with self._lock:
             self._guarded(lambda: self._use(self._connect()))
 
@@ -248,14 +247,17 @@ class RedisWriter:
             # the connection, and the kernel drops what it still held to send.
             _cork(connection._sock, True)
         except OSError:
-            connection.disconnect()
-            self._client.connection_pool.release(connection)
+            self._hang_up(connection)
             raise
         return connection
 
     def _use(self, connection: Any) -> None:
         self._connection = connection
-        self._expire = self._expire_command  # the key may be gone with a Redis restarted
+        self._expire_due = True  # the key may be gone with a Redis restarted
+
+    def _hang_up(self, connection: Any) -> None:
+        connection.disconnect()
+        self._client.connection_pool.release(connection)
 
     def _guarded(self, step: Callable[[], None]) -> None:
         try:
@@ -270,18 +272,16 @@ class RedisWriter:
 
     def _drop(self) -> None:
         if self._connection is not None:
-            self._connection.disconnect()
-            self._client.connection_pool.release(self._connection)
+            self._hang_up(self._connection)
         self._connection = None
-        self._unread = 0
         self._written = False
 
     def accepted(self, entry: Entry) -> None:
         line = _line(entry)
         command = b"%s$%d\r\n%s\r\n" % (self._append, len(line), line)
         with self._lock:
-            if self._expire is not None:
-                command, self._expire = command + self._expire, None
+            if self._expire_due:
+                command, self._expire_due = command + self._expire, False
             if (connection := self._connection) is not None:
                 self._guarded(lambda: connection._sock.sendall(command))
                 self._written = True
@@ -294,14 +294,13 @@ class RedisWriter:
         if self._connection is None:
             return
         sock = self._connection._sock
-        if self._written or closing:  # +OK to REPLY ON follows every APPEND before it
+        asked = self._written or closing  # +OK to REPLY ON follows every APPEND before it
+        if asked:
             # Back in the pool, the connection must answer again.
             sock.sendall(_REPLIES_ON if closing else _REPLIES_ON_THEN_OFF)
-            self._unread += 1
             self._written = False
         _cork(sock, False)  # out now: the answer is awaited
-        while self._unread:
-            self._unread -= 1
+        if asked:
             self._connection.read_response()
         if not closing:
             _cork(sock, True)
@@ -327,9 +326,8 @@ class RedisWriter:
             self._reconnecting.clear()
         if self._install(connection):
             log.info("the batch journal in Redis is written again")
-            return
-        connection.disconnect()
-        self._client.connection_pool.release(connection)
+        else:
+            self._hang_up(connection)
 
     def _install(self, connection: Any) -> bool:
         with self._lock:  # the batch may have ended, or connected, meanwhile

@@ -308,6 +308,28 @@ def test_large_imports_work_across_chunks(store, monkeypatch):
         assert list_summary(s, "press").members == 24
 
 
+def test_a_large_import_tells_the_postgresql_planner_how_big_the_tables_are(pg_store):
+    """A send right after a large import plans its audience with the real table sizes,
+    not those of the empty tables autovacuum would correct a minute later."""
+    rows = "".join(f"r{i}@example.org,Reporter {i}\n" for i in range(1_500))
+    with transaction(pg_store.Session) as s:
+        create_list(s, "press")
+
+    def planned_rows(table: str) -> float:
+        with pg_store.engine.connect() as c:
+            return c.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = %s", (table,)).scalar_one()
+
+    before = planned_rows("contacts")
+    run_import(pg_store, "email,name\n" + rows, list_name="press")
+    assert before <= 0  # never analysed (-1), or empty
+    assert planned_rows("contacts") == 1_500
+    assert planned_rows("subscriptions") == 1_500
+    small = run_import(pg_store, "email,name\nfew@example.org,Few\n", list_name="press")
+    assert small.imported == 1
+    assert planned_rows("contacts") == 1_500  # a small import leaves it to autovacuum
+
+
 def test_progress_is_reported_in_bytes_read(sqlite_store, monkeypatch):
     monkeypatch.setattr(contact_rows, "PROGRESS_EVERY", 2)
     data = ("email\n" + "".join(f"r{i}@example.org\n" for i in range(5))).encode()

@@ -23,7 +23,13 @@ from distribution.audience.rows import (
     Source,
     read_contacts,
 )
-from distribution.store.db import dialect_insert, json_rows, one_of, table_of
+from distribution.store.db import (
+    dialect_insert,
+    json_rows,
+    one_of,
+    refresh_statistics,
+    table_of,
+)
 from distribution.store.models import (
     Contact,
     MailingList,
@@ -89,6 +95,7 @@ def import_contacts(session: Session, source: Source, *, list_name: str | None =
         report.subscribed = (_subscribe_new(session, list(new.values()), target.id)
                              + subscribe(session, known.values(), target.id))
         report.unsubscribed = _left(session, list(known.values()), target.id)
+    refresh_statistics(session, report.imported + report.subscribed, Contact, Subscription)
     return report
 
 

@@ -240,7 +240,7 @@ class RedisWriter:
         return self._connection is not None
 
     def _connect(self) -> Any:
-        connection: Any = self._client.connection_pool.get_connection("APPEND")
+        connection: Any = self._client.connection_pool.get_connection()
         try:
             connection._sock.sendall(_REPLIES_OFF)
             # Nothing left to read while corked: closing a socket with unread bytes resets

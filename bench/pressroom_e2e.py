@@ -8,6 +8,7 @@ broker; `pressroom send` delivers in its own process.
 
 from __future__ import annotations
 
+import statistics
 import time
 from pathlib import Path
 
@@ -37,15 +38,16 @@ def sent_count(factory) -> int:  # type: ignore[no-untyped-def]
 
 
 def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # type: ignore[no-untyped-def]
-           release_id: int, list_name: str, n: int, sent_before: int) -> Row:
+           release_id: int, list_name: str, n: int, sent_before: int, run: int = 0) -> Row:
     """One distribution of N through fresh Celery workers; their peak RSS is this run's."""
-    workdir = processes.workdir / f"celery-{n}"
+    n_run = f"{n}" if run == 0 else f"{n}-{run}"  # names the run's folder and processes
+    workdir = processes.workdir / f"celery-{n_run}"
     workdir.mkdir()
-    worker = processes.start(f"worker-{n}", fixture.pressroom_argv(
+    worker = processes.start(f"worker-{n_run}", fixture.pressroom_argv(
         "worker", "--concurrency", str(CONCURRENCY), "--loglevel", "info"), env, cwd=workdir)
-    wait_for(lambda: "ready." in processes.log(f"worker-{n}"), timeout=60,
+    wait_for(lambda: "ready." in processes.log(f"worker-{n_run}"), timeout=60,
              what="the Celery worker")
-    beat = processes.start(f"beat-{n}", fixture.pressroom_argv("beat", "--loglevel", "warning"),
+    beat = processes.start(f"beat-{n_run}", fixture.pressroom_argv("beat", "--loglevel", "warning"),
                            env, cwd=workdir)
     wait_for(lambda: len(children(worker.pid)) >= CONCURRENCY, timeout=30, what="pool")
     pool = children(worker.pid)
@@ -56,7 +58,7 @@ def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # ty
     seen: list[tuple[float, int]] = []
     peak = PeakMemory(pool)
     started = time.perf_counter()
-    send = processes.start(f"send-{n}", fixture.pressroom_argv(
+    send = processes.start(f"send-{n_run}", fixture.pressroom_argv(
         "send", str(release_id), "--list", list_name, "--yes"), env, cwd=workdir)
     finished = sink.wait_count(base + n, tick=peak.sample, patience=60, seen=seen,
                                stalled=lambda: worker.poll() is not None)
@@ -67,7 +69,7 @@ def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # ty
     sink_cpu = cpu_seconds(sink.process.pid) - sink_cpu
     rss = [peak_rss_mb(pid) or 0.0 for pid in pool]  # VmHWM, read before they exit
     main_rss = peak_rss_mb(worker.pid)
-    send_cpu = reap(processes, send, f"send-{n}")
+    send_cpu = reap(processes, send, f"send-{n_run}")
     wait_for(lambda: sent_count(factory) >= sent_before + n, timeout=120,
              what="every delivery recorded as sent")
     confirmed = time.perf_counter()
@@ -82,6 +84,16 @@ def celery(processes: Processes, sink: Sink, env: dict[str, str], factory,  # ty
                      postgres_cpu_s_per_1000=round(db_cpu * 1000 / n, 3),
                      worker_main_rss_mb=main_rss)
     return row
+
+
+def best_of(runs: list[Row], ceiling: Row) -> Row:
+    """The fastest run, as the ceiling is its fastest; every run's rate and ratio kept."""
+    best = min(runs, key=lambda run: run.seconds)
+    best.extra["runs_per_s"] = [round(run.per_second, 1) for run in runs]
+    ratios = sorted(run.per_second / ceiling.per_second for run in runs)
+    best.extra["runs_ratio_to_ceiling"] = [round(r, 3) for r in ratios]
+    best.extra["median_ratio_to_ceiling"] = round(statistics.median(ratios), 3)
+    return best
 
 
 def embedded(processes: Processes, sink: Sink, workdir: Path, release_file: Path,

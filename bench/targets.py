@@ -15,7 +15,8 @@ def verdicts(summary: dict[str, Any]) -> dict[str, str]:
     for row in senders:
         n = row["n"]
         if row["name"].startswith(CELERY):
-            found[f"celery >= 0.40 x ceiling (N={n})"] = _at_least(row["ratio_to_ceiling"], 0.40)
+            found[f"celery >= 0.40 x ceiling (N={n})"] = _at_least(
+                row["ratio_to_ceiling"], 0.40) + _runs(row)
             found[f"celery >= 10 x naive (N={n})"] = _at_least(row["times_naive"], 10)
         elif row["name"].startswith(EMBEDDED):
             found[f"embedded >= 0.15 x ceiling (N={n})"] = _at_least(row["ratio_to_ceiling"],
@@ -48,6 +49,15 @@ def _at_least(value: float | None, target: float) -> str:
     if value is None:
         return "n/a"
     return f"{'met' if value >= target else 'MISSED'} ({value})"
+
+
+def _runs(row: dict[str, Any]) -> str:
+    """With several runs: each one's ratio, lowest first, and their median."""
+    ratios = row.get("runs_ratio_to_ceiling")
+    if not ratios or len(ratios) < 2:
+        return ""
+    return (f"; best of {len(ratios)} runs, each {', '.join(str(r) for r in ratios)}, "
+            f"median {row['median_ratio_to_ceiling']}")
 
 
 def _at_most(value: float, target: float) -> str:

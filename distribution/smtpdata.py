@@ -32,3 +32,11 @@ def dot_stuffed(lines: bytes) -> bytes:
     if b"\n." in lines:
         lines = lines.replace(b"\n.", b"\n..")
     return b"." + lines if lines[:1] == b"." else lines
+
+
+def message_of(block: bytes) -> bytes:
+    """The message a data block carries: its end taken off, each leading dot undoubled."""
+    lines = block[:-len(DATA_END)] if block.endswith(DATA_END) else block
+    if b"\n.." in lines:
+        lines = lines.replace(b"\n..", b"\n.")
+    return lines[1:] if lines[:2] == b".." else lines

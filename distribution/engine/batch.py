@@ -14,6 +14,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from config import Settings
 from distribution.audience.forget import forget
@@ -96,7 +97,9 @@ def run_batch(factory: sessionmaker[Session], settings: Settings, distribution_i
         if dist is None or dist.status != DistributionStatus.SENDING:
             return report
         if dist.kind in CARRIES_RELEASE:
-            _share_release(session, dist.release_id)
+            # The row just read is the one the batch goes by (the relationship would read
+            # it again).
+            set_committed_value(dist, "release", _share_release(session, dist.release_id))
         now = database_now(session)
         # Unique per batch: only this batch may record or give back what it claimed.
         report.owner = f"{worker}/{secrets.token_hex(4)}"
@@ -120,16 +123,16 @@ def _default_opener(settings: Settings) -> TransportOpener:
     return lambda: open_transport(settings.smtp_url, settings.outbox)
 
 
-def _share_release(session: Session, release_id: int) -> None:
+def _share_release(session: Session, release_id: int) -> Release:
     """Hold the release row until the claim commits (PostgreSQL; SQLite writers queue anyway).
 
     An embargo change locks it for update: it waits for this claim, then counts the rows
     claimed here among those who received the release and tells them; or this claim waits
     for the change, and reads the new embargo.
     """
-    session.execute(select(Release).where(Release.id == release_id)
-                    .with_for_update(read=True)
-                    .execution_options(populate_existing=True))
+    return session.execute(select(Release).where(Release.id == release_id)
+                           .with_for_update(read=True)
+                           .execution_options(populate_existing=True)).scalar_one()
 
 
 def _hold_public_before_lift(session: Session, dist: Distribution, batch: list[Claimed],
@@ -283,8 +286,8 @@ class Batch:
             self.accepted[claimed.id] = entry
 
         # Each delivery's own envelope sender (VERP), made with its message.
-        sent = transport.send([Envelope(built[i].sender, group[i].email, built[i].data,
-                                        built[i].data_block) for i in sendable], accepted)
+        sent = transport.send([Envelope(built[i].sender, group[i].email, built[i].data_block,
+                                        as_block=True) for i in sendable], accepted)
         if sent and all(o.kind is OutcomeKind.TEMPORARY and o.code is None for o in sent):
             # No reply at all: the server is down, not the recipients at fault. Stop the
             # batch and give the group back, rather than burn attempts and pause.

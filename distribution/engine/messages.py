@@ -24,7 +24,7 @@ from distribution.mail.media import NO_MEDIA, MessageMedia
 from distribution.mail.render import PreparedMessage, Recipient, load_templates, prepare
 from distribution.mail.signing.dkim import configured_signer
 from distribution.mail.signing.verp import Verp, lower_base32
-from distribution.media.mailing import message_media, online_url
+from distribution.media.mailing import distribution_media, online_url
 from distribution.releases.families import family_of
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token
@@ -51,11 +51,10 @@ _MAKING_ERRORS = (ValueError, ArithmeticError, TypeError, LookupError, Recursion
 
 @dataclass(frozen=True)
 class Built:
-    data: bytes
+    data_block: bytes  # the message as SMTP's DATA carries it (Envelope.message undoes it)
     message_id: str
     marked: bool
     error: str | None = None   # the message could not be built for this recipient
-    data_block: bytes | None = None  # `data` as SMTP sends it
     sender: str = ""   # the envelope sender: the delivery's own VERP address when set
     text_id: int | None = None  # the text it carries (a language version, a correction)
 
@@ -191,10 +190,8 @@ class MessageFactory:
         installation = installation_token(session)
         media = (NO_MEDIA, NO_MEDIA)
         if distribution.kind in CARRIES_RELEASE:
-            media = (message_media(session, settings, release.id, family=family,
-                                   distribution_id=distribution.id, signed=False),
-                     message_media(session, settings, release.id, family=family,
-                                   distribution_id=distribution.id, signed=True))
+            media = distribution_media(session, settings, release.id, family=family,
+                                       distribution_id=distribution.id)
         for item in family.members:
             session.expunge(item)
         return cls(settings, distribution, release, contacts, lists, media,
@@ -219,14 +216,13 @@ class MessageFactory:
             references=self._texts.references(claimed.contact_id),
         )
         try:
-            data, block = prepared.personalise_for_smtp(recipient, date=now)
+            block = prepared.personalise_for_smtp(recipient, date=now)
             if self._dkim is not None:
-                # A header in front: the data block takes the same lines (none starts
-                # with a dot).
-                signature = self._dkim.signature_lines(data, now.timestamp())
-                data, block = signature + data, signature + block
-            return Built(data, mid, marked, data_block=block, sender=sender,
-                         text_id=choice.text.id)
+                # Signed over the message; the signature's lines go in front of the data
+                # block as they are (none starts with a dot).
+                message = prepared.personalise(recipient, date=now)
+                block = self._dkim.signature_lines(message, now.timestamp()) + block
+            return Built(block, mid, marked, sender=sender, text_id=choice.text.id)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.
             return Built(b"", mid, marked, f"cannot build the message: {exc}", sender=sender,

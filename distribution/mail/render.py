@@ -67,8 +67,8 @@ class PreparedMessage:
         return stencil.fill(lines, links)
 
     def personalise_for_smtp(self, recipient: Recipient, *,
-                             date: datetime | None = None) -> tuple[bytes, bytes]:
-        """The message, and the same as an SMTP data block (dot-stuffed, CRLF.CRLF)."""
+                             date: datetime | None = None) -> bytes:
+        """The message as an SMTP data block (dot-stuffed, ending in CRLF.CRLF)."""
         stencil, lines, links = self._holes(recipient, date)
         return stencil.fill_for_smtp(lines, links)
 

@@ -97,31 +97,35 @@ class Stencil:
     stuffed: tuple[bytes | None, ...]  # each literal segment dot-stuffed, else None
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
-        return self.fill_for_smtp(headers, values)[0]
-
-    def fill_for_smtp(self, headers: Mapping[str, bytes],
-                      values: Mapping[str, str]) -> tuple[bytes, bytes]:
-        """The message, and the same message as an SMTP data block."""
+        """The message."""
         text, html = _escaped(values)
-        message: list[bytes] = []
-        wire: list[bytes] = []
+        parts: list[bytes] = []
+        for segment in self.segments:
+            if type(segment) is bytes:
+                parts.append(segment)
+            elif type(segment) is str:
+                parts.append(headers[segment])
+            else:
+                value_line = cast(ValueLine, segment)  # `type() is` for speed: mypy sees str
+                parts.append(value_line.encode(html if value_line.html else text))
+        return b"".join(parts)
+
+    def fill_for_smtp(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
+        """The message as an SMTP data block: what the transport sends, made directly."""
+        text, html = _escaped(values)
+        parts: list[bytes] = []
         for segment, stuffed in zip(self.segments, self.stuffed, strict=True):
             if stuffed is not None:
-                message.append(cast(bytes, segment))  # a literal: only those are stuffed
-                wire.append(stuffed)
+                parts.append(stuffed)  # a literal, stuffed when the stencil was cut
             elif type(segment) is str:
                 # A header line starts with its name, and folds onto lines that start with
                 # white space (RFC 5322 2.2.3): no line of it starts with a dot.
-                line = headers[segment]
-                message.append(line)
-                wire.append(line)
+                parts.append(headers[segment])
             else:
-                value_line = cast(ValueLine, segment)  # `type() is` for speed: mypy sees str
-                line = value_line.encode(html if value_line.html else text)
-                message.append(line)
-                wire.append(dot_stuffed(line))
-        wire.append(DATA_END)
-        return b"".join(message), b"".join(wire)
+                value_line = cast(ValueLine, segment)
+                parts.append(dot_stuffed(value_line.encode(html if value_line.html else text)))
+        parts.append(DATA_END)
+        return b"".join(parts)
 
 
 def _escaped(values: Mapping[str, str]) -> tuple[Mapping[str, str], Mapping[str, str]]:

@@ -8,6 +8,7 @@ resized copies made at attach time: no image work happens while sending.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -40,37 +41,65 @@ def message_media(session: Session, settings: Settings, release_id: int, *,
     language version shows the photos and files of its original's current text. `family`:
     the release's, when the caller has it.
     """
-    family = family or family_of(session, release_id)
-    text = session.get_one(Release, release_id)
-    owner = release_id if family.is_main(release_id) else family.main.head.id
-    rows = media_of(session, owner)
-    embed = bool(rows) and inline_photos(session, owner)
+    source = _Source.read(session, release_id, family)
     signing = distribution_id if signed and distribution_id is not None else None
+    return source.media(session, settings, signing)
 
-    def url(media: ReleaseMedia, size: int | None = None) -> str:
-        if signing is None:
-            return links.public_url(settings, media, size)
-        return links.signed_url(settings, media, signing, size)
 
-    photos, files, inline = [], [], []
-    for media in rows:
-        if media.kind is MediaKind.IMAGE:
-            copy = media.renditions[str(EMAIL)]
-            src = url(media, EMAIL)
-            image = _inline(session, settings, media) if embed else None
-            if image is not None:  # a copy missing from the store is linked instead
-                inline.append(image)
-                src = f"cid:{image.cid}"
-            photos.append(Photo(src=src, link=url(media), width=int(copy["width"]),
-                                height=int(copy["height"]),
-                                alt=media.alt or media.caption or "", caption=media.caption,
-                                credit=media.credit, filename=media.filename))
-        else:
-            files.append(Download(url=url(media), filename=media.filename,
-                                  label=label(media.content_type, media.bytes),
-                                  caption=media.caption, credit=media.credit))
-    online = online_url(settings, family, text, distribution_id=signing)
-    return MessageMedia(tuple(photos), tuple(files), tuple(inline), online)
+def distribution_media(session: Session, settings: Settings, release_id: int, *,
+                       distribution_id: int, family: Family,
+                       ) -> tuple[MessageMedia, MessageMedia]:
+    """`message_media` of a distribution's public copies and of its signed ones (trusted,
+    before the lift), from one read of the release's media."""
+    source = _Source.read(session, release_id, family)
+    return source.media(session, settings, None), source.media(session, settings,
+                                                               distribution_id)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a release's media in its messages are made from."""
+
+    family: Family
+    text: Release
+    rows: list[ReleaseMedia]
+    embed: bool
+
+    @classmethod
+    def read(cls, session: Session, release_id: int, family: Family | None) -> _Source:
+        family = family or family_of(session, release_id)
+        owner = release_id if family.is_main(release_id) else family.main.head.id
+        rows = media_of(session, owner)
+        return cls(family, session.get_one(Release, release_id), rows,
+                   bool(rows) and inline_photos(session, owner))
+
+    def media(self, session: Session, settings: Settings,
+              signing: int | None) -> MessageMedia:
+        def url(media: ReleaseMedia, size: int | None = None) -> str:
+            if signing is None:
+                return links.public_url(settings, media, size)
+            return links.signed_url(settings, media, signing, size)
+
+        photos, files, inline = [], [], []
+        for media in self.rows:
+            if media.kind is MediaKind.IMAGE:
+                copy = media.renditions[str(EMAIL)]
+                src = url(media, EMAIL)
+                image = _inline(session, settings, media) if self.embed else None
+                if image is not None:  # a copy missing from the store is linked instead
+                    inline.append(image)
+                    src = f"cid:{image.cid}"
+                photos.append(Photo(src=src, link=url(media), width=int(copy["width"]),
+                                    height=int(copy["height"]),
+                                    alt=media.alt or media.caption or "",
+                                    caption=media.caption, credit=media.credit,
+                                    filename=media.filename))
+            else:
+                files.append(Download(url=url(media), filename=media.filename,
+                                      label=label(media.content_type, media.bytes),
+                                      caption=media.caption, credit=media.credit))
+        online = online_url(settings, self.family, self.text, distribution_id=signing)
+        return MessageMedia(tuple(photos), tuple(files), tuple(inline), online)
 
 
 def online_url(settings: Settings, family: Family, text: Release, *,

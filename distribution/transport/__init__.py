@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from distribution.smtpdata import data_block, message_of
+
 
 class OutcomeKind(enum.StrEnum):
     SENT = "sent"
@@ -36,10 +38,19 @@ class Outcome:
 class Envelope:
     sender: str  # MAIL FROM (the bounce address)
     recipient: str  # RCPT TO
-    message: bytes  # the full RFC 5322 message, CRLF line endings
-    # The same message as SMTP's DATA carries it (dot-stuffed, ending in CRLF.CRLF), when
-    # the caller made it already: the SMTP transport then sends it as it is.
-    data_block: bytes | None = None
+    # The full RFC 5322 message (CRLF line endings), or with `as_block` the same message
+    # as SMTP's DATA carries it (dot-stuffed, ending in CRLF.CRLF), made so by the caller:
+    # the SMTP transport sends that as it is, and only the outbox asks for the message.
+    content: bytes
+    as_block: bool = False
+
+    @property
+    def message(self) -> bytes:
+        return message_of(self.content) if self.as_block else self.content
+
+    @property
+    def data_block(self) -> bytes:
+        return self.content if self.as_block else data_block(self.content)
 
 
 class TransportError(Exception):

@@ -11,7 +11,7 @@ from distribution.transport import Envelope, Outcome, OutcomeKind
 def commands(smtp: smtplib.SMTP, envelope: Envelope) -> list[bytes]:
     """MAIL FROM, RCPT TO and DATA lines, with BODY=8BITMIME and SMTPUTF8 as needed."""
     options = ""
-    if not envelope.message.isascii() and smtp.has_extn("8bitmime"):
+    if not envelope.content.isascii() and smtp.has_extn("8bitmime"):  # a block or not, alike
         options += " BODY=8BITMIME"
     if not (envelope.sender.isascii() and envelope.recipient.isascii()):
         options += " SMTPUTF8"  # EnvelopeCheck made sure the server offers it

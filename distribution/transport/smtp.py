@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from distribution.smtpdata import data_block
 from distribution.transport import (
     Accepted,
     Envelope,
@@ -296,7 +295,7 @@ class SmtpTransport:
             mail, rcpt, data = _reply(replies), _reply(replies), _reply(replies)
             refused = _first_refusal(mail, rcpt, data)
             if refused is None:
-                pending, pending_index = _data(envelope), i
+                pending, pending_index = envelope.data_block, i
                 continue
             stage, reply = refused
             batch.settle(i, classify(stage, reply.code, reply.text))
@@ -331,7 +330,7 @@ class SmtpTransport:
                     self._needs_rset = True
                     break
             else:
-                sock.sendall(_data(envelope))
+                sock.sendall(envelope.data_block)
                 batch.settle(i, _body_outcome(_reply(replies)))
 
 
@@ -350,10 +349,6 @@ def _reply(replies: ReplyReader) -> Reply:
         code = reply.code if reply.code > 0 else None
         raise _Lost(Outcome(OutcomeKind.TEMPORARY, code, reply.text))
     return reply
-
-
-def _data(envelope: Envelope) -> bytes:
-    return envelope.data_block or data_block(envelope.message)
 
 
 def _first_refusal(mail: Reply, rcpt: Reply, data: Reply) -> tuple[Stage, Reply] | None:

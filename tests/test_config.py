@@ -85,3 +85,16 @@ def test_passwords_in_url_query_parameters_are_masked(tmp_path, url, shown):
     settings = load_settings(environ={"PRESSROOM_HOME": str(tmp_path),
                                       "PRESSROOM_BROKER_URL": url})
     assert settings.masked()["broker_url"] == shown
+
+
+@pytest.mark.parametrize("url", ["notaurl", "amqp://guest:guest@127.0.0.1:5672//",
+                                 "memory://", "127.0.0.1:6379"])
+def test_a_broker_url_that_is_not_redis_is_refused_in_one_line(cli, tmp_path, url):
+    """Taken for a broker that is down, it let sends be recorded that no worker would
+    ever see; the batch journals need Redis too."""
+    cli.env["PRESSROOM_BROKER_URL"] = url
+    result = cli("status")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == ("Error: setting 'broker_url': not a Redis URL "
+                                     "(redis://HOST:6379/0 or rediss://...)")
+    assert url not in result.stderr  # it may hold a password

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import Engine, orm
@@ -114,6 +115,12 @@ def _usable(settings: Settings) -> Settings:
             parse_smtp_url(settings.smtp_url)
         except ValueError as exc:
             raise ConfigError(f"setting 'smtp_url': {exc}") from None
+    if settings.broker_url and urlsplit(settings.broker_url.strip()).scheme.lower() not in (
+            "redis", "rediss"):
+        # Celery queues on it and the batch journals live in it: only Redis serves both.
+        # Anything else was taken for a broker that is down, and sends waited for ever.
+        raise ConfigError("setting 'broker_url': not a Redis URL (redis://HOST:6379/0 or "
+                          "rediss://...)")
     if settings.dkim_private_key_file:
         # Read the keys now: a key that cannot sign would otherwise stop every batch.
         from distribution.mail.signing.dkim import DkimError, configured_signer

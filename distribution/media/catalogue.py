@@ -16,8 +16,8 @@ from config import Settings
 from distribution.errors import InvalidInput, NotFound
 from distribution.media import links
 from distribution.media.blobs import BlobStore, blob_store
+from distribution.releases.bodyformat import CONTROLS
 from distribution.releases.frontmatter import PhotoSpec
-from distribution.releases.parse import CONTROLS
 from distribution.store.models import (
     Delivery,
     DeliveryStatus,

@@ -19,6 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# C0 and C1 controls but tab and line ends, DEL, and the two noncharacters XML refuses: no
+# stored text keeps them (a feed with one is not well-formed, a terminal acts on them,
+# PostgreSQL refuses NUL). Here, not in the parser: code that checks a caption need not
+# load the parser, whose dateline patterns take a tenth of a second to compile.
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
 Paragraph = list[str]  # whitespace-normalised, non-empty source lines
 
 # No em dash: a wrapped line may well start with one ("— and this, she said, ...").

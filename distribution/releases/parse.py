@@ -17,6 +17,7 @@ from pathlib import Path
 
 from distribution.errors import InvalidInput
 from distribution.releases.bodyformat import (
+    CONTROLS,
     Paragraph,
     format_body,
     normalise_line,
@@ -177,11 +178,6 @@ def parse_release(text: str) -> ParsedRelease:
     if headline is not None and headline != release.headline:
         release.warnings.append(f"the front-matter headline replaces the first line {headline!r}")
     return release
-
-
-# C0 and C1 controls but tab and line ends, DEL, and the two noncharacters XML refuses: a
-# feed with one is not well-formed, a terminal acts on them, PostgreSQL refuses NUL.
-CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _without_controls(text: str) -> tuple[str, int]:

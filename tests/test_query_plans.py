@@ -19,7 +19,7 @@ from sqlalchemy import event, select, text, update
 
 from distribution.engine import claims, dispatch
 from distribution.engine.ledger import Result, RetryPolicy, record
-from distribution.engine.lifecycle import activate_due
+from distribution.engine.lifecycle import activate_due, work_available
 from distribution.engine.recovery.journal import NoJournal
 from distribution.store.models import Delivery, DeliveryStatus, MailingList
 from distribution.transport import Outcome, OutcomeKind
@@ -152,3 +152,20 @@ def test_the_heartbeat_renews_through_the_claim_index(pg_store, sent_distributio
         (plan,) = _plans(session, seen)
         assert "Seq Scan on deliveries" not in plan, plan
         assert "ix_deliveries_claim" in plan, plan
+
+
+def test_the_sweep_counts_due_rows_only_as_far_as_it_starts_batches(pg_store):
+    """A sweep runs every few seconds and at every send: counting all of a large send's
+    due rows each time read them all. Each distribution's count stops at the cap."""
+    with pg_store.Session() as session, session.begin():
+        release = make_release(session)
+        members = _audience(session, ROWS)
+        dist, _ = dispatch.schedule(session, dispatch.plan(session, release.id, [members.name]),
+                                    now=now_utc() - timedelta(seconds=1))
+        activate_due(session, now_utc(), 3600)
+    with pg_store.Session() as session, session.begin():
+        assert work_available(session, now_utc()) == {dist.id: ROWS}
+        assert work_available(session, now_utc(), 4_000) == {dist.id: 4_000}
+        assert work_available(session, now_utc(), 1) == {dist.id: 1}
+        session.execute(update(Delivery).values(next_attempt_at=now_utc() + timedelta(hours=1)))
+        assert work_available(session, now_utc(), 4_000) == {}  # none due yet

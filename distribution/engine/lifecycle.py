@@ -172,17 +172,25 @@ def _record_late(session: Session, paused: Sequence[Row[int, int]], what: str) -
                release_id=release_id)
 
 
-def work_available(session: Session, now: datetime) -> dict[int, int]:
-    """Sending distributions with deliveries due now, and how many."""
-    stmt = (
-        select(Delivery.distribution_id, func.count())
-        .join(Distribution, Distribution.id == Delivery.distribution_id)
-        .where(Distribution.status == DS.SENDING.value,
-               Delivery.status == DeliveryStatus.PENDING.value,
-               or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-        .group_by(Delivery.distribution_id)
-    )
-    return {row[0]: row[1] for row in session.execute(stmt)}
+def work_available(session: Session, now: datetime, cap: int | None = None) -> dict[int, int]:
+    """Sending distributions with deliveries due now, and how many: counted up to `cap`.
+
+    Every sweep asks, and the answer only decides how many batches to start: counting a
+    distribution's 100,000 due rows took 50 ms of the database each time (the send's own
+    start, and every few seconds while it sends).
+    """
+    sending = session.scalars(select(Distribution.id).where(
+        Distribution.status == DS.SENDING.value)).all()
+    found = {}
+    for distribution_id in sending:
+        due = (select(Delivery.id)
+               .where(Delivery.distribution_id == distribution_id,
+                      Delivery.status == DeliveryStatus.PENDING.value,
+                      or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
+               .limit(cap).subquery())
+        if count := session.scalar(select(func.count()).select_from(due)):
+            found[distribution_id] = count
+    return found
 
 
 def finish_done(session: Session, now: datetime) -> list[int]:

@@ -45,7 +45,7 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings, *,
     """
     report = RunReport()
     while not should_stop():
-        work = sweep(factory, settings).work
+        work = sweep(factory, settings, work_cap=1).work  # which have work: one row says
         ids = [d for d in work if only is None or d == only]
         if not ids:
             break

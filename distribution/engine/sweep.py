@@ -33,7 +33,9 @@ class SweepReport:
 
 
 def sweep(factory: sessionmaker[Session], settings: Settings,
-          journal: Journal | None = None) -> SweepReport:
+          journal: Journal | None = None, *, work_cap: int | None = None) -> SweepReport:
+    """One sweep; `work_cap`: due deliveries are counted up to it (the caller's use for
+    more is none)."""
     report = SweepReport()
     journal = journal or journal_for(settings)
     with factory() as session, session.begin():
@@ -48,7 +50,7 @@ def sweep(factory: sessionmaker[Session], settings: Settings,
         report.finished = lifecycle.finish_done(session, now)
         _record(session, "send.started", report.started)
         _record(session, "send.finished", report.finished)
-        report.work = lifecycle.work_available(session, now)
+        report.work = lifecycle.work_available(session, now, work_cap)
     journal.discard(dead)  # only now: had the commit failed, the next sweep reads them again
     if report.reclaimed:
         log.warning("took back %d claims of batches whose lease lapsed", report.reclaimed)

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 import platformdirs
 
 from config.private import private_folder, write_private
+from config.urls import base_url_problem
 from distribution.mail.headers import parse_mailbox
 from distribution.zones import normalize_zone
 
@@ -196,6 +197,8 @@ MINIMUMS = {"batch_size": 1, "commit_every": 1, "max_attempts": 1, "retry_base_s
 MEDIA_STORES = ("folder", "database")
 # A bounce address is a plain address VERP can extend: local+TOKEN@domain.
 _BOUNCE_ADDRESS = re.compile(r"[A-Za-z0-9._-]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+")
+# The mailto: of List-Unsubscribe: any one address without white space or brackets.
+_MAILTO = re.compile(r"[^\s<>@,;]+@[^\s<>@,;]+")
 
 
 # Upper bounds: a value past these is a typing mistake (claim_timeout_seconds = 1e20 passed
@@ -228,6 +231,12 @@ def _checked(settings: Settings) -> Settings:
             normalize_zone(settings.timezone)
         except ValueError as exc:
             raise ConfigError(f"setting 'timezone': {exc}") from None
+    if problem := base_url_problem(settings.base_url):
+        raise ConfigError(f"setting 'base_url': {problem}")
+    if len(settings.unsubscribe_mailto) > 254 or not _MAILTO.fullmatch(
+            settings.unsubscribe_mailto):
+        raise ConfigError("setting 'unsubscribe_mailto' must be a plain address such as "
+                          "unsubscribe@press.example.org")
     if settings.media_store not in MEDIA_STORES:
         raise ConfigError(f"setting 'media_store' must be one of {', '.join(MEDIA_STORES)}, "
                           f"not {settings.media_store!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from config import ConfigError, load_settings
@@ -87,14 +89,44 @@ def test_passwords_in_url_query_parameters_are_masked(tmp_path, url, shown):
     assert settings.masked()["broker_url"] == shown
 
 
-@pytest.mark.parametrize("url", ["notaurl", "amqp://guest:guest@127.0.0.1:5672//",
-                                 "memory://", "127.0.0.1:6379"])
-def test_a_broker_url_that_is_not_redis_is_refused_in_one_line(cli, tmp_path, url):
-    """Taken for a broker that is down, it let sends be recorded that no worker would
-    ever see; the batch journals need Redis too."""
+@pytest.mark.parametrize("url", [
+    "notaurl", "amqp://guest:guest@127.0.0.1:5672//", "memory://", "127.0.0.1:6379",
+    "redis://u:s3cret@localhost:abc/0", "redis://h:99999/0", "redis://h\nERR: x",
+    " redis://localhost:6379", "redis:x", "redis://u:s3cret@[::1]:6391/x",
+    "redis://127.0.0.1:6379/0?password=s3cret", "redis://u:s3cret/x@127.0.0.1:1/0",
+    "redis://u:s3cret#frag@h/0", "redis://[::1", "amqp://[::1", "REDIS://localhost:6379",
+    "redis://" + "a" * 3000, "redis://" + "a" * 70 + ".example.org:6379/0"])
+def test_a_broker_url_redis_cannot_use_is_refused_in_one_line(cli, url):
+    """Taken for a broker that is down, such a URL let sends be recorded that no worker
+    would ever see (and the batch journals need Redis too); workers and `doctor` gave
+    tracebacks, some with the password in them."""
     cli.env["PRESSROOM_BROKER_URL"] = url
-    result = cli("status")
-    assert result.exit_code == 1
-    assert result.stderr.strip() == ("Error: setting 'broker_url': not a Redis URL "
-                                     "(redis://HOST:6379/0 or rediss://...)")
-    assert url not in result.stderr  # it may hold a password
+    for command in (["status"], ["config"], ["doctor"]):
+        result = cli(*command)
+        assert result.exit_code == 1, (command, result.output)
+        error = result.stderr.strip()
+        assert error.startswith("Error: setting 'broker_url': ") and "\n" not in error
+        assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "redis://[::1]:6379",
+                                 "rediss://:p%2Fw@cache.example.org:6380/2",
+                                 "redis://localhost?socket_timeout=5"])
+def test_redis_urls_are_taken(url):
+    from config.urls import broker_url_problem
+
+    assert broker_url_problem(url) is None
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("https://example.org/" + "a" * 1000, "longer than 400 characters"),
+    ("https://example.org/x\r\nBcc: a@b", "holds spaces or control characters"),
+    ("ftp://press.example.org", "not an address such as https://press.example.org"),
+    ("https://", "not an address such as https://press.example.org"),
+    ("https://press.example.org/?a=1", "has a '?' or '#' part"),
+])
+def test_a_base_url_links_cannot_be_made_from_is_refused(tmp_path, url, why):
+    """A long one failed every copy of a send for good, one row at a time, and gave a
+    traceback with --test-to."""
+    with pytest.raises(ConfigError, match=re.escape(f"setting 'base_url': {why}")):
+        load_settings(environ={"PRESSROOM_HOME": str(tmp_path), "PRESSROOM_BASE_URL": url})

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlsplit
 
 import click
 from sqlalchemy import Engine, orm
@@ -17,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import ConfigError, Settings, load_settings
+from config.urls import broker_url_problem
 from distribution.accountability import Actor, Refused, Role, acting, process_origin
 from distribution.accountability.log import record_refusal
 from distribution.errors import PressroomError
@@ -115,12 +115,10 @@ def _usable(settings: Settings) -> Settings:
             parse_smtp_url(settings.smtp_url)
         except ValueError as exc:
             raise ConfigError(f"setting 'smtp_url': {exc}") from None
-    if settings.broker_url and urlsplit(settings.broker_url.strip()).scheme.lower() not in (
-            "redis", "rediss"):
-        # Celery queues on it and the batch journals live in it: only Redis serves both.
-        # Anything else was taken for a broker that is down, and sends waited for ever.
-        raise ConfigError("setting 'broker_url': not a Redis URL (redis://HOST:6379/0 or "
-                          "rediss://...)")
+    # Checked here, not with the other settings, which only read it: anything but a usable
+    # Redis URL was taken for a broker that is down, and sends were recorded for no one.
+    if settings.broker_url and (problem := broker_url_problem(settings.broker_url)):
+        raise ConfigError(f"setting 'broker_url': {problem}")
     if settings.dkim_private_key_file:
         # Read the keys now: a key that cannot sign would otherwise stop every batch.
         from distribution.mail.signing.dkim import DkimError, configured_signer

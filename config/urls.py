@@ -4,7 +4,7 @@ wrong, never the value (a broker URL may hold a password)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 # The unsubscribe link (base_url, "/u/", a signed token) must fit one header line with room.
 MAX_BASE_URL = 400
@@ -59,7 +59,7 @@ def broker_url_problem(url: str) -> str | None:
     return None
 
 
-def _split(url: str):  # type: ignore[no-untyped-def]
+def _split(url: str) -> SplitResult | None:
     try:
         return urlsplit(url)
     except ValueError:  # an unmatched "[" (IPv6), say

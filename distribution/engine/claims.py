@@ -34,7 +34,8 @@ class Claimed:
     attempts: int
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def due(now: datetime) -> ColumnElement[bool]:
+    """Deliveries waiting to be sent whose time has come (a retry waits for its own)."""
     return and_(
         Delivery.status == PENDING,
         or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
@@ -46,7 +47,7 @@ def claim(session: Session, distribution_id: int, limit: int, worker: str,
     """Take up to `limit` due deliveries of a distribution that is sending."""
     pick = (
         select(Delivery.id)
-        .where(Delivery.distribution_id == distribution_id, _due(now))
+        .where(Delivery.distribution_id == distribution_id, due(now))
         .order_by(Delivery.id)
         .limit(limit)
     )

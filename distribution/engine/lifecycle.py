@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from distribution.accountability import record, system_actor
+from distribution.engine import claims
 from distribution.engine.ledger import Result, Tally
 from distribution.errors import InvalidInput, NotFound
 from distribution.releases.families import family_of
@@ -181,14 +182,12 @@ def work_available(session: Session, now: datetime, cap: int | None = None) -> d
     """
     sending = session.scalars(select(Distribution.id).where(
         Distribution.status == DS.SENDING.value)).all()
-    found = {}
+    found: dict[int, int] = {}
     for distribution_id in sending:
-        due = (select(Delivery.id)
-               .where(Delivery.distribution_id == distribution_id,
-                      Delivery.status == DeliveryStatus.PENDING.value,
-                      or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now))
-               .limit(cap).subquery())
-        if count := session.scalar(select(func.count()).select_from(due)):
+        rows = (select(Delivery.id)
+                .where(Delivery.distribution_id == distribution_id, claims.due(now))
+                .limit(cap).subquery())
+        if count := session.scalar(select(func.count()).select_from(rows)):
             found[distribution_id] = count
     return found
 

@@ -26,6 +26,7 @@ from distribution.mail.signing.dkim import configured_signer
 from distribution.mail.signing.verp import Verp, lower_base32
 from distribution.media.mailing import distribution_media, online_url
 from distribution.releases.families import family_of
+from distribution.smtpdata import data_block
 from distribution.store.db import one_of
 from distribution.store.installation import installation_token
 from distribution.store.models import (
@@ -216,12 +217,12 @@ class MessageFactory:
             references=self._texts.references(claimed.contact_id),
         )
         try:
-            block = prepared.personalise_for_smtp(recipient, date=now)
-            if self._dkim is not None:
-                # Signed over the message; the signature's lines go in front of the data
-                # block as they are (none starts with a dot).
+            if self._dkim is None:
+                block = prepared.personalise_for_smtp(recipient, date=now)
+            else:  # signed over the message, which then becomes the block
                 message = prepared.personalise(recipient, date=now)
-                block = self._dkim.signature_lines(message, now.timestamp()) + block
+                block = data_block(self._dkim.signature_lines(message, now.timestamp())
+                                   + message)
             return Built(block, mid, marked, sender=sender, text_id=choice.text.id)
         except ValueError as exc:
             # One bad address or name must not stop the batch: that row fails alone.

@@ -94,38 +94,35 @@ Segment = bytes | str | ValueLine  # str: the name of a per-recipient header lin
 @dataclass(frozen=True)
 class Stencil:
     segments: tuple[Segment, ...]
-    stuffed: tuple[bytes | None, ...]  # each literal segment dot-stuffed, else None
+    wire: tuple[Segment, ...]  # the same, each literal dot-stuffed (as SMTP sends it)
 
     def fill(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
         """The message."""
-        text, html = _escaped(values)
-        parts: list[bytes] = []
-        for segment in self.segments:
-            if type(segment) is bytes:
-                parts.append(segment)
-            elif type(segment) is str:
-                parts.append(headers[segment])
-            else:
-                value_line = cast(ValueLine, segment)  # `type() is` for speed: mypy sees str
-                parts.append(value_line.encode(html if value_line.html else text))
-        return b"".join(parts)
+        return b"".join(_filled(self.segments, headers, values, stuff=False))
 
     def fill_for_smtp(self, headers: Mapping[str, bytes], values: Mapping[str, str]) -> bytes:
         """The message as an SMTP data block: what the transport sends, made directly."""
-        text, html = _escaped(values)
-        parts: list[bytes] = []
-        for segment, stuffed in zip(self.segments, self.stuffed, strict=True):
-            if stuffed is not None:
-                parts.append(stuffed)  # a literal, stuffed when the stencil was cut
-            elif type(segment) is str:
-                # A header line starts with its name, and folds onto lines that start with
-                # white space (RFC 5322 2.2.3): no line of it starts with a dot.
-                parts.append(headers[segment])
-            else:
-                value_line = cast(ValueLine, segment)
-                parts.append(dot_stuffed(value_line.encode(html if value_line.html else text)))
+        parts = _filled(self.wire, headers, values, stuff=True)
         parts.append(DATA_END)
         return b"".join(parts)
+
+
+def _filled(segments: tuple[Segment, ...], headers: Mapping[str, bytes],
+            values: Mapping[str, str], *, stuff: bool) -> list[bytes]:
+    text, html = _escaped(values)
+    parts: list[bytes] = []
+    for segment in segments:
+        if type(segment) is bytes:
+            parts.append(segment)
+        elif type(segment) is str:
+            # A header line starts with its name, and folds onto lines that start with
+            # white space (RFC 5322 2.2.3): no line of it starts with a dot.
+            parts.append(headers[segment])
+        else:
+            value_line = cast(ValueLine, segment)  # `type() is` for speed: mypy sees str
+            line = value_line.encode(html if value_line.html else text)
+            parts.append(dot_stuffed(line) if stuff else line)
+    return parts
 
 
 def _escaped(values: Mapping[str, str]) -> tuple[Mapping[str, str], Mapping[str, str]]:
@@ -197,7 +194,7 @@ def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
     return tuple(s for s in merged if s != b"")
 
 
-def _stuffed_literals(segments: tuple[Segment, ...]) -> tuple[bytes | None, ...]:
+def _stuffed_literals(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
     """The literal segments dot-stuffed, once. Each segment starts a line (placeholders
     stand alone on theirs, body lines end in CRLF), so stuffing them one by one is
     stuffing the message; the checks below hold the message to that."""
@@ -207,4 +204,4 @@ def _stuffed_literals(segments: tuple[Segment, ...]) -> tuple[bytes | None, ...]
         raise RuntimeError("the serialised message has a line end other than CRLF")
     if any(not s.endswith(CRLF) for s in literals):
         raise RuntimeError("a part of the serialised message does not end a line")
-    return tuple(dot_stuffed(s) if type(s) is bytes else None for s in segments)
+    return tuple(dot_stuffed(s) if type(s) is bytes else s for s in segments)

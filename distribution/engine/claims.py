@@ -9,13 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from distribution.engine.recovery.journal import Entry, Journal
 from distribution.store.db import by_primary_key, database_started, one_of, rows_written
-from distribution.store.models import Delivery, DeliveryStatus, Distribution, DistributionStatus
+from distribution.store.models import (
+    Delivery,
+    DeliveryStatus,
+    Distribution,
+    DistributionStatus,
+    UTCDateTime,
+)
 
 PENDING = DeliveryStatus.PENDING.value
 SENDING = DeliveryStatus.SENDING.value
@@ -34,7 +52,7 @@ class Claimed:
     attempts: int
 
 
-def due(now: datetime) -> ColumnElement[bool]:
+def due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """Deliveries waiting to be sent whose time has come (a retry waits for its own)."""
     return and_(
         Delivery.status == PENDING,
@@ -45,14 +63,26 @@ def due(now: datetime) -> ColumnElement[bool]:
 def claim(session: Session, distribution_id: int, limit: int, worker: str,
           now: datetime) -> list[Claimed]:
     """Take up to `limit` due deliveries of a distribution that is sending."""
+    statement = _claim_statement(session.get_bind().dialect.name == "postgresql")
+    rows = session.connection().execute(  # Core: no ORM objects to load
+        statement, {"b_distribution_id": distribution_id, "b_limit": limit, "b_now": now,
+                    "b_worker": worker}).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+@cache
+def _claim_statement(postgresql: bool) -> Update:
+    """Built once per dialect: a new statement object per batch cost its cache key."""
+    distribution_id = bindparam("b_distribution_id", type_=Integer())
+    now = bindparam("b_now", type_=UTCDateTime())
     pick = (
         select(Delivery.id)
         .where(Delivery.distribution_id == distribution_id, due(now))
         .order_by(Delivery.id)
-        .limit(limit)
+        .limit(bindparam("b_limit", type_=Integer()))
     )
     picked = pick.scalar_subquery()
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         # Materialised, so the LIMIT holds: as a plain IN (subquery) the planner may rescan
         # it once per row (a nested-loop semi-join), each rescan skipping the rows the
         # last one locked, and the UPDATE then claims every pending row.
@@ -60,17 +90,15 @@ def claim(session: Session, distribution_id: int, limit: int, worker: str,
         picked = select(cte.c.id).scalar_subquery()
     active = exists().where(Distribution.id == distribution_id,
                             Distribution.status == DistributionStatus.SENDING.value)
-    stmt = (
+    return (
         update(Delivery)
         .where(Delivery.id.in_(picked), Delivery.status == PENDING, active)
-        .values(status=SENDING, claimed_at=now, claimed_by=worker,
+        .values(status=SENDING, claimed_at=now, claimed_by=bindparam("b_worker", type_=String()),
                 attempts=Delivery.attempts + 1)
         .returning(Delivery.id, Delivery.contact_id, Delivery.email, Delivery.trusted,
                    Delivery.list_id, Delivery.attempts)
         .execution_options(synchronize_session=False)
     )
-    rows = session.connection().execute(stmt).all()  # Core: no ORM objects to load
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
 
 
 def unclaim(session: Session, ids: list[int], status: DeliveryStatus = DeliveryStatus.PENDING,

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
-from distribution.store.db import by_primary_key, one_of
+from distribution.store.db import by_primary_key, id_array, int_array, one_of
 from distribution.store.models import Delivery, DeliveryStatus, Suppression, UTCDateTime
 from distribution.transport import Outcome, OutcomeKind
 
@@ -93,6 +93,9 @@ _RECORD_JSON = (
             smtp_reply=_ROWS.c.b_reply, last_error=_ROWS.c.b_error,
             next_attempt_at=_ROWS.c.b_next, version_id=_ROWS.c.b_text,
             claimed_at=None, claimed_by=None, embargo_marked=_ROWS.c.b_marked)
+    # The ids again, apart from the JSON, so that the planner sees how few rows these are;
+    # the join alone it may answer by reading the whole table.
+    .where(Delivery.id == id_array("ids"))
     .execution_options(synchronize_session=False)
 )
 
@@ -126,13 +129,11 @@ def record(session: Session, results: list[Result], policy: RetryPolicy, now: da
                              "created_at": now})
     if rows and postgresql:
         by_primary_key(session)
-        # The ids again, apart from the JSON, so that the planner sees how few rows these
-        # are; the join alone it may answer by reading the whole table.
-        ids = one_of(session, Delivery.id, [row["b_id"] for row in rows])
         # Through the Connection, as Core: the ORM's bulk-update handling adds nothing to
         # a statement that loads no objects, and cost a few µs a message.
-        session.connection().execute(_RECORD_JSON.where(ids),
-                                     {"rows": _as_json(rows), "owner": owner})
+        session.connection().execute(_RECORD_JSON, {
+            "rows": _as_json(rows), "owner": owner,
+            "ids": int_array([row["b_id"] for row in rows])})
     elif rows:
         # Through the Connection: a list of rows given to Session.execute would be taken
         # for an ORM bulk update by primary key, which this WHERE clause is not.

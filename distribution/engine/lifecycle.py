@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Exists, Row, and_, exists, func, or_, select, update
+from sqlalchemy import Exists, Row, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -40,6 +40,12 @@ def get_distribution(session: Session, distribution_id: int, *,
     return dist
 
 
+# Built once: a new statement object per group cost its cache key (0.2 ms of CPU).
+_FLOWING = select(Distribution.status, Distribution.consecutive_errors,
+                  Distribution.waiting_reason).where(
+                      Distribution.id == bindparam("distribution_id"))
+
+
 def after_group(session: Session, distribution_id: int, tally: Tally, rejected: list[Result],
                 settings: Settings, now: datetime) -> str | None:
     """Count errors, pause when the sender is refused or errors pile up; say why we stop."""
@@ -47,8 +53,7 @@ def after_group(session: Session, distribution_id: int, tally: Tally, rejected: 
         # The usual group: mail flows. A plain read says whether anything is to change;
         # the locked read-modify-write below is for groups that change something.
         status, errors, waiting = session.execute(
-            select(Distribution.status, Distribution.consecutive_errors,
-                   Distribution.waiting_reason).where(Distribution.id == distribution_id)).one()
+            _FLOWING, {"distribution_id": distribution_id}).one()
         if not errors and waiting is None:
             return None if status == DS.SENDING else f"distribution is {DS(status).value}"
     dist = session.get(Distribution, distribution_id, with_for_update=True)

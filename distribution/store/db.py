@@ -237,8 +237,37 @@ def one_of(session: Session, column: ColumnElement[Any] | QueryableAttribute[Any
     SQLAlchemy and psycopg do not render and parse again for every id (500 ids: a third
     of the client's time for the query). `kind`: of the values, when not integers."""
     if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(kind or Integer())))
+        return column == any_(pg_array(ids, kind))
     return column.in_(ids)
+
+
+def pg_array(values: Sequence[int] | Sequence[str],
+             kind: TypeEngine[Any] | None = None) -> ColumnElement[Any]:
+    """The values as a PostgreSQL array, sent as one text that the server splits: psycopg
+    quotes a list element by element, 3 ms of CPU for a batch's 1,000 addresses against
+    0.15 as one text. Values the text cannot carry (a line end, an empty string, a number
+    that is not an int) go as a list."""
+    if kind is None or isinstance(kind, Integer):
+        ints = [value for value in values if type(value) is int]
+        if len(ints) == len(values):
+            return cast(bindparam(None, int_array(ints), String()), ARRAY(Integer()))
+    else:
+        texts = [value for value in values if type(value) is str and value and "\n" not in value]
+        if len(texts) == len(values):
+            return func.string_to_array(bindparam(None, "\n".join(texts), String()), "\n")
+    return bindparam(None, list(values), type_=ARRAY(kind or Integer()))
+
+
+def int_array(ids: Sequence[int]) -> str:
+    """PostgreSQL's text form of an integer array: '{1,2,3}'."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
+def id_array(name: str) -> ColumnElement[Any]:
+    """`= ANY(...)` of a named parameter given as `int_array(ids)`, for a statement built
+    once: SQLAlchemy works out a statement's cache key again for every new statement
+    object (0.4 ms of CPU for a group's UPDATE)."""
+    return any_(cast(bindparam(name, type_=String()), ARRAY(Integer())))
 
 
 def rows_written(session: Session, statement: Executable) -> int:

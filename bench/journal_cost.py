@@ -21,7 +21,8 @@ from pathlib import Path
 
 import redis
 
-from distribution.engine.recovery.journal import Entry, FileJournal, RedisJournal, Writer
+from distribution.engine.recovery.journal import Entry, FileJournal, Writer
+from distribution.engine.recovery.redisjournal import RedisJournal
 
 
 def _per_message(writer: Writer, messages: int, group: int) -> float:

@@ -10,7 +10,8 @@ import textwrap
 
 import redis
 
-from distribution.engine.recovery.journal import Entry, RedisJournal
+from distribution.engine.recovery.journal import Entry
+from distribution.engine.recovery.redisjournal import RedisJournal
 from tests.fixtures.services import wait_until
 
 ROWS = 300
@@ -21,7 +22,8 @@ def _writer_that_dies(port: int, owner: str) -> subprocess.Popen[bytes]:
     no close, as a pool process killed mid-group."""
     code = textwrap.dedent(f"""
         import sys, time, redis
-        from distribution.engine.recovery.journal import Entry, RedisJournal
+        from distribution.engine.recovery.journal import Entry
+        from distribution.engine.recovery.redisjournal import RedisJournal
         writer = RedisJournal(redis.Redis(port={port})).writer({owner!r})
         for i in range(1, {ROWS} + 1):
             writer.accepted(Entry(i, f"<m{{i}}@press.test>", i % 2 == 0, 1.0e9, i % 3 or None))

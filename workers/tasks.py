@@ -21,7 +21,7 @@ from distribution.engine import claims
 from distribution.engine.batch import run_batch
 from distribution.engine.messages import load_templates_now
 from distribution.engine.ratelimit import RateLimiter, redis_limiter
-from distribution.engine.recovery.journal import unsafe_store
+from distribution.engine.recovery.redisjournal import unsafe_store
 from distribution.engine.runner import worker_name
 from distribution.engine.sweep import SweepReport, sweep
 from distribution.store.db import database_now, first_line, make_engine, session_factory

@@ -20,7 +20,7 @@ import dns.resolver
 import redis
 
 from config import Settings
-from distribution.engine.recovery.journal import unsafe_store
+from distribution.engine.recovery.redisjournal import unsafe_store
 from distribution.mail.signing.dkim import DkimError, configured_signer, load_key, public_record
 from distribution.transport.url import parse_smtp_url
 

@@ -94,3 +94,21 @@ def test_the_embedded_engine_keeps_the_rate_limit(sqlite_store, smtp_server, tmp
     # machine, the last cannot arrive sooner (measured from the start, not from the first
     # message, which a busy machine may send late while the bucket keeps filling).
     assert max(m.received_at for m in smtp_server.messages) - started >= (40 - 20) / 20
+
+
+def test_no_second_sees_more_than_a_second_of_the_limit_and_a_full_bucket(
+        sqlite_store, smtp_server, tmp_path):
+    """Groups go out at once when their wait is over: with groups of up to commit_every
+    (500), a group of 100 went out in one burst after five seconds of silence."""
+    settings = make_settings(tmp_path, sqlite_store.url, smtp_url=smtp_server.url,
+                             rate_limit="10")
+    with sqlite_store.Session() as session, session.begin():
+        release = make_release(session)
+        make_list(session, "media", addresses("g", 60))
+    with sqlite_store.Session() as session, session.begin():
+        plan = dispatch.plan(session, release.id, ["media"])
+        dispatch.schedule(session, plan, now=now_utc())
+    assert deliver_due(sqlite_store.Session, settings).tally.sent == 60
+    arrivals = sorted(m.received_at for m in smtp_server.messages)
+    busiest = max(sum(1 for t in arrivals if start <= t < start + 1) for start in arrivals)
+    assert busiest <= 2 * 10, busiest  # the bucket's second, and a second at the limit

@@ -53,10 +53,14 @@ log = logging.getLogger(__name__)
 SMTP_CONNECTIONS = 2
 # A group (sent, then its results committed in one transaction) lasts about this long, and
 # holds at most `commit_every` messages: at full speed hundreds share a transaction's fixed
-# cost (about 3 ms of CPU); behind a slow server a few, so that their results are recorded
-# and a pause is obeyed within seconds. The first group is 100: the pace is not known yet.
+# cost (about 3 ms of CPU); behind a slow server or a rate limit a few, so that results are
+# recorded, a pause obeyed and the limit kept within seconds.
 GROUP_SECONDS = 1.0
-FIRST_GROUP = 100
+# A process's first group of a distribution: the pace is not known yet. A later batch starts
+# where the last one ended, at most START_MOST: a server that turned slow meanwhile holds
+# that many back.
+FIRST_GROUP = 10
+START_MOST = 100
 T = TypeVar("T")
 
 
@@ -177,9 +181,31 @@ def _skip_refused(session: Session, batch: list[Claimed],
 
 def next_group_size(done: int, seconds: float, most: int) -> int:
     """As many as the last group's pace sends in GROUP_SECONDS; growing at most fourfold a
-    group (one fast group says little), within 1 and `most`."""
+    group (one fast group says little), within `most` and one message per connection (fewer
+    would leave a connection idle)."""
     paced = int(done * GROUP_SECONDS / max(seconds, 1e-3))
-    return max(1, min(most, done * 4, paced))
+    return max(min(SMTP_CONNECTIONS, most), min(most, done * 4, paced))
+
+
+class GroupSizes:
+    """The group size each distribution's last batch in this process ended with, by
+    database and distribution id."""
+
+    KEEP = 64  # distributions remembered; a worker runs few at a time
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, int], int] = {}
+
+    def first(self, distribution: tuple[str, int], most: int) -> int:
+        return min(self._last.get(distribution, FIRST_GROUP), START_MOST, most)
+
+    def ended(self, distribution: tuple[str, int], size: int) -> None:
+        if len(self._last) >= self.KEEP and distribution not in self._last:
+            self._last.clear()
+        self._last[distribution] = size
+
+
+_GROUP_SIZES = GroupSizes()
 
 
 @dataclass
@@ -255,7 +281,12 @@ class Batch:
     def _send_all(self, transport: Transport, writer: Writer, lease: Lease) -> None:
         """Group after group while the lease holds; `unsent` keeps what is left."""
         most = max(1, self.settings.commit_every)
-        step = min(FIRST_GROUP, most)
+        if self.limiter is not None and self.limiter.rate > 0:
+            # A group goes out at once when its wait is over: never more than a second's
+            # worth of the limit.
+            most = min(most, max(1, int(self.limiter.rate)))
+        which = (self.settings.database_url, self.distribution_id)
+        step = _GROUP_SIZES.first(which, most)
         while self.unsent:
             started = time.monotonic()  # a rate limit's wait is part of the pace
             if self.limiter is not None:
@@ -271,6 +302,7 @@ class Batch:
                 break
             self.report.stopped = self._send_group(group, transport, writer)
             step = next_group_size(len(group), time.monotonic() - started, most)
+            _GROUP_SIZES.ended(which, step)
             self.unsent = self.unsent[len(group):]
             if self.on_sent:
                 self.on_sent(len(group))

@@ -205,8 +205,9 @@ def test_rows_reaped_while_a_batch_waits_for_the_rate_limit_are_not_sent_twice(
                 taken.extend(c.id for c in claims.claim(session, distribution_id, 10,
                                                         "other", now_utc()))
 
-    # Two messages a group at one a second: the second group waits about two seconds.
-    limiter = RateLimiter(LocalBuckets(), rate=1.0, sleep=slow_wait)
+    # Two messages a group (commit_every, and a second of the limit) at two a second: the
+    # second group waits about a second.
+    limiter = RateLimiter(LocalBuckets(), rate=2.0, sleep=slow_wait)
     report = run_batch(store.Session, settings, distribution_id, worker="slow",
                        limiter=limiter)
     assert report.tally.sent == len(smtp_server.messages) == 2

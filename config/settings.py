@@ -151,6 +151,9 @@ def _typed(values: dict[str, object]) -> dict[str, Any]:
         if kind is bool:
             typed[name] = _boolean(key, value)
             continue
+        if kind is int and isinstance(value, (bool, float)):
+            # TOML's true and 500.5: int() would take them for 1 and 500, silently.
+            raise ConfigError(f"setting {key!r} must be a whole number, not {value!r}")
         try:
             typed[name] = (kind if kind in (int, float) else str)(value)
         except (TypeError, ValueError, OverflowError):

@@ -216,6 +216,20 @@ def test_without_verp_only_a_dsn_quoting_our_copy_changes_anything(tmp_path, sto
     assert sent.row("a@example.org").status == "bounced"
 
 
+def test_a_delivery_notice_quoting_our_copy_changes_nothing_in_one_line(tmp_path, store,
+                                                                         smtp_server):
+    """A report that names no failure ("delivered", "relayed") raised a traceback and
+    stopped the run: a recipient could mail one to their own copy's bounce address."""
+    sent = Sent(tmp_path, store, smtp_server, bounce_address="")
+    result = sent.feed(dsn("press@iiim.example.org", "a@example.org", action="delivered",
+                           status="2.0.0", original=sent.original("a@example.org")),
+                       dsn("press@iiim.example.org", "b@example.org",
+                           original=sent.original("b@example.org")))
+    assert "names no failed delivery; nothing changed" in result.output
+    assert sent.row("a@example.org").status == "sent"
+    assert sent.row("b@example.org").status == "bounced"  # the next report still applied
+
+
 def test_a_guessed_message_id_of_another_recipient_changes_nothing(tmp_path, store,
                                                                     smtp_server):
     sent = Sent(tmp_path, store, smtp_server, bounce_address="")

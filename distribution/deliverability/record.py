@@ -38,6 +38,10 @@ def apply_report(session: Session, settings: Settings, report: Report,
     if report.delivery_id == 0:
         return ["a bounce of a test copy; nothing to record"]
     delivery = _delivery(session, report)
+    if delivery is not None and not report.failures:
+        # A report that quotes our copy and names no failure (a delivery notice, "relayed").
+        return [f"{delivery.email} (delivery {delivery.id}): the report names no failed "
+                "delivery; nothing changed"]
     if delivery is not None:
         return [_apply(session, settings, report, delivery.email, delivery, _worst(report),
                        now)]

@@ -247,7 +247,7 @@ def pg_array(values: Sequence[int] | Sequence[str],
     quotes a list element by element, 3 ms of CPU for a batch's 1,000 addresses against
     0.15 as one text. Values the text cannot carry (a line end, an empty string, a number
     that is not an int) go as a list."""
-    if kind is None or isinstance(kind, Integer):
+    if kind is None or type(kind) is Integer:  # not BigInteger: the text is cast to integer[]
         ints = [value for value in values if type(value) is int]
         if len(ints) == len(values):
             return cast(bindparam(None, int_array(ints), String()), ARRAY(Integer()))

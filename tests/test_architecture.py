@@ -114,7 +114,7 @@ def test_sending_does_not_load_the_release_parser(module):
 
 def test_send_loads_no_broker_client_before_its_rows_are_written():
     """Redis's and Celery's modules load in a thread while PostgreSQL writes the rows
-    (cli.sending.delivery.load_handover): importing them first held up every send."""
+    (cli.sending.checking): importing them first held up every send."""
     loaded = subprocess.run(
         [sys.executable, "-c", "import sys, distribution.cli.sending.send; "
                                "print(sorted({m.split('.')[0] for m in sys.modules}"

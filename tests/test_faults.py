@@ -156,6 +156,9 @@ def test_ctrl_c_of_an_embedded_send_gives_back_at_once_and_says_what_to_run(
         embedded, sqlite_store, smtp_server):
     release_id, emails = seed(sqlite_store, 1500)
     run = embedded(batch_size="500", commit_every="100")
+    # 10 ms a message: the send lasts seconds, so the Ctrl-C cannot come after its end
+    # however late this busy test process wakes up (it did, on a loaded machine).
+    smtp_server.slow_down(0.01)
     sending = run.start("send", str(release_id), "--list", "media", "--yes")
     smtp_server.wait_for(250, timeout=60)
     os.killpg(sending.pid, signal.SIGINT)

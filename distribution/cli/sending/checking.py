@@ -48,7 +48,11 @@ class Checking:
 
             preflight.check_can_send(self._settings, self._release, self._labels, self._now)
             if self._settings.broker_url:
-                import workers.enqueue  # noqa: F401 - the Celery client, for the hand-over
+                # The Celery client for the hand-over, and the Redis transport it loads at
+                # its first message: loaded here while PostgreSQL writes the rows.
+                import kombu.transport.redis  # noqa: F401
+
+                import workers.enqueue  # noqa: F401
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             self._error = exc
 

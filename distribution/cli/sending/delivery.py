@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any
 
@@ -112,23 +111,6 @@ def _say(distribution_id: int, summary: dict[str, Any], result: dict[str, Any],
                    f"{summary['in_flight_since']}), perhaps one that was stopped: they are not "
                    "sent yet. Run `pressroom worker`: it takes them back once their claim "
                    "lapses and sends only what is left.", err=True)
-
-
-def load_handover(app: App) -> None:
-    """With a broker, load what hands a send to the workers (Celery, kombu's Redis
-    transport: a fifth of a second) in a thread while PostgreSQL writes the delivery rows,
-    rather than after the commit, when the workers wait for it."""
-    if app.settings.broker_url:
-        threading.Thread(target=_load_enqueue, name="load handover", daemon=True).start()
-
-
-def _load_enqueue() -> None:
-    try:
-        import kombu.transport.redis  # noqa: F401 - what send_task loads at its first use
-
-        import workers.enqueue  # noqa: F401
-    except Exception:  # noqa: BLE001 - the hand-over imports it again and says what failed
-        return
 
 
 def hand_to_workers(app: App, distribution_id: int, *, wait: bool,

@@ -15,7 +15,7 @@ from distribution.audience.recipients import split_audience
 from distribution.audience.segments import Conditions, describe, get_segment, parse_where
 from distribution.cli.app import ROW_ID, App, emit_json, pass_app, user_errors
 from distribution.cli.sending.checking import Checking
-from distribution.cli.sending.delivery import load_handover, start_delivery
+from distribution.cli.sending.delivery import start_delivery
 from distribution.engine import dispatch, status
 from distribution.errors import InvalidInput
 from distribution.store.db import database_now
@@ -103,7 +103,6 @@ def _record(app: App, release_id: int, names: list[str], where: Conditions, at: 
             _note_zone(when)
             actor = _sender(app, session, plan)
             checking = Checking(app.settings, plan.release, plan.lists, now)
-            load_handover(app)
             try:
                 dist, rows = _schedule(session, plan, now, when, actor, again)
             except dispatch.EveryoneHasIt:
@@ -165,9 +164,7 @@ def _schedule_confirmed(app: App, release_id: int, names: list[str], where: Cond
     with app.transaction() as session:
         now = database_now(session)
         plan = dispatch.plan(session, release_id, names, count=False, where=where)
-        actor = _sender(app, session, plan)
-        load_handover(app)
-        return _schedule(session, plan, now, when, actor, again)
+        return _schedule(session, plan, now, when, _sender(app, session, plan), again)
 
 
 def _note_zone(when: times.WhenParsed | None) -> None:

@@ -37,6 +37,10 @@ from tests.fixtures.smtpd import SmtpTestServer
 from tests.fixtures.stores import Store
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def seed(store: Store, count: int) -> tuple[int, list[str]]:
     emails = [f"r{i}@example.org" for i in range(count)]
     with store.Session() as session, session.begin():
@@ -85,9 +89,11 @@ class Embedded:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         script = Path(sys.executable).with_name("pressroom")
+        # Ctrl-C as at a terminal: a test run earlier in this process may have left SIGINT
+        # ignored, which a child inherits (and then ignores Ctrl-C).
         proc = subprocess.Popen([str(script), *args], env=self.env, cwd=self.workdir,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_default_sigint)
         self.procs.append(proc)
         return proc
 
@@ -156,9 +162,6 @@ def test_ctrl_c_of_an_embedded_send_gives_back_at_once_and_says_what_to_run(
         embedded, sqlite_store, smtp_server):
     release_id, emails = seed(sqlite_store, 1500)
     run = embedded(batch_size="500", commit_every="100")
-    # 10 ms a message: the send lasts seconds, so the Ctrl-C cannot come after its end
-    # however late this busy test process wakes up (it did, on a loaded machine).
-    smtp_server.slow_down(0.01)
     sending = run.start("send", str(release_id), "--list", "media", "--yes")
     smtp_server.wait_for(250, timeout=60)
     os.killpg(sending.pid, signal.SIGINT)
